@@ -1,0 +1,196 @@
+// The config file (JSON or YAML) plus environment overrides, validated once at start-up. Unknown keys
+// and wrong types stop start-up with a message naming the key (spec: "The config file").
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Type, type Static } from '@sinclair/typebox';
+import { Ajv } from 'ajv';
+import YAML from 'yaml';
+
+const Expiration = Type.String({ pattern: '^[0-9]+[smhdwMy]$', description: '<integer><unit>, units s m h d w M y' });
+
+const BusinessAttributeValue = Type.Object(
+  {
+    name: Type.String({ minLength: 1 }),
+    dbid: Type.Optional(Type.Integer()),
+    display_name: Type.Optional(Type.String()),
+    description: Type.Optional(Type.String()),
+    settings: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  },
+  { additionalProperties: false },
+);
+const BusinessAttribute = Type.Object(
+  {
+    name: Type.String({ minLength: 1 }),
+    dbid: Type.Optional(Type.Integer()),
+    display_name: Type.Optional(Type.String()),
+    description: Type.Optional(Type.String()),
+    values: Type.Optional(Type.Array(BusinessAttributeValue)),
+  },
+  { additionalProperties: false },
+);
+const BusinessAttributeSection = {
+  mapping: Type.Optional(Type.Record(Type.String(), Type.String())),
+  attributes: Type.Optional(Type.Array(BusinessAttribute)),
+};
+
+export const ConfigFileSchema = Type.Object(
+  {
+    port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+    host: Type.Optional(Type.String({ minLength: 1 })),
+    database_url: Type.Optional(Type.String({ minLength: 1 })),
+    log_level: Type.Optional(Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)))),
+    body_limit: Type.Optional(Type.Integer({ minimum: 1024, description: 'largest accepted request body, bytes (default 1 MiB)' })),
+    durability: Type.Optional(Type.Union([Type.Literal('full'), Type.Literal('relaxed')])),
+    cview: Type.Optional(
+      Type.Object(
+        {
+          expiration: Type.Optional(Expiration),
+          'data-validation': Type.Optional(Type.Boolean()),
+          'use-role': Type.Optional(Type.Boolean()),
+          'auto-complete-enabled': Type.Optional(Type.Boolean()),
+          'auto-complete-after': Type.Optional(Type.Integer({ minimum: 1 })),
+          'not-found-status': Type.Optional(Type.Union([Type.Literal(404), Type.Literal(400)])),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    tenants: Type.Optional(
+      Type.Array(
+        Type.Object(
+          { id: Type.Integer(), name: Type.String({ minLength: 1 }), groups: Type.Optional(Type.Array(Type.String({ minLength: 1 }))) },
+          { additionalProperties: false },
+        ),
+      ),
+    ),
+    users: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            name: Type.String({ minLength: 1 }),
+            password_hash: Type.String({ pattern: '^scrypt\\$' }),
+            roles: Type.Array(Type.Union([Type.Literal('Administrator'), Type.Literal('Supervisor')])),
+          },
+          { additionalProperties: false },
+        ),
+      ),
+    ),
+    'business-attributes': Type.Optional(
+      Type.Object(
+        {
+          'map-names': Type.Optional(Type.Boolean()),
+          ...BusinessAttributeSection,
+          tenants: Type.Optional(Type.Record(Type.String(), Type.Object(BusinessAttributeSection, { additionalProperties: false }))),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type ConfigFile = Static<typeof ConfigFileSchema>;
+
+export type DatabaseTarget = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
+
+export interface Config {
+  port: number;
+  host: string;
+  database: DatabaseTarget;
+  durability: 'full' | 'relaxed';
+  logLevel: string;
+  bodyLimit: number;
+  notFoundStatus: 404 | 400;
+  /** the whole validated file, for options read by later features */
+  file: ConfigFile;
+}
+
+export class ConfigError extends Error {}
+
+export const DEFAULT_DATABASE_URL = './data/contextd.db';
+
+/** A file path, `sqlite:PATH` / `sqlite://PATH` / `file:PATH`, or a `postgres://` / `postgresql://` URL. */
+export function parseDatabaseUrl(url: string): DatabaseTarget {
+  if (/^postgres(ql)?:\/\//.test(url)) return { kind: 'postgres', url };
+  let path = url;
+  const scheme = /^(sqlite|file):(\/\/)?/.exec(url);
+  if (scheme) path = url.slice(scheme[0].length);
+  if (path.length === 0) throw new ConfigError(`database_url: no file path in ${JSON.stringify(url)}`);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) throw new ConfigError(`database_url: unsupported scheme in ${JSON.stringify(url)} (use a file path, sqlite:PATH or postgres://…)`);
+  return { kind: 'sqlite', path: resolve(path) };
+}
+
+const validateFile = new Ajv({ allErrors: false, strict: false }).compile(ConfigFileSchema);
+
+function describeError(): string {
+  const error = validateFile.errors?.[0];
+  if (!error) return 'invalid configuration';
+  const path = error.instancePath.replace(/^\//, '').replace(/\//g, '.');
+  if (error.keyword === 'additionalProperties') {
+    const key = (error.params as { additionalProperty: string }).additionalProperty;
+    return `unknown key ${path ? `${path}.` : ''}${key}`;
+  }
+  return `${path || '(root)'}: ${error.message}`;
+}
+
+export function readConfigFile(file: string): ConfigFile {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read config file ${file}: ${(error as Error).message}`);
+  }
+  let data: unknown;
+  try {
+    data = /\.json$/i.test(file) ? JSON.parse(text) : YAML.parse(text);
+  } catch (error) {
+    throw new ConfigError(`config file ${file} is not valid ${/\.json$/i.test(file) ? 'JSON' : 'YAML'}: ${(error as Error).message}`);
+  }
+  return checkConfigFile(data ?? {}, file);
+}
+
+export function checkConfigFile(data: unknown, source = 'config'): ConfigFile {
+  if (!validateFile(data)) throw new ConfigError(`${source}: ${describeError()}`);
+  return data;
+}
+
+export interface ConfigOverrides {
+  configFile?: string;
+  port?: string;
+  host?: string;
+  databaseUrl?: string;
+}
+
+function parsePort(value: string, source: string): number {
+  if (!/^\d+$/.test(value) || Number(value) > 65535) throw new ConfigError(`${source} must be a port number (0-65535), got ${JSON.stringify(value)}`);
+  return Number(value);
+}
+
+/**
+ * Builds the effective configuration: command-line flags over environment (PORT, HOST, DATABASE_URL,
+ * LOG_LEVEL, CONTEXTD_CONFIG) over the config file over defaults.
+ */
+export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessEnv = process.env): Config {
+  const configFile = overrides.configFile ?? env.CONTEXTD_CONFIG;
+  const file = configFile ? readConfigFile(configFile) : checkConfigFile({});
+  if (file.cview?.['use-role']) {
+    throw new ConfigError('cview.use-role: role-based access is not implemented in this version; refusing to start without the access control you asked for');
+  }
+  if (file.tenants && file.tenants.length > 0) {
+    throw new ConfigError('tenants: multi-tenant mode is not implemented in this version; refusing to start rather than mix tenants');
+  }
+  const port =
+    overrides.port !== undefined ? parsePort(overrides.port, '--port') : env.PORT !== undefined && env.PORT !== '' ? parsePort(env.PORT, 'PORT') : (file.port ?? 8080);
+  const host = overrides.host ?? (env.HOST || undefined) ?? file.host ?? '127.0.0.1';
+  const databaseUrl = overrides.databaseUrl ?? (env.DATABASE_URL || undefined) ?? file.database_url ?? DEFAULT_DATABASE_URL;
+  const logLevel = env.LOG_LEVEL || file.log_level || 'info';
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) throw new ConfigError(`LOG_LEVEL: unknown level ${JSON.stringify(logLevel)}`);
+  return {
+    port,
+    host,
+    database: parseDatabaseUrl(databaseUrl),
+    durability: file.durability ?? 'full',
+    logLevel,
+    bodyLimit: file.body_limit ?? 1024 * 1024,
+    notFoundStatus: file.cview?.['not-found-status'] ?? 404,
+    file,
+  };
+}

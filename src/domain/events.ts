@@ -1,0 +1,261 @@
+// Turns request bodies (start/end/associate/transition events) into domain writes. Documented fields
+// are validated and normalized; every other top-level key is an extension (spec: "Extensions").
+import { invalid } from './errors.js';
+import {
+  type LongOrString,
+  formatTimestamp,
+  readInt32,
+  readLongOrString,
+  readNonNegativeInt32,
+  readStringId,
+  readText,
+  readTimestamp,
+} from './fields.js';
+import type {
+  ElementEnd,
+  EventData,
+  Extensions,
+  ServiceAssociation,
+  ServiceStart,
+  StateStart,
+  StateTransition,
+  TaskStart,
+} from './records.js';
+
+/** Field names that are never extensions (spec reference §3.7). */
+export const RESERVED_FIELDS: ReadonlySet<string> = new Set([
+  'customer_id', 'contact_key', 'service_type', 'state_type', 'task_type',
+  'session_id', 'interaction_id', 'application_type', 'application_id', 'resource_type', 'resource_id',
+  'media_type', 'est_duration', 'timestamp', 'ttl', 'expiration_time', 'auto_complete_after',
+  'disposition', 'disposition_desc', 'previous_state_id',
+  'service_id', 'state_id', 'task_id', 'started', 'completed', 'duration',
+  'active_states', 'completed_states', 'active_tasks', 'completed_tasks', 'from', 'to',
+]);
+
+export const MAX_EXTENSION_NAME_LENGTH = 256;
+
+type Body = Record<string, unknown>;
+
+/** The event fields shared by every start and end event, kept inside `started` / `completed`. */
+const EVENT_FIELD_READERS = {
+  session_id: readStringId,
+  interaction_id: readStringId,
+  application_type: readLongOrString,
+  application_id: readInt32,
+  resource_type: readLongOrString,
+  resource_id: readInt32,
+  media_type: readLongOrString,
+} as const satisfies Record<string, (field: string, value: unknown) => unknown>;
+
+export function asBody(body: unknown, optional: boolean): Body {
+  if (body === undefined || body === null) {
+    if (optional) return {};
+    throw invalid('the request body must be a JSON object');
+  }
+  if (typeof body !== 'object' || Array.isArray(body)) throw invalid('the request body must be a JSON object');
+  return body as Body;
+}
+
+export function checkExtensionName(name: string): string {
+  if (name.length === 0 || name.length > MAX_EXTENSION_NAME_LENGTH) {
+    throw invalid(`extension names must have 1 to ${MAX_EXTENSION_NAME_LENGTH} characters`);
+  }
+  if (RESERVED_FIELDS.has(name)) throw invalid(`${name} is a reserved field name and cannot be an extension`);
+  if (name === '__proto__') throw invalid('__proto__ is not allowed as an extension name');
+  return name;
+}
+
+/** Every key of the body that is not a documented field, keyed by its lower-cased name. */
+function extensionsOf(body: Body): Extensions {
+  const extensions: Extensions = new Map();
+  for (const name of Object.keys(body)) {
+    if (RESERVED_FIELDS.has(name)) continue;
+    checkExtensionName(name);
+    extensions.set(name.toLowerCase(), { name, value: body[name] });
+  }
+  return extensions;
+}
+
+function has(body: Body, field: string): boolean {
+  return body[field] !== undefined;
+}
+
+function optional<T>(body: Body, field: string, read: (field: string, value: unknown) => T, label = field): T | undefined {
+  return has(body, field) ? read(label, body[field]) : undefined;
+}
+
+function eventFields(body: Body, prefix = ''): Partial<EventData> {
+  const event: Record<string, unknown> = {};
+  for (const [field, read] of Object.entries(EVENT_FIELD_READERS)) {
+    if (has(body, field)) event[field] = read(prefix + field, body[field]);
+  }
+  return event as Partial<EventData>;
+}
+
+function eventTime(body: Body, nowMs: number): number {
+  return has(body, 'timestamp') ? readTimestamp('timestamp', body.timestamp) : nowMs;
+}
+
+/** ttl wins over expiration_time; both are validated when both are given. */
+function expiration(body: Body, nowMs: number): { ttl?: number; expirationTime?: number; expiresAt?: number } {
+  const ttl = optional(body, 'ttl', readNonNegativeInt32);
+  const expirationTime = optional(body, 'expiration_time', readTimestamp);
+  const expiresAt = ttl !== undefined ? nowMs + ttl * 1000 : expirationTime;
+  return { ttl, expirationTime, expiresAt };
+}
+
+function withoutUndefined<T extends object>(value: T): T {
+  for (const key of Object.keys(value) as (keyof T)[]) if (value[key] === undefined) delete value[key];
+  return value;
+}
+
+export function parseServiceStart(raw: unknown, nowMs: number): ServiceStart {
+  const body = asBody(raw, false);
+  const customerId = optional(body, 'customer_id', readStringId);
+  const contactKey = optional(body, 'contact_key', readStringId);
+  if (customerId === undefined && contactKey === undefined) throw invalid('customer_id or contact_key is mandatory');
+  if (!has(body, 'service_type')) throw invalid('service_type is mandatory');
+  const serviceType = readLongOrString('service_type', body.service_type);
+  const startedAt = eventTime(body, nowMs);
+  const { ttl, expirationTime, expiresAt } = expiration(body, nowMs);
+  const autoCompleteAfter = optional(body, 'auto_complete_after', readNonNegativeInt32);
+  const started: EventData = withoutUndefined({
+    timestamp: formatTimestamp(startedAt),
+    ...eventFields(body),
+    ttl,
+    expiration_time: expirationTime === undefined ? undefined : formatTimestamp(expirationTime),
+    auto_complete_after: autoCompleteAfter,
+  });
+  return withoutUndefined({
+    customerId,
+    contactKey,
+    serviceType,
+    estDuration: optional(body, 'est_duration', readInt32),
+    disposition: optional(body, 'disposition', readLongOrString),
+    dispositionDesc: optional(body, 'disposition_desc', readText),
+    started,
+    startedAt,
+    expiresAt,
+    extensions: extensionsOf(body),
+  });
+}
+
+/** End event of a service, state or task. Fields that belong to start events are ignored, not rejected. */
+export function parseElementEnd(raw: unknown, nowMs: number, kind: 'service' | 'state' | 'task'): ElementEnd {
+  const body = asBody(raw, true);
+  const completedAt = eventTime(body, nowMs);
+  const exp = kind === 'service' ? expiration(body, nowMs) : {};
+  const completed: EventData = withoutUndefined({
+    timestamp: formatTimestamp(completedAt),
+    ...eventFields(body),
+    ttl: exp.ttl,
+    expiration_time: exp.expirationTime === undefined ? undefined : formatTimestamp(exp.expirationTime),
+  });
+  return withoutUndefined({
+    disposition: optional(body, 'disposition', readLongOrString),
+    dispositionDesc: optional(body, 'disposition_desc', readText),
+    completed,
+    completedAt,
+    expiresAt: exp.expiresAt,
+    extensions: extensionsOf(body),
+  });
+}
+
+export function parseServiceAssociation(raw: unknown): ServiceAssociation {
+  const body = asBody(raw, true);
+  return withoutUndefined({
+    serviceType: optional(body, 'service_type', readLongOrString),
+    disposition: optional(body, 'disposition', readLongOrString),
+    dispositionDesc: optional(body, 'disposition_desc', readText),
+    startedPatch: eventFields(body),
+    extensions: extensionsOf(body),
+  });
+}
+
+export function parseStateStart(raw: unknown, nowMs: number): StateStart {
+  const body = asBody(raw, false);
+  if (!has(body, 'state_type')) throw invalid('state_type is mandatory');
+  const stateType = readLongOrString('state_type', body.state_type);
+  const startedAt = eventTime(body, nowMs);
+  return withoutUndefined({
+    stateType,
+    estDuration: optional(body, 'est_duration', readInt32),
+    started: withoutUndefined({
+      timestamp: formatTimestamp(startedAt),
+      ...eventFields(body),
+      previous_state_id: optional(body, 'previous_state_id', readInt32),
+    }),
+    startedAt,
+    extensions: extensionsOf(body),
+  });
+}
+
+export function parseTaskStart(raw: unknown, nowMs: number): TaskStart {
+  const body = asBody(raw, true);
+  const startedAt = eventTime(body, nowMs);
+  return withoutUndefined({
+    taskType: optional(body, 'task_type', readLongOrString),
+    stateId: optional(body, 'state_id', readInt32),
+    estDuration: optional(body, 'est_duration', readInt32),
+    started: withoutUndefined({ timestamp: formatTimestamp(startedAt), ...eventFields(body) }),
+    startedAt,
+    extensions: extensionsOf(body),
+  });
+}
+
+function subObject(body: Body, field: 'from' | 'to'): Body {
+  const value = body[field];
+  if (value === undefined) throw invalid(`${field} is mandatory`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw invalid(`${field} must be a JSON object`);
+  return value as Body;
+}
+
+/**
+ * Ends `from.state_id` and starts `to.state_type` in one step. Shared event fields and the timestamp go
+ * to both events; top-level extensions go to the new state.
+ */
+export function parseStateTransition(raw: unknown, nowMs: number): StateTransition {
+  const body = asBody(raw, false);
+  const from = subObject(body, 'from');
+  const to = subObject(body, 'to');
+  if (!has(from, 'state_id')) throw invalid('from.state_id is mandatory');
+  const fromStateId = readInt32('from.state_id', from.state_id);
+  if (!has(to, 'state_type')) throw invalid('to.state_type is mandatory');
+  const stateType = readLongOrString('to.state_type', to.state_type);
+  const at = eventTime(body, nowMs);
+  const shared = eventFields(body);
+  const timestamp = formatTimestamp(at);
+  return {
+    fromStateId,
+    end: withoutUndefined({
+      disposition: optional(from, 'disposition', readLongOrString, 'from.disposition'),
+      dispositionDesc: optional(from, 'disposition_desc', readText, 'from.disposition_desc'),
+      completed: { timestamp, ...shared },
+      completedAt: at,
+      extensions: new Map(),
+    }),
+    start: withoutUndefined({
+      stateType,
+      estDuration: optional(to, 'est_duration', readInt32, 'to.est_duration'),
+      started: { timestamp, ...shared, previous_state_id: fromStateId },
+      startedAt: at,
+      extensions: extensionsOf(body),
+    }),
+  };
+}
+
+/** PUT /services/{id}: ttl (seconds from now) or expiration_time; at least one. */
+export function parseExpirationUpdate(raw: unknown, nowMs: number): number {
+  const body = asBody(raw, false);
+  const { expiresAt } = expiration(body, nowMs);
+  if (expiresAt === undefined) throw invalid('ttl or expiration_time is mandatory');
+  return expiresAt;
+}
+
+export function parseExtensionValue(name: string, value: unknown): Extensions {
+  checkExtensionName(name);
+  if (value === undefined) throw invalid(`the request body must hold the new value of extension ${name}`);
+  return new Map([[name.toLowerCase(), { name, value }]]);
+}
+
+export type { LongOrString };

@@ -1,0 +1,125 @@
+// The one error mapper: every non-2xx answer is {"message", "exception"} with a stable exception name.
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import FindMyWay, { type HTTPMethod } from 'find-my-way';
+import { DomainError, type ErrorKind } from '../domain/errors.js';
+
+export const EXCEPTION_PREFIX = 'com.genesyslab.gsg.services.contextservices.exceptions.';
+
+/** Exception names clients can match on (listed in the README). */
+export const Exceptions = {
+  NotFound: `${EXCEPTION_PREFIX}NotFoundException`,
+  Conflict: `${EXCEPTION_PREFIX}ConflictException`,
+  Validation: `${EXCEPTION_PREFIX}ValidationException`,
+  Unavailable: `${EXCEPTION_PREFIX}StoreUnavailableException`,
+  UnknownRoute: `${EXCEPTION_PREFIX}UnknownRouteException`,
+  MethodNotAllowed: `${EXCEPTION_PREFIX}MethodNotAllowedException`,
+  PayloadTooLarge: `${EXCEPTION_PREFIX}PayloadTooLargeException`,
+  UnsupportedMediaType: `${EXCEPTION_PREFIX}UnsupportedMediaTypeException`,
+  BadRequest: `${EXCEPTION_PREFIX}BadRequestException`,
+  Internal: `${EXCEPTION_PREFIX}InternalServerException`,
+} as const;
+
+export interface ErrorBody {
+  message: string;
+  exception: string;
+}
+
+interface AjvError {
+  keyword: string;
+  instancePath: string;
+  message?: string;
+  params: Record<string, unknown>;
+  parentSchema?: Record<string, unknown>;
+}
+
+function fieldName(dataVar: string, instancePath: string, extra?: string): string {
+  const path = instancePath
+    .split('/')
+    .filter(Boolean)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .join('.');
+  const name = [path, extra].filter(Boolean).join('.');
+  if (dataVar === 'body') return name || 'the request body';
+  if (dataVar === 'querystring') return `query parameter ${name}`;
+  if (dataVar === 'params') return `path parameter ${name}`;
+  return name || dataVar;
+}
+
+/** Turns Ajv's errors into one sentence that names the field and what was expected. */
+export function formatSchemaErrors(errors: AjvError[], dataVar: string): Error {
+  const union = errors.find((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf');
+  const error = union ?? errors[0];
+  let message: string;
+  const expected = error.parentSchema?.['x-expected'];
+  if (error.keyword === 'required') {
+    message = `${fieldName(dataVar, error.instancePath, String(error.params.missingProperty))} is mandatory`;
+  } else if (typeof expected === 'string') {
+    message = `${fieldName(dataVar, error.instancePath)} must be ${expected}`;
+  } else {
+    message = `${fieldName(dataVar, error.instancePath)} ${error.message ?? 'is invalid'}`;
+  }
+  return new DomainError('Validation', message);
+}
+
+const statusOfKind = (kind: ErrorKind, notFoundStatus: number): number =>
+  ({ NotFound: notFoundStatus, Conflict: 409, Validation: 400, Unavailable: 503 })[kind];
+
+export function toErrorResponse(error: FastifyError | Error, notFoundStatus: number): { status: number; body: ErrorBody } {
+  if (error instanceof DomainError) {
+    return { status: statusOfKind(error.kind, notFoundStatus), body: { message: error.message, exception: Exceptions[error.kind] } };
+  }
+  const fastifyError = error as FastifyError;
+  switch (fastifyError.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { status: 413, body: { message: 'the request body is larger than the configured limit', exception: Exceptions.PayloadTooLarge } };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return {
+        status: 415,
+        body: { message: 'unsupported Content-Type: send application/json', exception: Exceptions.UnsupportedMediaType },
+      };
+  }
+  const status = fastifyError.statusCode;
+  if (status !== undefined && status >= 400 && status < 500) {
+    return { status, body: { message: fastifyError.message, exception: Exceptions.BadRequest } };
+  }
+  return { status: 500, body: { message: 'internal error; it has been logged', exception: Exceptions.Internal } };
+}
+
+/**
+ * Installs the error handler and the not-found handler. A path that exists under another method
+ * answers 405 with Allow, found through a shadow router fed by every registered route.
+ */
+export function registerErrorHandling(app: FastifyInstance, notFoundStatus: number): void {
+  const shadow = FindMyWay({ ignoreTrailingSlash: false });
+  const methods = new Set<HTTPMethod>();
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat() as HTTPMethod[]) {
+      if (method === 'HEAD') continue;
+      try {
+        shadow.on(method, route.url, () => undefined);
+        methods.add(method);
+      } catch {
+        // already registered (e.g. a prefixed duplicate): nothing to add
+      }
+    }
+  });
+
+  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    const { status, body } = toErrorResponse(error, notFoundStatus);
+    if (status >= 500 && status !== 503) request.log.error({ err: error }, 'request failed');
+    else if (status === 503) request.log.warn({ err: error }, 'store unavailable');
+    return reply.status(status).type('application/json').send(body);
+  });
+
+  app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {
+    const path = request.url.split('?')[0];
+    const allowed = [...methods].filter((m) => m !== request.method && shadow.find(m, path) !== null);
+    if (allowed.length > 0) {
+      return reply
+        .status(405)
+        .header('allow', allowed.join(', '))
+        .send({ message: `method ${request.method} is not allowed on ${path}; allowed: ${allowed.join(', ')}`, exception: Exceptions.MethodNotAllowed });
+    }
+    return reply.status(404).send({ message: `no route ${request.method} ${path}`, exception: Exceptions.UnknownRoute });
+  });
+}

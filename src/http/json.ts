@@ -1,0 +1,68 @@
+// JSON in and out without losing 64-bit integers, and the Ajv set-up for explicit typing.
+import type { FastifyInstance } from 'fastify';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** the route takes an absent body as {} */
+    optionalBody?: boolean;
+  }
+}
+import fastJson from 'fast-json-stringify';
+import type { Ajv } from 'ajv';
+import { invalid } from '../domain/errors.js';
+import { INT64_MAX, INT64_MIN } from '../domain/fields.js';
+import { containsBigInt, parseJsonText, stringifyJson } from '../domain/json.js';
+
+/**
+ * Ajv keywords: `x-int64` accepts a bigint within the signed 64-bit range (integers beyond 2^53 are
+ * parsed as bigint); `x-expected` is an annotation the error mapper reads.
+ */
+export function ajvKeywords(ajv: Ajv): Ajv {
+  ajv.addKeyword({
+    keyword: 'x-int64',
+    schemaType: 'boolean',
+    errors: false,
+    validate: (_schema: boolean, data: unknown) => typeof data === 'bigint' && data >= INT64_MIN && data <= INT64_MAX,
+  });
+  ajv.addKeyword({ keyword: 'x-expected', schemaType: 'string' });
+  return ajv;
+}
+
+/** Ajv options: no type coercion and no silent removal — numeric strings are converted by the domain, on purpose. */
+export const ajvOptions = {
+  customOptions: { coerceTypes: false as const, removeAdditional: false as const, useDefaults: true, allErrors: false, verbose: true },
+  plugins: [ajvKeywords],
+};
+
+export function registerJson(app: FastifyInstance, bodyLimit: number): void {
+  // JSON only: any other Content-Type on a body answers 415
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit }, (_request, body, done) => {
+    const text = body as string;
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, parseJsonText(text));
+    } catch (error) {
+      done(invalid(`the request body is not valid JSON: ${(error as Error).message}`), undefined);
+    }
+  });
+
+  // End, associate and start-task bodies are optional: a request without one is the empty event.
+  app.addHook('preValidation', async (request) => {
+    if (request.body === undefined && request.routeOptions.config.optionalBody) request.body = {};
+  });
+
+  // Schema-driven serialization; a response holding a bigint beyond 2^53 (an exact 64-bit value in a
+  // "long or string" field or an extension) falls back to the lossless writer.
+  app.setSerializerCompiler(({ schema }) => {
+    const fast = fastJson(schema as Parameters<typeof fastJson>[0]);
+    return (data: unknown) => {
+      try {
+        return fast(data);
+      } catch (error) {
+        if (error instanceof TypeError && containsBigInt(data)) return stringifyJson(data);
+        throw error;
+      }
+    };
+  });
+}

@@ -1,0 +1,165 @@
+// Services: start, end, associate, query, delete, expiration, extensions (spec reference §2.1).
+import type { FastifyInstance } from 'fastify';
+import type { RequestTypeProvider } from '../types.js';
+import { Type } from '@sinclair/typebox';
+import { notFound } from '../../domain/errors.js';
+import {
+  parseElementEnd,
+  parseExpirationUpdate,
+  parseExtensionValue,
+  parseServiceAssociation,
+  parseServiceStart,
+} from '../../domain/events.js';
+import { readQueryList, readStringId, readTimestamp } from '../../domain/fields.js';
+import { parseServiceId } from '../../domain/ids.js';
+import type { ElementStatus } from '../../domain/records.js';
+import type { ServiceFilter } from '../../store/store.js';
+import { BASE, LIST_SUFFIXES, EmptyOut, ExtensionValueIn, ServiceOut, errorResponses } from '../schemas/common.js';
+import {
+  AssociateBody,
+  AssociateParams,
+  ContactKeyParams,
+  CustomerParams,
+  ExpirationBody,
+  ServiceEndBody,
+  ServiceExtensionParams,
+  ServiceIdParams,
+  ServiceListQuery,
+  ServiceQuery,
+  ServiceStartBody,
+  StartServiceOut,
+} from '../schemas/services.js';
+import { readNesting, readPage, serviceViews } from '../views.js';
+
+const tags = ['services'];
+
+export default async function serviceRoutes(instance: FastifyInstance): Promise<void> {
+  const app = instance.withTypeProvider<RequestTypeProvider>();
+  const { store, clock } = app;
+
+  app.post(
+    `${BASE}/services/start`,
+    { schema: { tags, summary: 'Start Service', body: ServiceStartBody, response: { 201: StartServiceOut, ...errorResponses } } },
+    async (request, reply) => {
+      const serviceId = await store.startService(parseServiceStart(request.body, clock()));
+      return reply.status(201).header('location', `${BASE}/services/${serviceId}`).send({ service_id: serviceId });
+    },
+  );
+
+  app.post(
+    `${BASE}/services/:service_id/end`,
+    {
+      config: { optionalBody: true },
+      schema: { tags, summary: 'Complete Service', params: ServiceIdParams, body: ServiceEndBody, response: { 204: EmptyOut, ...errorResponses } },
+    },
+    async (request, reply) => {
+      const serviceId = parseServiceId(request.params.service_id);
+      await store.endService(serviceId, parseElementEnd(request.body, clock(), 'service'));
+      return reply.status(204).send();
+    },
+  );
+
+  app.get(
+    `${BASE}/services/:service_id`,
+    { schema: { tags, summary: 'Query Service by ID', params: ServiceIdParams, querystring: ServiceQuery, response: { 200: ServiceOut, ...errorResponses } } },
+    async (request) => {
+      const serviceId = parseServiceId(request.params.service_id);
+      const nesting = readNesting(request.query, 'service');
+      const service = await store.getService(serviceId);
+      if (!service) throw notFound('service', serviceId);
+      const [view] = await serviceViews(store, [service], nesting);
+      return view;
+    },
+  );
+
+  app.delete(
+    `${BASE}/services/:service_id`,
+    { schema: { tags, summary: 'Delete Service (with its states, tasks and extensions)', params: ServiceIdParams, response: { 200: EmptyOut, ...errorResponses } } },
+    async (request, reply) => {
+      await store.deleteService(parseServiceId(request.params.service_id));
+      return reply.status(200).send();
+    },
+  );
+
+  app.put(
+    `${BASE}/services/:service_id`,
+    {
+      schema: { tags, summary: 'Update Expiration Time (TTL)', params: ServiceIdParams, body: ExpirationBody, response: { 200: EmptyOut, ...errorResponses } },
+    },
+    async (request, reply) => {
+      const serviceId = parseServiceId(request.params.service_id);
+      await store.updateServiceExpiration(serviceId, parseExpirationUpdate(request.body, clock()));
+      return reply.status(200).send();
+    },
+  );
+
+  app.put(
+    `${BASE}/services/:service_id/extensions/:name`,
+    {
+      schema: {
+        tags,
+        summary: 'Update Service Extension (replaces the value)',
+        params: ServiceExtensionParams,
+        body: ExtensionValueIn,
+        response: { 200: EmptyOut, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const serviceId = parseServiceId(request.params.service_id);
+      await store.putExtensions({ kind: 'service', serviceId }, parseExtensionValue(request.params.name, request.body));
+      return reply.status(200).send();
+    },
+  );
+
+  app.post(
+    `${BASE}/customers/:customer_id/services/:service_id`,
+    {
+      config: { optionalBody: true },
+      schema: {
+        tags,
+        summary: 'Associate Service with a customer',
+        params: AssociateParams,
+        body: AssociateBody,
+        response: { 204: EmptyOut, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const customerId = readStringId('customer_id', request.params.customer_id);
+      const serviceId = parseServiceId(request.params.service_id);
+      await store.associateService(serviceId, customerId, parseServiceAssociation(request.body));
+      return reply.status(204).send();
+    },
+  );
+
+  const listSchema = <P extends typeof CustomerParams | typeof ContactKeyParams>(summary: string, params: P) => ({
+    schema: { tags, summary, params, querystring: ServiceListQuery, response: { 200: Type.Array(ServiceOut), ...errorResponses } },
+  });
+
+  for (const [suffix, status] of LIST_SUFFIXES) {
+    app.get(`${BASE}/customers/:customer_id/services${suffix}`, listSchema(`Query Customer Services (${status})`, CustomerParams), async (request) => {
+      const owner = { customerId: readStringId('customer_id', request.params.customer_id) };
+      return listServices(owner, status, request.query);
+    });
+    app.get(`${BASE}/services/anonymous/:contact_key${suffix}`, listSchema(`Query Anonymous Services (${status})`, ContactKeyParams), async (request) => {
+      const owner = { contactKey: readStringId('contact_key', request.params.contact_key) };
+      return listServices(owner, status, request.query);
+    });
+  }
+
+  async function listServices(
+    owner: Pick<ServiceFilter, 'customerId' | 'contactKey'>,
+    status: ElementStatus,
+    query: typeof ServiceListQuery.static,
+  ) {
+    const nesting = readNesting(query, 'service');
+    const filter: ServiceFilter = {
+      ...owner,
+      status,
+      serviceTypes: readQueryList(query.service_types),
+      startedFrom: query.started_from === undefined ? undefined : readTimestamp('started_from', query.started_from),
+      startedTo: query.started_to === undefined ? undefined : readTimestamp('started_to', query.started_to),
+      ...readPage(query),
+    };
+    return serviceViews(store, await store.listServices(filter), nesting);
+  }
+}

@@ -1,0 +1,116 @@
+// States: start, end, transition, query, extensions (spec reference §2.2).
+import type { FastifyInstance } from 'fastify';
+import type { RequestTypeProvider } from '../types.js';
+import { Type } from '@sinclair/typebox';
+import { notFound } from '../../domain/errors.js';
+import { parseElementEnd, parseExtensionValue, parseStateStart, parseStateTransition } from '../../domain/events.js';
+import { readQueryList } from '../../domain/fields.js';
+import { parseElementId, parseServiceId } from '../../domain/ids.js';
+import { BASE, LIST_SUFFIXES, EmptyOut, ExtensionValueIn, StateOut, errorResponses } from '../schemas/common.js';
+import { ServiceIdParams } from '../schemas/services.js';
+import { ElementEndBody, StartStateOut, StateExtensionParams, StateListQuery, StateParams, StateQuery, StateStartBody, TransitionBody } from '../schemas/states.js';
+import { readNesting, readPage, stateViews } from '../views.js';
+
+const tags = ['states'];
+
+export default async function stateRoutes(instance: FastifyInstance): Promise<void> {
+  const app = instance.withTypeProvider<RequestTypeProvider>();
+  const { store, clock } = app;
+
+  const created = (serviceId: bigint, stateId: number) => ({
+    location: `${BASE}/services/${serviceId}/states/${stateId}`,
+    body: { state_id: stateId },
+  });
+
+  app.post(
+    `${BASE}/services/:service_id/states/start`,
+    { schema: { tags, summary: 'Start State', params: ServiceIdParams, body: StateStartBody, response: { 201: StartStateOut, ...errorResponses } } },
+    async (request, reply) => {
+      const serviceId = parseServiceId(request.params.service_id);
+      const stateId = await store.startState(serviceId, parseStateStart(request.body, clock()));
+      const { location, body } = created(serviceId, stateId);
+      return reply.status(201).header('location', location).send(body);
+    },
+  );
+
+  app.post(
+    `${BASE}/services/:service_id/states/transition`,
+    {
+      schema: { tags, summary: 'Perform State Transition', params: ServiceIdParams, body: TransitionBody, response: { 201: StartStateOut, ...errorResponses } },
+    },
+    async (request, reply) => {
+      const serviceId = parseServiceId(request.params.service_id);
+      const stateId = await store.transitionState(serviceId, parseStateTransition(request.body, clock()));
+      const { location, body } = created(serviceId, stateId);
+      return reply.status(201).header('location', location).send(body);
+    },
+  );
+
+  app.post(
+    `${BASE}/services/:service_id/states/:state_id/end`,
+    {
+      config: { optionalBody: true },
+      schema: { tags, summary: 'Complete State', params: StateParams, body: ElementEndBody, response: { 204: EmptyOut, ...errorResponses } } },
+    async (request, reply) => {
+      const serviceId = parseServiceId(request.params.service_id);
+      const stateId = parseElementId('state_id', request.params.state_id);
+      await store.endState(serviceId, stateId, parseElementEnd(request.body, clock(), 'state'));
+      return reply.status(204).send();
+    },
+  );
+
+  app.get(
+    `${BASE}/services/:service_id/states/:state_id`,
+    { schema: { tags, summary: 'Query State by ID', params: StateParams, querystring: StateQuery, response: { 200: StateOut, ...errorResponses } } },
+    async (request) => {
+      const serviceId = parseServiceId(request.params.service_id);
+      const stateId = parseElementId('state_id', request.params.state_id);
+      const nesting = readNesting(request.query, 'state');
+      const state = await store.getState(serviceId, stateId);
+      if (!state) throw (await store.getService(serviceId)) ? notFound('state', stateId) : notFound('service', serviceId);
+      const [view] = await stateViews(store, [state], nesting, true);
+      return view;
+    },
+  );
+
+  app.put(
+    `${BASE}/services/:service_id/states/:state_id/extensions/:name`,
+    {
+      schema: {
+        tags,
+        summary: 'Update State Extension (replaces the value)',
+        params: StateExtensionParams,
+        body: ExtensionValueIn,
+        response: { 200: EmptyOut, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const serviceId = parseServiceId(request.params.service_id);
+      const id = parseElementId('state_id', request.params.state_id);
+      await store.putExtensions({ kind: 'state', serviceId, id }, parseExtensionValue(request.params.name, request.body));
+      return reply.status(200).send();
+    },
+  );
+
+  for (const [suffix, status] of LIST_SUFFIXES) {
+    app.get(
+      `${BASE}/services/:service_id/states${suffix}`,
+      {
+        schema: {
+          tags,
+          summary: `Query States (${status})`,
+          params: ServiceIdParams,
+          querystring: StateListQuery,
+          response: { 200: Type.Array(StateOut), ...errorResponses },
+        },
+      },
+      async (request) => {
+        const serviceId = parseServiceId(request.params.service_id);
+        const nesting = readNesting(request.query, 'state');
+        const filter = { serviceIds: [serviceId], status, stateTypes: readQueryList(request.query.state_types), ...readPage(request.query) };
+        if (!(await store.getService(serviceId))) throw notFound('service', serviceId);
+        return stateViews(store, await store.listStates(filter), nesting, true);
+      },
+    );
+  }
+}

@@ -1,0 +1,101 @@
+// Tasks: start, end, query, extensions (spec reference §2.3).
+import type { FastifyInstance } from 'fastify';
+import type { RequestTypeProvider } from '../types.js';
+import { Type } from '@sinclair/typebox';
+import { notFound } from '../../domain/errors.js';
+import { parseElementEnd, parseExtensionValue, parseTaskStart } from '../../domain/events.js';
+import { readInt32, readQueryList } from '../../domain/fields.js';
+import { parseElementId, parseServiceId } from '../../domain/ids.js';
+import { BASE, LIST_SUFFIXES, EmptyOut, ExtensionValueIn, TaskOut, errorResponses } from '../schemas/common.js';
+import { ServiceIdParams } from '../schemas/services.js';
+import { ElementEndBody } from '../schemas/states.js';
+import { StartTaskOut, TaskExtensionParams, TaskListQuery, TaskParams, TaskQuery, TaskStartBody } from '../schemas/tasks.js';
+import { readNesting, readPage, taskViews } from '../views.js';
+
+const tags = ['tasks'];
+
+export default async function taskRoutes(instance: FastifyInstance): Promise<void> {
+  const app = instance.withTypeProvider<RequestTypeProvider>();
+  const { store, clock } = app;
+
+  app.post(
+    `${BASE}/services/:service_id/tasks/start`,
+    {
+      config: { optionalBody: true },
+      schema: { tags, summary: 'Start Task', params: ServiceIdParams, body: TaskStartBody, response: { 201: StartTaskOut, ...errorResponses } } },
+    async (request, reply) => {
+      const serviceId = parseServiceId(request.params.service_id);
+      const taskId = await store.startTask(serviceId, parseTaskStart(request.body, clock()));
+      return reply.status(201).header('location', `${BASE}/services/${serviceId}/tasks/${taskId}`).send({ task_id: taskId });
+    },
+  );
+
+  app.post(
+    `${BASE}/services/:service_id/tasks/:task_id/end`,
+    {
+      config: { optionalBody: true },
+      schema: { tags, summary: 'Complete Task', params: TaskParams, body: ElementEndBody, response: { 204: EmptyOut, ...errorResponses } } },
+    async (request, reply) => {
+      const serviceId = parseServiceId(request.params.service_id);
+      const taskId = parseElementId('task_id', request.params.task_id);
+      await store.endTask(serviceId, taskId, parseElementEnd(request.body, clock(), 'task'));
+      return reply.status(204).send();
+    },
+  );
+
+  app.get(
+    `${BASE}/services/:service_id/tasks/:task_id`,
+    { schema: { tags, summary: 'Query Task by ID', params: TaskParams, querystring: TaskQuery, response: { 200: TaskOut, ...errorResponses } } },
+    async (request) => {
+      const serviceId = parseServiceId(request.params.service_id);
+      const taskId = parseElementId('task_id', request.params.task_id);
+      const nesting = readNesting(request.query, 'task');
+      const task = await store.getTask(serviceId, taskId);
+      if (!task) throw (await store.getService(serviceId)) ? notFound('task', taskId) : notFound('service', serviceId);
+      const [view] = await taskViews(store, [task], nesting, true);
+      return view;
+    },
+  );
+
+  app.put(
+    `${BASE}/services/:service_id/tasks/:task_id/extensions/:name`,
+    {
+      schema: {
+        tags,
+        summary: 'Update Task Extension (replaces the value)',
+        params: TaskExtensionParams,
+        body: ExtensionValueIn,
+        response: { 200: EmptyOut, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const serviceId = parseServiceId(request.params.service_id);
+      const id = parseElementId('task_id', request.params.task_id);
+      await store.putExtensions({ kind: 'task', serviceId, id }, parseExtensionValue(request.params.name, request.body));
+      return reply.status(200).send();
+    },
+  );
+
+  for (const [suffix, status] of LIST_SUFFIXES) {
+    app.get(
+      `${BASE}/services/:service_id/tasks${suffix}`,
+      {
+        schema: { tags, summary: `Query Tasks (${status})`, params: ServiceIdParams, querystring: TaskListQuery, response: { 200: Type.Array(TaskOut), ...errorResponses } },
+      },
+      async (request) => {
+        const serviceId = parseServiceId(request.params.service_id);
+        const query = request.query;
+        const nesting = readNesting(query, 'task');
+        const filter = {
+          serviceIds: [serviceId],
+          status,
+          taskTypes: readQueryList(query.task_types),
+          stateId: query.state_id === undefined ? undefined : readInt32('state_id', query.state_id),
+          ...readPage(query),
+        };
+        if (!(await store.getService(serviceId))) throw notFound('service', serviceId);
+        return taskViews(store, await store.listTasks(filter), nesting, true);
+      },
+    );
+  }
+}

@@ -1,0 +1,74 @@
+import { Type } from '@sinclair/typebox';
+import {
+  Int32In,
+  LongOrStringIn,
+  QueryBoolean,
+  QueryCount,
+  QueryList,
+  QueryTime,
+  ServiceIdParam,
+  StringIdIn,
+  TimestampIn,
+  endEventFieldsIn,
+  eventBody,
+  eventFieldsIn,
+} from './common.js';
+
+export const ServiceStartBody = eventBody(
+  {
+    customer_id: Type.Optional(StringIdIn),
+    contact_key: Type.Optional(StringIdIn),
+    service_type: LongOrStringIn,
+    est_duration: Type.Optional(Int32In),
+    ...eventFieldsIn,
+    ttl: Type.Optional(Int32In),
+    expiration_time: Type.Optional(TimestampIn),
+    auto_complete_after: Type.Optional(Int32In),
+  },
+  'Service Start Event. customer_id or contact_key is mandatory.',
+);
+
+export const ServiceEndBody = eventBody(
+  { ...endEventFieldsIn, ttl: Type.Optional(Int32In), expiration_time: Type.Optional(TimestampIn) },
+  'Service End Event; every field is optional. Start-event fields are ignored.',
+);
+
+const { timestamp: _timestamp, ...associateEventFields } = eventFieldsIn;
+export const AssociateBody = eventBody(
+  { service_type: Type.Optional(LongOrStringIn), ...associateEventFields },
+  'Optional start-event fields to update on the service.',
+);
+
+export const ExpirationBody = Type.Object(
+  { ttl: Type.Optional(Int32In), expiration_time: Type.Optional(TimestampIn) },
+  { additionalProperties: true, description: 'ttl (seconds from now) wins over expiration_time; one is mandatory', 'x-expected': 'a JSON object' },
+);
+
+export const ServiceIdParams = Type.Object({ service_id: ServiceIdParam });
+export const ServiceExtensionParams = Type.Object({ service_id: ServiceIdParam, name: Type.String({ description: 'extension name' }) });
+export const CustomerParams = Type.Object({ customer_id: Type.String() });
+export const ContactKeyParams = Type.Object({ contact_key: Type.String() });
+export const AssociateParams = Type.Object({ customer_id: Type.String(), service_id: ServiceIdParam });
+
+const nestingQuery = {
+  active_states: Type.Optional(QueryBoolean),
+  completed_states: Type.Optional(QueryBoolean),
+  active_tasks: Type.Optional(QueryBoolean),
+  completed_tasks: Type.Optional(QueryBoolean),
+  extensions: Type.Optional(QueryList),
+};
+
+export const ServiceQuery = Type.Object(nestingQuery, { additionalProperties: true });
+export const ServiceListQuery = Type.Object(
+  {
+    ...nestingQuery,
+    service_types: Type.Optional(QueryList),
+    started_from: Type.Optional(QueryTime),
+    started_to: Type.Optional(QueryTime),
+    limit: Type.Optional(QueryCount),
+    offset: Type.Optional(QueryCount),
+  },
+  { additionalProperties: true },
+);
+
+export const StartServiceOut = Type.Object({ service_id: Type.Integer({ description: '64-bit' }) });

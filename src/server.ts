@@ -1,0 +1,57 @@
+// Runs contextd: opens and migrates the store, serves HTTP, and shuts down cleanly on SIGTERM/SIGINT
+// (stop accepting, finish in-flight requests, commit pending writes, close the store).
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config.js';
+import { buildApp } from './http/app.js';
+import { openStore } from './store/open.js';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  address: string;
+  stop: () => Promise<void>;
+}
+
+export async function startServer(config: Config): Promise<RunningServer> {
+  const store = await openStore(config.database, config.durability);
+  await store.migrate();
+  const app = await buildApp({
+    store,
+    bodyLimit: config.bodyLimit,
+    notFoundStatus: config.notFoundStatus,
+    logger: { level: config.logLevel },
+  });
+  let address: string;
+  try {
+    address = await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      await app.close();
+      await store.close();
+    })());
+  return { app, address, stop };
+}
+
+export function stopOnSignals(server: RunningServer, timeoutMs = 10_000): void {
+  const onSignal = (signal: NodeJS.Signals) => {
+    server.app.log.info({ signal }, 'shutting down');
+    const timer = setTimeout(() => {
+      server.app.log.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, timeoutMs);
+    timer.unref();
+    server.stop().then(
+      () => process.exit(0),
+      (error) => {
+        server.app.log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+}

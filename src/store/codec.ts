@@ -1,0 +1,58 @@
+// Row <-> record mapping shared by the SQL stores: the `doc` column holds an ElementDoc as JSON.
+import { parseStoredJson, stringifyJson } from '../domain/json.js';
+import type { ElementDoc } from '../domain/lifecycle.js';
+import type { ElementFields, Extensions } from '../domain/records.js';
+
+export function encodeDoc(doc: ElementDoc): string {
+  return stringifyJson(doc);
+}
+
+export function decodeDoc(text: string): ElementDoc {
+  return parseStoredJson(text) as ElementDoc;
+}
+
+export function docOf(fields: { type?: ElementDoc['type'] } & Omit<ElementFields, 'startedAt' | 'completedAt'>): ElementDoc {
+  const doc: ElementDoc = { started: fields.started };
+  if (fields.type !== undefined) doc.type = fields.type;
+  if (fields.estDuration !== undefined) doc.est_duration = fields.estDuration;
+  if (fields.disposition !== undefined) doc.disposition = fields.disposition;
+  if (fields.dispositionDesc !== undefined) doc.disposition_desc = fields.dispositionDesc;
+  if (fields.completed !== undefined) doc.completed = fields.completed;
+  return doc;
+}
+
+export function fieldsOf(doc: ElementDoc, startedAt: number, completedAt: number | undefined): ElementFields {
+  const fields: ElementFields = { started: doc.started, startedAt };
+  if (doc.est_duration !== undefined) fields.estDuration = doc.est_duration;
+  if (doc.disposition !== undefined) fields.disposition = doc.disposition;
+  if (doc.disposition_desc !== undefined) fields.dispositionDesc = doc.disposition_desc;
+  if (doc.completed !== undefined) fields.completed = doc.completed;
+  if (completedAt !== undefined) fields.completedAt = completedAt;
+  return fields;
+}
+
+export function encodeExtensionValue(value: unknown): string {
+  return stringifyJson(value);
+}
+
+export function decodeExtensionValue(text: string): unknown {
+  return parseStoredJson(text);
+}
+
+export interface ExtensionRow {
+  owner_id: bigint | number | string;
+  name_key: string;
+  name: string;
+  value: string;
+}
+
+export function groupExtensions(rows: ExtensionRow[]): Map<string, Extensions> {
+  const byOwner = new Map<string, Extensions>();
+  for (const row of rows) {
+    const key = String(row.owner_id);
+    let extensions = byOwner.get(key);
+    if (!extensions) byOwner.set(key, (extensions = new Map()));
+    extensions.set(row.name_key, { name: row.name, value: decodeExtensionValue(row.value) });
+  }
+  return byOwner;
+}

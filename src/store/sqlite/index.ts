@@ -1,0 +1,506 @@
+// The embedded store: one SQLite file in WAL mode. Writes go through a group-commit queue: writes
+// that arrive in the same event-loop turn share one transaction (one fsync), each inside its own
+// savepoint so a rejected write rolls back alone; every promise settles only after COMMIT returns.
+// Reads run directly: better-sqlite3 is synchronous, so no read ever sees an open transaction.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { DomainError, invalid, notFound, unavailable } from '../../domain/errors.js';
+import { typeKey } from '../../domain/fields.js';
+import { associateDoc, completeDoc } from '../../domain/lifecycle.js';
+import type {
+  ElementEnd,
+  ElementStatus,
+  Extensions,
+  ServiceAssociation,
+  ServiceRecord,
+  ServiceStart,
+  StateRecord,
+  StateStart,
+  StateTransition,
+  TaskRecord,
+  TaskStart,
+} from '../../domain/records.js';
+import { decodeDoc, docOf, encodeDoc, encodeExtensionValue, fieldsOf, groupExtensions, type ExtensionRow } from '../codec.js';
+import { loadMigrations } from '../migrations.js';
+import type { ExtensionOwner, ServiceFilter, StateFilter, Store, StoreHealth, TaskFilter } from '../store.js';
+
+export interface SqliteStoreOptions {
+  /** file path; the directory is created */
+  path: string;
+  /** 'full': a commit survives power loss (synchronous=FULL); 'relaxed': synchronous=NORMAL */
+  durability: 'full' | 'relaxed';
+  /** most writes in one group commit */
+  maxBatch?: number;
+}
+
+interface ServiceRow {
+  service_id: bigint;
+  customer_id: string | null;
+  contact_key: string | null;
+  started_at: bigint;
+  completed_at: bigint | null;
+  expires_at: bigint | null;
+  doc: string;
+}
+interface StateRow {
+  state_id: bigint;
+  service_id: bigint;
+  started_at: bigint;
+  completed_at: bigint | null;
+  doc: string;
+}
+interface TaskRow extends StateRow {
+  task_id: bigint;
+  state_id: bigint;
+}
+
+interface PendingWrite {
+  run: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+const optionalNumber = (v: bigint | null): number | undefined => (v === null ? undefined : Number(v));
+
+function statusClause(status: ElementStatus): string {
+  if (status === 'active') return ' AND completed_at IS NULL';
+  if (status === 'completed') return ' AND completed_at IS NOT NULL';
+  return '';
+}
+
+function pageClause(limit: number | undefined, offset: number | undefined): string {
+  if (limit === undefined && !offset) return '';
+  return ` LIMIT ${limit ?? -1} OFFSET ${offset ?? 0}`;
+}
+
+function jsonList(values: readonly (string | number | bigint)[]): string {
+  return `[${values.map((v) => (typeof v === 'string' ? JSON.stringify(v) : v.toString())).join(',')}]`;
+}
+
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  private readonly db: Database.Database;
+  private readonly statements = new Map<string, Database.Statement>();
+  private pending: PendingWrite[] = [];
+  private flushScheduled = false;
+  private closed = false;
+  private readonly maxBatch: number;
+
+  constructor(options: SqliteStoreOptions) {
+    mkdirSync(dirname(options.path), { recursive: true });
+    this.db = new Database(options.path);
+    this.db.defaultSafeIntegers(true);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    this.maxBatch = options.maxBatch ?? 1000;
+  }
+
+  // ---- plumbing ----
+
+  private stmt(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) this.statements.set(sql, (statement = this.db.prepare(sql)));
+    return statement;
+  }
+
+  private write<T>(run: () => T): Promise<T> {
+    if (this.closed) return Promise.reject(unavailable('the store is closed'));
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ run, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.pending.splice(0, this.maxBatch);
+    if (this.pending.length > 0) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+    if (batch.length === 0) return;
+    const outcomes: { ok: boolean; value: unknown }[] = [];
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+      for (const write of batch) {
+        this.db.exec('SAVEPOINT write');
+        try {
+          outcomes.push({ ok: true, value: write.run() });
+          this.db.exec('RELEASE write');
+        } catch (error) {
+          this.db.exec('ROLLBACK TO write');
+          this.db.exec('RELEASE write');
+          outcomes.push({ ok: false, value: error });
+        }
+      }
+      this.db.exec('COMMIT');
+    } catch (error) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      const failure = unavailable(`the store could not commit: ${(error as Error).message}`);
+      for (const write of batch) write.reject(failure);
+      return;
+    }
+    batch.forEach((write, i) => (outcomes[i].ok ? write.resolve(outcomes[i].value) : write.reject(outcomes[i].value)));
+  }
+
+  /** Waits until every queued write has committed. */
+  private async drain(): Promise<void> {
+    while (this.pending.length > 0 || this.flushScheduled) await new Promise((r) => setImmediate(r));
+  }
+
+  async migrate(): Promise<number[]> {
+    this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+    const applied = new Set((this.db.prepare('SELECT version FROM schema_migrations').all() as { version: bigint }[]).map((r) => Number(r.version)));
+    const done: number[] = [];
+    for (const migration of loadMigrations('sqlite')) {
+      if (applied.has(migration.version)) continue;
+      this.db.transaction(() => {
+        this.db.exec(migration.sql);
+        this.db
+          .prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
+          .run(migration.version, migration.name, new Date().toISOString());
+      }).immediate();
+      done.push(migration.version);
+    }
+    return done;
+  }
+
+  async health(): Promise<StoreHealth> {
+    try {
+      this.stmt('SELECT 1').get();
+      return { kind: 'sqlite', ok: true };
+    } catch (error) {
+      return { kind: 'sqlite', ok: false, detail: (error as Error).message };
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.drain();
+    this.closed = true;
+    this.db.close();
+  }
+
+  // ---- checks used inside writes ----
+
+  private requireService(serviceId: bigint): void {
+    if (!this.stmt('SELECT 1 FROM services WHERE service_id = ?').get(serviceId)) throw notFound('service', serviceId);
+  }
+
+  private touchService(serviceId: bigint, now: number): void {
+    this.stmt('UPDATE services SET updated_at = ? WHERE service_id = ?').run(now, serviceId);
+  }
+
+  private writeExtensions(kind: ExtensionOwner['kind'], ownerId: bigint | number, serviceId: bigint, extensions: Extensions): void {
+    if (extensions.size === 0) return;
+    const upsert = this.stmt(
+      `INSERT INTO extensions (owner_kind, owner_id, service_id, name_key, name, value) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (owner_kind, owner_id, name_key) DO UPDATE SET name = excluded.name, value = excluded.value`,
+    );
+    for (const [key, ext] of extensions) upsert.run(kind, ownerId, serviceId, key, ext.name, encodeExtensionValue(ext.value));
+  }
+
+  // ---- services ----
+
+  startService(start: ServiceStart): Promise<bigint> {
+    const doc = docOf({ ...start, type: start.serviceType });
+    return this.write(() => {
+      const row = this.stmt(
+        `INSERT INTO services (customer_id, contact_key, service_type, started_at, expires_at, updated_at, doc)
+         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING service_id`,
+      ).get(start.customerId ?? null, start.contactKey ?? null, typeKey(start.serviceType), start.startedAt, start.expiresAt ?? null, Date.now(), encodeDoc(doc)) as {
+        service_id: bigint;
+      };
+      this.writeExtensions('service', row.service_id, row.service_id, start.extensions);
+      return row.service_id;
+    });
+  }
+
+  endService(serviceId: bigint, end: ElementEnd): Promise<void> {
+    return this.write(() => {
+      const row = this.stmt('SELECT doc FROM services WHERE service_id = ?').get(serviceId) as { doc: string } | undefined;
+      if (!row) throw notFound('service', serviceId);
+      const doc = completeDoc('service', serviceId, decodeDoc(row.doc), end);
+      this.stmt(
+        `UPDATE services SET completed_at = ?, doc = ?, updated_at = ?, expires_at = COALESCE(?, expires_at) WHERE service_id = ?`,
+      ).run(end.completedAt, encodeDoc(doc), Date.now(), end.expiresAt ?? null, serviceId);
+      this.writeExtensions('service', serviceId, serviceId, end.extensions);
+    });
+  }
+
+  associateService(serviceId: bigint, customerId: string, association: ServiceAssociation): Promise<void> {
+    return this.write(() => {
+      const row = this.stmt('SELECT doc FROM services WHERE service_id = ?').get(serviceId) as { doc: string } | undefined;
+      if (!row) throw notFound('service', serviceId);
+      const doc = associateDoc(decodeDoc(row.doc), association);
+      this.stmt('UPDATE services SET customer_id = ?, service_type = ?, doc = ?, updated_at = ? WHERE service_id = ?').run(
+        customerId,
+        typeKey(doc.type),
+        encodeDoc(doc),
+        Date.now(),
+        serviceId,
+      );
+      this.writeExtensions('service', serviceId, serviceId, association.extensions);
+    });
+  }
+
+  updateServiceExpiration(serviceId: bigint, expiresAt: number): Promise<void> {
+    return this.write(() => {
+      const result = this.stmt('UPDATE services SET expires_at = ?, updated_at = ? WHERE service_id = ?').run(expiresAt, Date.now(), serviceId);
+      if (result.changes === 0) throw notFound('service', serviceId);
+    });
+  }
+
+  deleteService(serviceId: bigint): Promise<void> {
+    return this.write(() => {
+      // states, tasks and extensions go with it (ON DELETE CASCADE), in this one transaction
+      const result = this.stmt('DELETE FROM services WHERE service_id = ?').run(serviceId);
+      if (result.changes === 0) throw notFound('service', serviceId);
+    });
+  }
+
+  private serviceFromRow(row: ServiceRow): ServiceRecord {
+    const doc = decodeDoc(row.doc);
+    const record: ServiceRecord = {
+      serviceId: row.service_id,
+      ...fieldsOf(doc, Number(row.started_at), optionalNumber(row.completed_at)),
+    };
+    if (row.customer_id !== null) record.customerId = row.customer_id;
+    if (row.contact_key !== null) record.contactKey = row.contact_key;
+    if (doc.type !== undefined) record.serviceType = doc.type;
+    if (row.expires_at !== null) record.expiresAt = Number(row.expires_at);
+    return record;
+  }
+
+  async getService(serviceId: bigint): Promise<ServiceRecord | undefined> {
+    const row = this.stmt(
+      'SELECT service_id, customer_id, contact_key, started_at, completed_at, expires_at, doc FROM services WHERE service_id = ?',
+    ).get(serviceId) as ServiceRow | undefined;
+    return row && this.serviceFromRow(row);
+  }
+
+  async listServices(filter: ServiceFilter): Promise<ServiceRecord[]> {
+    const params: unknown[] = [];
+    let where: string;
+    if (filter.customerId !== undefined) {
+      where = 'customer_id = ?';
+      params.push(filter.customerId);
+    } else if (filter.contactKey !== undefined) {
+      where = 'contact_key = ? AND customer_id IS NULL';
+      params.push(filter.contactKey);
+    } else {
+      throw new Error('listServices needs customerId or contactKey');
+    }
+    where += statusClause(filter.status);
+    if (filter.serviceTypes.length > 0) {
+      where += ' AND service_type IN (SELECT value FROM json_each(?))';
+      params.push(jsonList(filter.serviceTypes));
+    }
+    if (filter.startedFrom !== undefined) {
+      where += ' AND started_at >= ?';
+      params.push(filter.startedFrom);
+    }
+    if (filter.startedTo !== undefined) {
+      where += ' AND started_at < ?';
+      params.push(filter.startedTo);
+    }
+    const sql = `SELECT service_id, customer_id, contact_key, started_at, completed_at, expires_at, doc FROM services
+      WHERE ${where} ORDER BY started_at, service_id${pageClause(filter.limit, filter.offset)}`;
+    return (this.stmt(sql).all(...params) as ServiceRow[]).map((row) => this.serviceFromRow(row));
+  }
+
+  /** The query plan of a customer's active services (shown by tests to prove the index is used). */
+  explainActiveServicesOfCustomer(): string[] {
+    const rows = this.db
+      .prepare(
+        `EXPLAIN QUERY PLAN SELECT service_id FROM services WHERE customer_id = ? AND completed_at IS NULL ORDER BY started_at, service_id`,
+      )
+      .all('x') as { detail: string }[];
+    return rows.map((r) => r.detail);
+  }
+
+  explainAnonymousServices(): string[] {
+    const rows = this.db
+      .prepare(`EXPLAIN QUERY PLAN SELECT service_id FROM services WHERE contact_key = ? AND customer_id IS NULL ORDER BY started_at, service_id`)
+      .all('x') as { detail: string }[];
+    return rows.map((r) => r.detail);
+  }
+
+  // ---- states ----
+
+  private insertState(serviceId: bigint, start: StateStart): number {
+    const previous = start.started.previous_state_id;
+    if (previous !== undefined && !this.stmt('SELECT 1 FROM states WHERE state_id = ? AND service_id = ?').get(previous, serviceId)) {
+      throw invalid(`previous_state_id ${previous} is not a state of service ${serviceId}`);
+    }
+    const doc = docOf({ ...start, type: start.stateType });
+    const row = this.stmt(
+      'INSERT INTO states (service_id, state_type, started_at, doc) VALUES (?, ?, ?, ?) RETURNING state_id',
+    ).get(serviceId, typeKey(start.stateType), start.startedAt, encodeDoc(doc)) as { state_id: bigint };
+    const stateId = Number(row.state_id);
+    this.writeExtensions('state', stateId, serviceId, start.extensions);
+    this.touchService(serviceId, Date.now());
+    return stateId;
+  }
+
+  private completeState(serviceId: bigint, stateId: number, end: ElementEnd, missing: () => DomainError): void {
+    const row = this.stmt('SELECT doc FROM states WHERE state_id = ? AND service_id = ?').get(stateId, serviceId) as { doc: string } | undefined;
+    if (!row) throw missing();
+    const doc = completeDoc('state', stateId, decodeDoc(row.doc), end);
+    this.stmt('UPDATE states SET completed_at = ?, doc = ? WHERE state_id = ?').run(end.completedAt, encodeDoc(doc), stateId);
+    this.writeExtensions('state', stateId, serviceId, end.extensions);
+    this.touchService(serviceId, Date.now());
+  }
+
+  startState(serviceId: bigint, start: StateStart): Promise<number> {
+    return this.write(() => {
+      this.requireService(serviceId);
+      return this.insertState(serviceId, start);
+    });
+  }
+
+  endState(serviceId: bigint, stateId: number, end: ElementEnd): Promise<void> {
+    return this.write(() => {
+      this.requireService(serviceId);
+      this.completeState(serviceId, stateId, end, () => notFound('state', stateId));
+    });
+  }
+
+  transitionState(serviceId: bigint, transition: StateTransition): Promise<number> {
+    return this.write(() => {
+      this.requireService(serviceId);
+      const from = transition.fromStateId;
+      this.completeState(serviceId, from, transition.end, () => invalid(`from.state_id ${from} is not a state of service ${serviceId}`));
+      return this.insertState(serviceId, transition.start);
+    });
+  }
+
+  private stateFromRow(row: StateRow): StateRecord {
+    const doc = decodeDoc(row.doc);
+    const record: StateRecord = {
+      serviceId: row.service_id,
+      stateId: Number(row.state_id),
+      ...fieldsOf(doc, Number(row.started_at), optionalNumber(row.completed_at)),
+    };
+    if (doc.type !== undefined) record.stateType = doc.type;
+    return record;
+  }
+
+  async getState(serviceId: bigint, stateId: number): Promise<StateRecord | undefined> {
+    const row = this.stmt('SELECT state_id, service_id, started_at, completed_at, doc FROM states WHERE state_id = ? AND service_id = ?').get(
+      stateId,
+      serviceId,
+    ) as StateRow | undefined;
+    return row && this.stateFromRow(row);
+  }
+
+  async listStates(filter: StateFilter): Promise<StateRecord[]> {
+    if (filter.serviceIds.length === 0) return [];
+    const params: unknown[] = [jsonList(filter.serviceIds)];
+    let where = 'service_id IN (SELECT value FROM json_each(?))' + statusClause(filter.status);
+    if (filter.stateTypes.length > 0) {
+      where += ' AND state_type IN (SELECT value FROM json_each(?))';
+      params.push(jsonList(filter.stateTypes));
+    }
+    const sql = `SELECT state_id, service_id, started_at, completed_at, doc FROM states WHERE ${where}
+      ORDER BY started_at, state_id${pageClause(filter.limit, filter.offset)}`;
+    return (this.stmt(sql).all(...params) as StateRow[]).map((row) => this.stateFromRow(row));
+  }
+
+  // ---- tasks ----
+
+  startTask(serviceId: bigint, start: TaskStart): Promise<number> {
+    return this.write(() => {
+      this.requireService(serviceId);
+      if (start.stateId !== undefined && !this.stmt('SELECT 1 FROM states WHERE state_id = ? AND service_id = ?').get(start.stateId, serviceId)) {
+        throw invalid(`state_id ${start.stateId} is not a state of service ${serviceId}`);
+      }
+      const doc = docOf({ ...start, type: start.taskType });
+      const row = this.stmt(
+        'INSERT INTO tasks (service_id, state_id, task_type, started_at, doc) VALUES (?, ?, ?, ?, ?) RETURNING task_id',
+      ).get(serviceId, start.stateId ?? null, typeKey(start.taskType), start.startedAt, encodeDoc(doc)) as { task_id: bigint };
+      const taskId = Number(row.task_id);
+      this.writeExtensions('task', taskId, serviceId, start.extensions);
+      this.touchService(serviceId, Date.now());
+      return taskId;
+    });
+  }
+
+  endTask(serviceId: bigint, taskId: number, end: ElementEnd): Promise<void> {
+    return this.write(() => {
+      this.requireService(serviceId);
+      const row = this.stmt('SELECT doc FROM tasks WHERE task_id = ? AND service_id = ?').get(taskId, serviceId) as { doc: string } | undefined;
+      if (!row) throw notFound('task', taskId);
+      const doc = completeDoc('task', taskId, decodeDoc(row.doc), end);
+      this.stmt('UPDATE tasks SET completed_at = ?, doc = ? WHERE task_id = ?').run(end.completedAt, encodeDoc(doc), taskId);
+      this.writeExtensions('task', taskId, serviceId, end.extensions);
+      this.touchService(serviceId, Date.now());
+    });
+  }
+
+  private taskFromRow(row: TaskRow): TaskRecord {
+    const doc = decodeDoc(row.doc);
+    const record: TaskRecord = {
+      serviceId: row.service_id,
+      taskId: Number(row.task_id),
+      ...fieldsOf(doc, Number(row.started_at), optionalNumber(row.completed_at)),
+    };
+    if (row.state_id !== null) record.stateId = Number(row.state_id);
+    if (doc.type !== undefined) record.taskType = doc.type;
+    return record;
+  }
+
+  async getTask(serviceId: bigint, taskId: number): Promise<TaskRecord | undefined> {
+    const row = this.stmt(
+      'SELECT task_id, service_id, state_id, started_at, completed_at, doc FROM tasks WHERE task_id = ? AND service_id = ?',
+    ).get(taskId, serviceId) as TaskRow | undefined;
+    return row && this.taskFromRow(row);
+  }
+
+  async listTasks(filter: TaskFilter): Promise<TaskRecord[]> {
+    if (filter.serviceIds.length === 0) return [];
+    const params: unknown[] = [jsonList(filter.serviceIds)];
+    let where = 'service_id IN (SELECT value FROM json_each(?))' + statusClause(filter.status);
+    if (filter.taskTypes.length > 0) {
+      where += ' AND task_type IN (SELECT value FROM json_each(?))';
+      params.push(jsonList(filter.taskTypes));
+    }
+    if (filter.stateId !== undefined) {
+      where += ' AND state_id = ?';
+      params.push(filter.stateId);
+    }
+    const sql = `SELECT task_id, service_id, state_id, started_at, completed_at, doc FROM tasks WHERE ${where}
+      ORDER BY started_at, task_id${pageClause(filter.limit, filter.offset)}`;
+    return (this.stmt(sql).all(...params) as TaskRow[]).map((row) => this.taskFromRow(row));
+  }
+
+  // ---- extensions ----
+
+  putExtensions(owner: ExtensionOwner, extensions: Extensions): Promise<void> {
+    return this.write(() => {
+      this.requireService(owner.serviceId);
+      if (owner.kind === 'state' && !this.stmt('SELECT 1 FROM states WHERE state_id = ? AND service_id = ?').get(owner.id, owner.serviceId)) {
+        throw notFound('state', owner.id);
+      }
+      if (owner.kind === 'task' && !this.stmt('SELECT 1 FROM tasks WHERE task_id = ? AND service_id = ?').get(owner.id, owner.serviceId)) {
+        throw notFound('task', owner.id);
+      }
+      this.writeExtensions(owner.kind, owner.kind === 'service' ? owner.serviceId : owner.id, owner.serviceId, extensions);
+      this.touchService(owner.serviceId, Date.now());
+    });
+  }
+
+  async loadExtensions(kind: ExtensionOwner['kind'], ids: (bigint | number)[]): Promise<Map<string, Extensions>> {
+    if (ids.length === 0) return new Map();
+    const rows = this.stmt(
+      'SELECT owner_id, name_key, name, value FROM extensions WHERE owner_kind = ? AND owner_id IN (SELECT value FROM json_each(?))',
+    ).all(kind, jsonList(ids)) as ExtensionRow[];
+    return groupExtensions(rows);
+  }
+}

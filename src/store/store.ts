@@ -1,0 +1,95 @@
+// The one storage contract the HTTP layer uses, in domain words. Implementations: sqlite/ (embedded
+// default) and, later, postgres/. Methods throw DomainError (NotFound, Conflict, Validation,
+// Unavailable); they never see HTTP.
+import type {
+  ElementEnd,
+  ElementStatus,
+  Extensions,
+  ServiceAssociation,
+  ServiceRecord,
+  ServiceStart,
+  StateRecord,
+  StateStart,
+  StateTransition,
+  TaskRecord,
+  TaskStart,
+} from '../domain/records.js';
+
+export interface ServiceFilter {
+  /** services of this customer */
+  customerId?: string;
+  /** anonymous services (no customer_id) with this contact key */
+  contactKey?: string;
+  status: ElementStatus;
+  /** text forms of service_type values; empty = any */
+  serviceTypes: string[];
+  /** epoch ms, inclusive */
+  startedFrom?: number;
+  /** epoch ms, exclusive */
+  startedTo?: number;
+  limit?: number;
+  offset?: number;
+}
+
+export interface StateFilter {
+  serviceIds: bigint[];
+  status: ElementStatus;
+  stateTypes: string[];
+  limit?: number;
+  offset?: number;
+}
+
+export interface TaskFilter {
+  serviceIds: bigint[];
+  status: ElementStatus;
+  taskTypes: string[];
+  /** only tasks of this state */
+  stateId?: number;
+  limit?: number;
+  offset?: number;
+}
+
+export type ExtensionOwner =
+  | { kind: 'service'; serviceId: bigint }
+  | { kind: 'state'; serviceId: bigint; id: number }
+  | { kind: 'task'; serviceId: bigint; id: number };
+
+export interface StoreHealth {
+  kind: 'sqlite' | 'postgres';
+  ok: boolean;
+  detail?: string;
+}
+
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Applies pending migrations; returns the versions applied. */
+  migrate(): Promise<number[]>;
+  health(): Promise<StoreHealth>;
+  /** Finishes pending writes, then closes. */
+  close(): Promise<void>;
+
+  startService(start: ServiceStart): Promise<bigint>;
+  endService(serviceId: bigint, end: ElementEnd): Promise<void>;
+  associateService(serviceId: bigint, customerId: string, association: ServiceAssociation): Promise<void>;
+  updateServiceExpiration(serviceId: bigint, expiresAt: number): Promise<void>;
+  /** Deletes the service with its states, tasks and extensions. */
+  deleteService(serviceId: bigint): Promise<void>;
+  getService(serviceId: bigint): Promise<ServiceRecord | undefined>;
+  listServices(filter: ServiceFilter): Promise<ServiceRecord[]>;
+
+  startState(serviceId: bigint, start: StateStart): Promise<number>;
+  endState(serviceId: bigint, stateId: number, end: ElementEnd): Promise<void>;
+  transitionState(serviceId: bigint, transition: StateTransition): Promise<number>;
+  getState(serviceId: bigint, stateId: number): Promise<StateRecord | undefined>;
+  listStates(filter: StateFilter): Promise<StateRecord[]>;
+
+  startTask(serviceId: bigint, start: TaskStart): Promise<number>;
+  endTask(serviceId: bigint, taskId: number, end: ElementEnd): Promise<void>;
+  getTask(serviceId: bigint, taskId: number): Promise<TaskRecord | undefined>;
+  listTasks(filter: TaskFilter): Promise<TaskRecord[]>;
+
+  /** Creates or replaces extensions of one element (the owner must exist: NotFound otherwise). */
+  putExtensions(owner: ExtensionOwner, extensions: Extensions): Promise<void>;
+  /** All extensions of the given elements of one kind, by element id (service ids as decimal text). */
+  loadExtensions(kind: ExtensionOwner['kind'], ids: (bigint | number)[]): Promise<Map<string, Extensions>>;
+}
