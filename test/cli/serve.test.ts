@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { tempDir } from '../helpers/app.js';
+import { runCli, startServerProcess } from '../helpers/process.js';
+
+const dir = tempDir('contextd-cli-');
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('contextd serve: a real process on a free port, a service life over HTTP, SIGTERM exits 0 and keeps the data', async () => {
+  const db = join(dir, 'nested', 'dir', 'serve.db');
+  const server = await startServerProcess([], { DATABASE_URL: `sqlite:${db}` });
+  assert.ok(existsSync(db), 'the database directory is created');
+  const post = (path: string, body: unknown) =>
+    fetch(`${server.base}/genesys/1/cs${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+  const start = await post('/services/start', { contact_key: '555-0100', service_type: 'Billing' });
+  assert.equal(start.status, 201);
+  const { service_id } = (await start.json()) as { service_id: number };
+  assert.equal(start.headers.get('location'), `/genesys/1/cs/services/${service_id}`);
+  assert.equal((await post(`/services/${service_id}/end`, { disposition: 'Resolved' })).status, 204);
+
+  const health = await fetch(`${server.base}/health`);
+  assert.deepEqual(((await health.json()) as { store: unknown }).store, { kind: 'sqlite', ok: true });
+
+  server.child.kill('SIGTERM');
+  assert.equal(await server.exited, 0, server.output());
+
+  // a second process on the same file sees what the first acknowledged
+  const again = await startServerProcess([], { DATABASE_URL: db });
+  const got = (await (await fetch(`${again.base}/genesys/1/cs/services/${service_id}`)).json()) as { disposition: string };
+  assert.equal(got.disposition, 'Resolved');
+  again.child.kill('SIGTERM');
+  assert.equal(await again.exited, 0);
+});
+
+test('contextd serve --config reads a YAML file; env overrides it', async () => {
+  const config = join(dir, 'contextd.yaml');
+  writeFileSync(config, `port: 1\nhost: 127.0.0.1\ndatabase_url: sqlite:${join(dir, 'from-file.db')}\ncview:\n  not-found-status: 400\n`);
+  const server = await startServerProcess(['--config', config], {});
+  assert.ok(existsSync(join(dir, 'from-file.db')));
+  const res = await fetch(`${server.base}/genesys/1/cs/services/12345`);
+  assert.equal(res.status, 400, 'not-found-status from the file');
+  server.child.kill('SIGTERM');
+  assert.equal(await server.exited, 0);
+});
+
+test('an unknown config key or a bad value stops start-up with a message naming it', () => {
+  const bad = join(dir, 'bad.json');
+  writeFileSync(bad, JSON.stringify({ cview: { expiration: '5y', 'no-such-option': true } }));
+  const res = runCli(['serve', '--config', bad]);
+  assert.equal(res.status, 2);
+  assert.match(res.stderr, /unknown key cview\.no-such-option/);
+
+  writeFileSync(bad, JSON.stringify({ port: 'eighty' }));
+  const wrongType = runCli(['serve', '--config', bad]);
+  assert.equal(wrongType.status, 2);
+  assert.match(wrongType.stderr, /port/);
+
+  const badEnv = runCli(['serve'], { PORT: 'x', DATABASE_URL: join(dir, 'unused.db') });
+  assert.equal(badEnv.status, 2);
+  assert.match(badEnv.stderr, /PORT/);
+});
+
+test('contextd migrate creates the schema and is idempotent', () => {
+  const db = join(dir, 'migrate.db');
+  const first = runCli(['migrate'], { DATABASE_URL: db });
+  assert.equal(first.status, 0, first.stderr);
+  assert.match(first.stdout, /applied migrations: 1/);
+  const second = runCli(['migrate'], { DATABASE_URL: db });
+  assert.equal(second.status, 0);
+  assert.match(second.stdout, /up to date/);
+});
+
+test('contextd hash-password prints only a scrypt hash, salted', () => {
+  const a = runCli(['hash-password', 's3cret']);
+  const b = runCli(['hash-password', 's3cret']);
+  assert.equal(a.status, 0);
+  assert.match(a.stdout, /^scrypt\$32768\$8\$1\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+\n$/);
+  assert.notEqual(a.stdout, b.stdout);
+});

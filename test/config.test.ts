@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { test } from 'node:test';
+import { ConfigError, loadConfig, parseDatabaseUrl } from '../src/config.js';
+
+test('defaults: port 8080, host 127.0.0.1, ./data/contextd.db, durability full, 404', () => {
+  const config = loadConfig({}, {});
+  assert.equal(config.port, 8080);
+  assert.equal(config.host, '127.0.0.1');
+  assert.deepEqual(config.database, { kind: 'sqlite', path: resolve('./data/contextd.db') });
+  assert.equal(config.durability, 'full');
+  assert.equal(config.notFoundStatus, 404);
+  assert.equal(config.bodyLimit, 1024 * 1024);
+});
+
+test('environment overrides, flags over environment', () => {
+  const config = loadConfig({ host: '0.0.0.0' }, { PORT: '9090', HOST: '10.0.0.1', DATABASE_URL: 'sqlite:/tmp/x.db' });
+  assert.equal(config.port, 9090);
+  assert.equal(config.host, '0.0.0.0');
+  assert.deepEqual(config.database, { kind: 'sqlite', path: '/tmp/x.db' });
+});
+
+test('DATABASE_URL forms', () => {
+  assert.deepEqual(parseDatabaseUrl('/var/lib/c.db'), { kind: 'sqlite', path: '/var/lib/c.db' });
+  assert.deepEqual(parseDatabaseUrl('sqlite:///var/lib/c.db'), { kind: 'sqlite', path: '/var/lib/c.db' });
+  assert.deepEqual(parseDatabaseUrl('file:rel.db'), { kind: 'sqlite', path: resolve('rel.db') });
+  assert.deepEqual(parseDatabaseUrl('postgres://u@h/db'), { kind: 'postgres', url: 'postgres://u@h/db' });
+  assert.throws(() => parseDatabaseUrl('mysql://x/y'), ConfigError);
+  assert.throws(() => parseDatabaseUrl('sqlite:'), ConfigError);
+});
+
+test('a missing file is named; options not built yet that would weaken safety refuse to start', () => {
+  assert.throws(() => loadConfig({ configFile: 'nonexistent.json' }, {}), /cannot read config file nonexistent\.json/);
+  const dir = mkdtempSync(join(tmpdir(), 'contextd-config-'));
+  const roles = join(dir, 'roles.json');
+  writeFileSync(roles, JSON.stringify({ cview: { 'use-role': true } }));
+  assert.throws(() => loadConfig({ configFile: roles }, {}), /cview\.use-role/);
+  const tenants = join(dir, 'tenants.yaml');
+  writeFileSync(tenants, 'tenants:\n  - id: 101\n    name: Acme\n');
+  assert.throws(() => loadConfig({ configFile: tenants }, {}), /tenants/);
+  const accepted = join(dir, 'accepted.yaml');
+  writeFileSync(accepted, 'cview:\n  expiration: 2w\n  data-validation: true\ndurability: relaxed\n');
+  assert.equal(loadConfig({ configFile: accepted }, {}).durability, 'relaxed');
+  writeFileSync(accepted, 'cview:\n  expiration: 2 weeks\n');
+  assert.throws(() => loadConfig({ configFile: accepted }, {}), /cview\.expiration/);
+  rmSync(dir, { recursive: true, force: true });
+});
