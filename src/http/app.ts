@@ -34,7 +34,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ajv: ajvOptions,
     schemaErrorFormatter: formatSchemaErrors as unknown as FastifyServerOptions['schemaErrorFormatter'],
     routerOptions: { ignoreTrailingSlash: true },
-    disableRequestLogging: false,
   });
 
   await app.register(swagger, {
