@@ -41,6 +41,7 @@ export const ConfigFileSchema = Type.Object(
     log_level: Type.Optional(Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)))),
     body_limit: Type.Optional(Type.Integer({ minimum: 1024, description: 'largest accepted request body, bytes (default 1 MiB)' })),
     durability: Type.Optional(Type.Union([Type.Literal('full'), Type.Literal('relaxed')])),
+    pool_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'PostgreSQL connections per node (default 10)' })),
     cview: Type.Optional(
       Type.Object(
         {
@@ -98,6 +99,7 @@ export interface Config {
   durability: 'full' | 'relaxed';
   logLevel: string;
   bodyLimit: number;
+  poolSize: number;
   notFoundStatus: 404 | 400;
   /** the whole validated file, for options read by later features */
   file: ConfigFile;
@@ -190,6 +192,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     durability: file.durability ?? 'full',
     logLevel,
     bodyLimit: file.body_limit ?? 1024 * 1024,
+    poolSize: file.pool_size ?? 10,
     notFoundStatus: file.cview?.['not-found-status'] ?? 404,
     file,
   };

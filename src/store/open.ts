@@ -1,11 +1,11 @@
 // Opens the store that DATABASE_URL names.
-import type { DatabaseTarget } from '../config.js';
+import type { Config } from '../config.js';
+import { PostgresStore } from './postgres/index.js';
 import { SqliteStore } from './sqlite/index.js';
 import type { Store } from './store.js';
 
-export async function openStore(target: DatabaseTarget, durability: 'full' | 'relaxed'): Promise<Store> {
-  if (target.kind === 'postgres') {
-    throw new Error('the PostgreSQL store is not available in this version; use a SQLite path in DATABASE_URL');
-  }
-  return new SqliteStore({ path: target.path, durability });
+export function openStore(config: Pick<Config, 'database' | 'durability' | 'poolSize'>): Store {
+  const { database, durability } = config;
+  if (database.kind === 'postgres') return new PostgresStore({ url: database.url, poolSize: config.poolSize, durability });
+  return new SqliteStore({ path: database.path, durability });
 }

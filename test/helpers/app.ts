@@ -1,24 +1,18 @@
-// A real app on a real store file, driven through Fastify's inject.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// A real app on a real store (the matrix's), driven through Fastify's inject.
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildApp, type AppOptions } from '../../src/http/app.js';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
-import type { Store } from '../../src/store/store.js';
+import { join } from 'node:path';
+import { openTestStore, tempDir, type TestStore } from './stores.js';
 
+export { tempDir };
 export const BASE = '/genesys/1/cs';
+export const EXC = 'com.genesyslab.gsg.services.contextservices.exceptions.';
 
-export interface TestApp {
+export interface TestApp extends TestStore {
   app: FastifyInstance;
-  store: Store;
-  dir: string;
   request: (method: string, url: string, body?: unknown, headers?: Record<string, string>) => Promise<LightMyRequestResponse>;
   close: () => Promise<void>;
-}
-
-export function tempDir(prefix = 'contextd-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
 }
 
 export async function openSqlite(dir: string): Promise<SqliteStore> {
@@ -27,27 +21,24 @@ export async function openSqlite(dir: string): Promise<SqliteStore> {
   return store;
 }
 
-export async function createTestApp(options: Partial<AppOptions> = {}): Promise<TestApp> {
-  const dir = tempDir();
-  const store = options.store ?? (await openSqlite(dir));
-  const app = await buildApp({ ...options, store });
+export async function createTestApp(options: Partial<Omit<AppOptions, 'store'>> = {}): Promise<TestApp> {
+  const testStore = await openTestStore();
+  const app = await buildApp({ ...options, store: testStore.store });
   await app.ready();
   return {
+    ...testStore,
     app,
-    store,
-    dir,
     request: (method, url, body, headers = {}) =>
       app.inject({
         method: method as 'GET',
-        url: url.startsWith('/') && !url.startsWith(BASE) && !url.startsWith('/health') && !url.startsWith('/openapi') ? BASE + url : url,
+        url: url.startsWith(BASE) || url.startsWith('/health') || url.startsWith('/openapi') ? url : BASE + url,
         ...(body === undefined
           ? { headers }
           : { payload: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json', ...headers } }),
       }),
     close: async () => {
       await app.close();
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
+      await testStore.destroy();
     },
   };
 }
@@ -60,5 +51,3 @@ export async function startService(t: TestApp, body: Record<string, unknown>): P
   if (!match) throw new Error(`no service_id in ${response.body}`);
   return match[1];
 }
-
-export const EXC = 'com.genesyslab.gsg.services.contextservices.exceptions.';

@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import Database from 'better-sqlite3';
-import { join } from 'node:path';
 import { EXC, createTestApp, startService, type TestApp } from '../helpers/app.js';
 
 let t: TestApp;
@@ -99,15 +97,12 @@ describe('POST /services/start', () => {
   }
 
   test('a rejected start leaves no row behind and does not consume the next id slot visibly', async () => {
-    const db = new Database(join(t.dir, 'contextd.db'), { readonly: true });
-    const count = () => (db.prepare('SELECT count(*) AS n FROM services').get() as { n: number }).n;
-    const extensions = () => (db.prepare('SELECT count(*) AS n FROM extensions').get() as { n: number }).n;
-    const [services0, extensions0] = [count(), extensions()];
+    const count = async (table: string) => Number((await t.raw(`SELECT count(*) AS n FROM ${table}`))[0].n);
+    const [services0, extensions0] = [await count('services'), await count('extensions')];
     const res = await t.request('POST', '/services/start', { customer_id: 'C', service_type: 'A', est_duration: 'x', Ext: { a: 1 } });
     assert.equal(res.statusCode, 400);
-    assert.equal(count(), services0);
-    assert.equal(extensions(), extensions0);
-    db.close();
+    assert.equal(await count('services'), services0);
+    assert.equal(await count('extensions'), extensions0);
   });
 
   test('a missing body or a non-object body is a 400', async () => {
@@ -177,11 +172,7 @@ describe('service ids', () => {
     // its own store: ids above 2^53 would make JSON.parse in the other tests round
     const t = await createTestApp();
     after(async () => t.close());
-    const db = new Database(join(t.dir, 'contextd.db'));
-    db.prepare(
-      `INSERT INTO services (service_id, customer_id, service_type, started_at, updated_at, doc) VALUES (9007199254740993, 'C-big', 'A', 0, 0, '{"type":"A","started":{"timestamp":"1970-01-01T00:00:00.000Z"}}')`,
-    ).run();
-    db.close();
+    await t.insertServiceWithId(9007199254740993n, 'C-big');
     const got = await t.request('GET', '/services/9007199254740993');
     assert.equal(got.statusCode, 200);
     assert.match(got.body, /"service_id":9007199254740993[,}]/);
@@ -219,11 +210,10 @@ describe('DELETE /services/{id}', () => {
     assert.equal(res.statusCode, 200);
     assert.equal((await t.request('GET', `/services/${id}`)).statusCode, 404);
     assert.equal((await t.request('DELETE', `/services/${id}`)).statusCode, 404);
-    const db = new Database(join(t.dir, 'contextd.db'), { readonly: true });
-    assert.equal((db.prepare('SELECT count(*) AS n FROM states WHERE state_id = ?').get(state) as { n: number }).n, 0);
-    assert.equal((db.prepare('SELECT count(*) AS n FROM tasks WHERE task_id = ?').get(task) as { n: number }).n, 0);
-    assert.equal((db.prepare('SELECT count(*) AS n FROM extensions WHERE service_id = ?').get(BigInt(id)) as { n: number }).n, 0);
-    db.close();
+    const count = async (sql: string, param: unknown) => Number((await t.raw(sql, param))[0].n);
+    assert.equal(await count('SELECT count(*) AS n FROM states WHERE state_id = ?', state), 0);
+    assert.equal(await count('SELECT count(*) AS n FROM tasks WHERE task_id = ?', task), 0);
+    assert.equal(await count('SELECT count(*) AS n FROM extensions WHERE service_id = ?', BigInt(id)), 0);
   });
 });
 

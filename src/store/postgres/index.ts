@@ -1,0 +1,454 @@
+// The shared store: PostgreSQL through a pg pool, for several contextd nodes on one database.
+// Each write is one transaction; PostgreSQL groups concurrent commits itself. int8 columns are read
+// as bigint (pg hands them over as strings; never through a float). When the database cannot be
+// reached, calls fail fast with Unavailable (503) and the pool reconnects on the next call.
+import pg from 'pg';
+import { DomainError, invalid, notFound, unavailable } from '../../domain/errors.js';
+import { typeKey } from '../../domain/fields.js';
+import { associateDoc, completeDoc } from '../../domain/lifecycle.js';
+import type {
+  ElementEnd,
+  ElementStatus,
+  Extensions,
+  ServiceAssociation,
+  ServiceRecord,
+  ServiceStart,
+  StateRecord,
+  StateStart,
+  StateTransition,
+  TaskRecord,
+  TaskStart,
+} from '../../domain/records.js';
+import { decodeDoc, docOf, encodeDoc, encodeExtensionValue, fieldsOf, groupExtensions, type ExtensionRow } from '../codec.js';
+import { loadMigrations } from '../migrations.js';
+import type { ExtensionOwner, ServiceFilter, StateFilter, Store, StoreHealth, TaskFilter } from '../store.js';
+
+export interface PostgresStoreOptions {
+  url: string;
+  poolSize?: number;
+  /** how long a request waits for a connection before it gets 503 */
+  connectTimeoutMs?: number;
+  /** client-side cap on one query, so a hung database never hangs a request */
+  queryTimeoutMs?: number;
+  /** 'relaxed' sets synchronous_commit=off for this store's sessions */
+  durability?: 'full' | 'relaxed';
+}
+
+type Queryable = Pick<pg.PoolClient, 'query'>;
+
+const INT8_OID = 20;
+const types = {
+  getTypeParser: ((oid: number, format?: string) =>
+    oid === INT8_OID ? (value: string) => BigInt(value) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+};
+
+// Errors that mean "the database is not there" rather than "this query is wrong".
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'EPIPE', 'EAI_AGAIN',
+  '57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08004', '08006',
+]);
+
+function isUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: string }).code;
+  if (code && UNAVAILABLE_CODES.has(code)) return true;
+  return /timeout|Connection terminated|connection ended|Client has encountered a connection error|not queryable/i.test(error.message);
+}
+
+function translate(error: unknown): unknown {
+  if (error instanceof DomainError) return error;
+  if (isUnavailable(error)) return unavailable(`the database is unreachable: ${(error as Error).message}`);
+  return error;
+}
+
+interface ServiceRow {
+  service_id: bigint;
+  customer_id: string | null;
+  contact_key: string | null;
+  started_at: bigint;
+  completed_at: bigint | null;
+  expires_at: bigint | null;
+  doc: string;
+}
+interface StateRow {
+  state_id: number;
+  service_id: bigint;
+  started_at: bigint;
+  completed_at: bigint | null;
+  doc: string;
+}
+interface TaskRow extends Omit<StateRow, 'state_id'> {
+  task_id: number;
+  state_id: number | null;
+}
+
+const optionalNumber = (v: bigint | null): number | undefined => (v === null ? undefined : Number(v));
+
+function statusClause(status: ElementStatus): string {
+  if (status === 'active') return ' AND completed_at IS NULL';
+  if (status === 'completed') return ' AND completed_at IS NOT NULL';
+  return '';
+}
+
+/** Collects positional parameters while a query is assembled. */
+class Params {
+  readonly values: unknown[] = [];
+  add(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+}
+
+function pageClause(params: Params, limit?: number, offset?: number): string {
+  let clause = '';
+  if (limit !== undefined) clause += ` LIMIT ${params.add(limit)}`;
+  if (offset) clause += ` OFFSET ${params.add(offset)}`;
+  return clause;
+}
+
+const SERVICE_COLUMNS = 'service_id, customer_id, contact_key, started_at, completed_at, expires_at, doc';
+const STATE_COLUMNS = 'state_id, service_id, started_at, completed_at, doc';
+const TASK_COLUMNS = 'task_id, service_id, state_id, started_at, completed_at, doc';
+const MIGRATION_LOCK = 0x636f6e74; // "cont": one key for every contextd node
+
+export class PostgresStore implements Store {
+  readonly kind = 'postgres' as const;
+  private readonly pool: pg.Pool;
+  private closed = false;
+
+  constructor(options: PostgresStoreOptions) {
+    this.pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolSize ?? 10,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 3000,
+      query_timeout: options.queryTimeoutMs ?? 10_000,
+      idleTimeoutMillis: 30_000,
+      types,
+    });
+    // an idle client losing its connection must not crash the process; the pool replaces it
+    this.pool.on('error', () => undefined);
+    if (options.durability === 'relaxed') {
+      this.pool.on('connect', (client) => void client.query('SET synchronous_commit = off').catch(() => undefined));
+    }
+  }
+
+  // ---- plumbing ----
+
+  private async query<R extends pg.QueryResultRow>(sql: string, values: unknown[] = []): Promise<R[]> {
+    if (this.closed) throw unavailable('the store is closed');
+    try {
+      return (await this.pool.query<R>(sql, values)).rows;
+    } catch (error) {
+      throw translate(error);
+    }
+  }
+
+  private async transaction<T>(work: (db: Queryable) => Promise<T>): Promise<T> {
+    if (this.closed) throw unavailable('the store is closed');
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw translate(error);
+    }
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      if (isUnavailable(error)) broken = error as Error;
+      else await client.query('ROLLBACK').catch((e: Error) => (broken = e));
+      throw translate(error);
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  async migrate(): Promise<number[]> {
+    return this.transaction(async (db) => {
+      // one node migrates at a time; the others wait here, then find nothing left to do
+      await db.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+      await db.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
+      const applied = new Set((await db.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
+      const done: number[] = [];
+      for (const migration of loadMigrations('postgres')) {
+        if (applied.has(migration.version)) continue;
+        await db.query(migration.sql);
+        await db.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
+        done.push(migration.version);
+      }
+      return done;
+    });
+  }
+
+  async health(): Promise<StoreHealth> {
+    try {
+      await this.query('SELECT 1');
+      return { kind: 'postgres', ok: true };
+    } catch (error) {
+      return { kind: 'postgres', ok: false, detail: (error as Error).message };
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+
+  // ---- checks used inside writes ----
+
+  /** Marks the service as written (re-arming its expiry) and locks its row for this transaction. */
+  private async touchService(db: Queryable, serviceId: bigint): Promise<void> {
+    const result = await db.query('UPDATE services SET updated_at = $1 WHERE service_id = $2', [Date.now(), serviceId]);
+    if (result.rowCount === 0) throw notFound('service', serviceId);
+  }
+
+  private async stateExists(db: Queryable, serviceId: bigint, stateId: number): Promise<boolean> {
+    return (await db.query('SELECT 1 FROM states WHERE state_id = $1 AND service_id = $2', [stateId, serviceId])).rowCount !== 0;
+  }
+
+  private async writeExtensions(db: Queryable, kind: ExtensionOwner['kind'], ownerId: bigint | number, serviceId: bigint, extensions: Extensions): Promise<void> {
+    for (const [key, ext] of extensions) {
+      await db.query(
+        `INSERT INTO extensions (owner_kind, owner_id, service_id, name_key, name, value) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (owner_kind, owner_id, name_key) DO UPDATE SET name = excluded.name, value = excluded.value`,
+        [kind, ownerId, serviceId, key, ext.name, encodeExtensionValue(ext.value)],
+      );
+    }
+  }
+
+  // ---- services ----
+
+  startService(start: ServiceStart): Promise<bigint> {
+    const doc = docOf({ ...start, type: start.serviceType });
+    return this.transaction(async (db) => {
+      const { rows } = await db.query<{ service_id: bigint }>(
+        `INSERT INTO services (customer_id, contact_key, service_type, started_at, expires_at, updated_at, doc)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING service_id`,
+        [start.customerId ?? null, start.contactKey ?? null, typeKey(start.serviceType), start.startedAt, start.expiresAt ?? null, Date.now(), encodeDoc(doc)],
+      );
+      const serviceId = rows[0].service_id;
+      await this.writeExtensions(db, 'service', serviceId, serviceId, start.extensions);
+      return serviceId;
+    });
+  }
+
+  endService(serviceId: bigint, end: ElementEnd): Promise<void> {
+    return this.transaction(async (db) => {
+      const { rows } = await db.query<{ doc: string }>('SELECT doc FROM services WHERE service_id = $1 FOR UPDATE', [serviceId]);
+      if (rows.length === 0) throw notFound('service', serviceId);
+      const doc = completeDoc('service', serviceId, decodeDoc(rows[0].doc), end);
+      await db.query('UPDATE services SET completed_at = $1, doc = $2, updated_at = $3, expires_at = COALESCE($4, expires_at) WHERE service_id = $5', [
+        end.completedAt,
+        encodeDoc(doc),
+        Date.now(),
+        end.expiresAt ?? null,
+        serviceId,
+      ]);
+      await this.writeExtensions(db, 'service', serviceId, serviceId, end.extensions);
+    });
+  }
+
+  associateService(serviceId: bigint, customerId: string, association: ServiceAssociation): Promise<void> {
+    return this.transaction(async (db) => {
+      const { rows } = await db.query<{ doc: string }>('SELECT doc FROM services WHERE service_id = $1 FOR UPDATE', [serviceId]);
+      if (rows.length === 0) throw notFound('service', serviceId);
+      const doc = associateDoc(decodeDoc(rows[0].doc), association);
+      await db.query('UPDATE services SET customer_id = $1, service_type = $2, doc = $3, updated_at = $4 WHERE service_id = $5', [
+        customerId,
+        typeKey(doc.type),
+        encodeDoc(doc),
+        Date.now(),
+        serviceId,
+      ]);
+      await this.writeExtensions(db, 'service', serviceId, serviceId, association.extensions);
+    });
+  }
+
+  async updateServiceExpiration(serviceId: bigint, expiresAt: number): Promise<void> {
+    const rows = await this.query('UPDATE services SET expires_at = $1, updated_at = $2 WHERE service_id = $3 RETURNING 1', [expiresAt, Date.now(), serviceId]);
+    if (rows.length === 0) throw notFound('service', serviceId);
+  }
+
+  async deleteService(serviceId: bigint): Promise<void> {
+    // states, tasks and extensions go with it (ON DELETE CASCADE), in this one statement's transaction
+    const rows = await this.query('DELETE FROM services WHERE service_id = $1 RETURNING 1', [serviceId]);
+    if (rows.length === 0) throw notFound('service', serviceId);
+  }
+
+  private serviceFromRow(row: ServiceRow): ServiceRecord {
+    const doc = decodeDoc(row.doc);
+    const record: ServiceRecord = { serviceId: row.service_id, ...fieldsOf(doc, Number(row.started_at), optionalNumber(row.completed_at)) };
+    if (row.customer_id !== null) record.customerId = row.customer_id;
+    if (row.contact_key !== null) record.contactKey = row.contact_key;
+    if (doc.type !== undefined) record.serviceType = doc.type;
+    if (row.expires_at !== null) record.expiresAt = Number(row.expires_at);
+    return record;
+  }
+
+  async getService(serviceId: bigint): Promise<ServiceRecord | undefined> {
+    const [row] = await this.query<ServiceRow>(`SELECT ${SERVICE_COLUMNS} FROM services WHERE service_id = $1`, [serviceId]);
+    return row && this.serviceFromRow(row);
+  }
+
+  async listServices(filter: ServiceFilter): Promise<ServiceRecord[]> {
+    const params = new Params();
+    let where: string;
+    if (filter.customerId !== undefined) where = `customer_id = ${params.add(filter.customerId)}`;
+    else if (filter.contactKey !== undefined) where = `contact_key = ${params.add(filter.contactKey)} AND customer_id IS NULL`;
+    else throw new Error('listServices needs customerId or contactKey');
+    where += statusClause(filter.status);
+    if (filter.serviceTypes.length > 0) where += ` AND service_type = ANY(${params.add(filter.serviceTypes)}::text[])`;
+    if (filter.startedFrom !== undefined) where += ` AND started_at >= ${params.add(filter.startedFrom)}`;
+    if (filter.startedTo !== undefined) where += ` AND started_at < ${params.add(filter.startedTo)}`;
+    const sql = `SELECT ${SERVICE_COLUMNS} FROM services WHERE ${where} ORDER BY started_at, service_id${pageClause(params, filter.limit, filter.offset)}`;
+    return (await this.query<ServiceRow>(sql, params.values)).map((row) => this.serviceFromRow(row));
+  }
+
+  // ---- states ----
+
+  private async insertState(db: Queryable, serviceId: bigint, start: StateStart): Promise<number> {
+    const previous = start.started.previous_state_id;
+    if (previous !== undefined && !(await this.stateExists(db, serviceId, previous))) {
+      throw invalid(`previous_state_id ${previous} is not a state of service ${serviceId}`);
+    }
+    const doc = docOf({ ...start, type: start.stateType });
+    const { rows } = await db.query<{ state_id: number }>(
+      'INSERT INTO states (service_id, state_type, started_at, doc) VALUES ($1, $2, $3, $4) RETURNING state_id',
+      [serviceId, typeKey(start.stateType), start.startedAt, encodeDoc(doc)],
+    );
+    const stateId = rows[0].state_id;
+    await this.writeExtensions(db, 'state', stateId, serviceId, start.extensions);
+    return stateId;
+  }
+
+  private async completeState(db: Queryable, serviceId: bigint, stateId: number, end: ElementEnd, missing: () => DomainError): Promise<void> {
+    const { rows } = await db.query<{ doc: string }>('SELECT doc FROM states WHERE state_id = $1 AND service_id = $2 FOR UPDATE', [stateId, serviceId]);
+    if (rows.length === 0) throw missing();
+    const doc = completeDoc('state', stateId, decodeDoc(rows[0].doc), end);
+    await db.query('UPDATE states SET completed_at = $1, doc = $2 WHERE state_id = $3', [end.completedAt, encodeDoc(doc), stateId]);
+    await this.writeExtensions(db, 'state', stateId, serviceId, end.extensions);
+  }
+
+  startState(serviceId: bigint, start: StateStart): Promise<number> {
+    return this.transaction(async (db) => {
+      await this.touchService(db, serviceId);
+      return this.insertState(db, serviceId, start);
+    });
+  }
+
+  endState(serviceId: bigint, stateId: number, end: ElementEnd): Promise<void> {
+    return this.transaction(async (db) => {
+      await this.touchService(db, serviceId);
+      await this.completeState(db, serviceId, stateId, end, () => notFound('state', stateId));
+    });
+  }
+
+  transitionState(serviceId: bigint, transition: StateTransition): Promise<number> {
+    return this.transaction(async (db) => {
+      await this.touchService(db, serviceId);
+      const from = transition.fromStateId;
+      await this.completeState(db, serviceId, from, transition.end, () => invalid(`from.state_id ${from} is not a state of service ${serviceId}`));
+      return this.insertState(db, serviceId, transition.start);
+    });
+  }
+
+  private stateFromRow(row: StateRow): StateRecord {
+    const doc = decodeDoc(row.doc);
+    const record: StateRecord = { serviceId: row.service_id, stateId: row.state_id, ...fieldsOf(doc, Number(row.started_at), optionalNumber(row.completed_at)) };
+    if (doc.type !== undefined) record.stateType = doc.type;
+    return record;
+  }
+
+  async getState(serviceId: bigint, stateId: number): Promise<StateRecord | undefined> {
+    const [row] = await this.query<StateRow>(`SELECT ${STATE_COLUMNS} FROM states WHERE state_id = $1 AND service_id = $2`, [stateId, serviceId]);
+    return row && this.stateFromRow(row);
+  }
+
+  async listStates(filter: StateFilter): Promise<StateRecord[]> {
+    if (filter.serviceIds.length === 0) return [];
+    const params = new Params();
+    let where = `service_id = ANY(${params.add(filter.serviceIds.map(String))}::bigint[])` + statusClause(filter.status);
+    if (filter.stateTypes.length > 0) where += ` AND state_type = ANY(${params.add(filter.stateTypes)}::text[])`;
+    const sql = `SELECT ${STATE_COLUMNS} FROM states WHERE ${where} ORDER BY started_at, state_id${pageClause(params, filter.limit, filter.offset)}`;
+    return (await this.query<StateRow>(sql, params.values)).map((row) => this.stateFromRow(row));
+  }
+
+  // ---- tasks ----
+
+  startTask(serviceId: bigint, start: TaskStart): Promise<number> {
+    return this.transaction(async (db) => {
+      await this.touchService(db, serviceId);
+      if (start.stateId !== undefined && !(await this.stateExists(db, serviceId, start.stateId))) {
+        throw invalid(`state_id ${start.stateId} is not a state of service ${serviceId}`);
+      }
+      const doc = docOf({ ...start, type: start.taskType });
+      const { rows } = await db.query<{ task_id: number }>(
+        'INSERT INTO tasks (service_id, state_id, task_type, started_at, doc) VALUES ($1, $2, $3, $4, $5) RETURNING task_id',
+        [serviceId, start.stateId ?? null, typeKey(start.taskType), start.startedAt, encodeDoc(doc)],
+      );
+      const taskId = rows[0].task_id;
+      await this.writeExtensions(db, 'task', taskId, serviceId, start.extensions);
+      return taskId;
+    });
+  }
+
+  endTask(serviceId: bigint, taskId: number, end: ElementEnd): Promise<void> {
+    return this.transaction(async (db) => {
+      await this.touchService(db, serviceId);
+      const { rows } = await db.query<{ doc: string }>('SELECT doc FROM tasks WHERE task_id = $1 AND service_id = $2 FOR UPDATE', [taskId, serviceId]);
+      if (rows.length === 0) throw notFound('task', taskId);
+      const doc = completeDoc('task', taskId, decodeDoc(rows[0].doc), end);
+      await db.query('UPDATE tasks SET completed_at = $1, doc = $2 WHERE task_id = $3', [end.completedAt, encodeDoc(doc), taskId]);
+      await this.writeExtensions(db, 'task', taskId, serviceId, end.extensions);
+    });
+  }
+
+  private taskFromRow(row: TaskRow): TaskRecord {
+    const doc = decodeDoc(row.doc);
+    const record: TaskRecord = { serviceId: row.service_id, taskId: row.task_id, ...fieldsOf(doc, Number(row.started_at), optionalNumber(row.completed_at)) };
+    if (row.state_id !== null) record.stateId = row.state_id;
+    if (doc.type !== undefined) record.taskType = doc.type;
+    return record;
+  }
+
+  async getTask(serviceId: bigint, taskId: number): Promise<TaskRecord | undefined> {
+    const [row] = await this.query<TaskRow>(`SELECT ${TASK_COLUMNS} FROM tasks WHERE task_id = $1 AND service_id = $2`, [taskId, serviceId]);
+    return row && this.taskFromRow(row);
+  }
+
+  async listTasks(filter: TaskFilter): Promise<TaskRecord[]> {
+    if (filter.serviceIds.length === 0) return [];
+    const params = new Params();
+    let where = `service_id = ANY(${params.add(filter.serviceIds.map(String))}::bigint[])` + statusClause(filter.status);
+    if (filter.taskTypes.length > 0) where += ` AND task_type = ANY(${params.add(filter.taskTypes)}::text[])`;
+    if (filter.stateId !== undefined) where += ` AND state_id = ${params.add(filter.stateId)}`;
+    const sql = `SELECT ${TASK_COLUMNS} FROM tasks WHERE ${where} ORDER BY started_at, task_id${pageClause(params, filter.limit, filter.offset)}`;
+    return (await this.query<TaskRow>(sql, params.values)).map((row) => this.taskFromRow(row));
+  }
+
+  // ---- extensions ----
+
+  putExtensions(owner: ExtensionOwner, extensions: Extensions): Promise<void> {
+    return this.transaction(async (db) => {
+      await this.touchService(db, owner.serviceId);
+      if (owner.kind === 'state' && !(await this.stateExists(db, owner.serviceId, owner.id))) throw notFound('state', owner.id);
+      if (owner.kind === 'task' && (await db.query('SELECT 1 FROM tasks WHERE task_id = $1 AND service_id = $2', [owner.id, owner.serviceId])).rowCount === 0) {
+        throw notFound('task', owner.id);
+      }
+      await this.writeExtensions(db, owner.kind, owner.kind === 'service' ? owner.serviceId : owner.id, owner.serviceId, extensions);
+    });
+  }
+
+  async loadExtensions(kind: ExtensionOwner['kind'], ids: (bigint | number)[]): Promise<Map<string, Extensions>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.query<ExtensionRow>(
+      'SELECT owner_id, name_key, name, value FROM extensions WHERE owner_kind = $1 AND owner_id = ANY($2::bigint[])',
+      [kind, ids.map(String)],
+    );
+    return groupExtensions(rows);
+  }
+}
