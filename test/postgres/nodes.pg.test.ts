@@ -1,0 +1,47 @@
+// Several contextd nodes on one PostgreSQL database.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { PostgresStore } from '../../src/store/postgres/index.js';
+import { startServerProcess } from '../helpers/process.js';
+import { freshPostgresSchema } from '../helpers/stores.js';
+
+let schema: Awaited<ReturnType<typeof freshPostgresSchema>>;
+before(async () => {
+  schema = await freshPostgresSchema();
+});
+after(async () => schema.drop());
+
+test('nodes starting at once migrate safely (advisory lock): one applies, the others find it done', async () => {
+  const stores = Array.from({ length: 4 }, () => new PostgresStore({ url: schema.url }));
+  const applied = await Promise.all(stores.map((s) => s.migrate()));
+  assert.deepEqual(applied.map((a) => a.length).sort(), [0, 0, 0, 1]);
+  await Promise.all(stores.map((s) => s.close()));
+});
+
+test('two contextd processes on one database: write through one, read through the other', async () => {
+  const [a, b] = await Promise.all([startServerProcess([], { DATABASE_URL: schema.url }), startServerProcess([], { DATABASE_URL: schema.url })]);
+  try {
+    const post = (base: string, path: string, body: unknown) =>
+      fetch(`${base}/genesys/1/cs${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const started = await post(a.base, '/services/start', { contact_key: 'N-1', service_type: 'A' });
+    assert.equal(started.status, 201);
+    const { service_id } = (await started.json()) as { service_id: number };
+    const state = (await (await post(b.base, `/services/${service_id}/states/start`, { state_type: 4 })).json()) as { state_id: number };
+    assert.equal((await post(a.base, `/services/${service_id}/states/${state.state_id}/end`, {})).status, 204);
+    assert.equal((await post(b.base, `/services/${service_id}/states/${state.state_id}/end`, {})).status, 409);
+    const seen = (await (await fetch(`${b.base}/genesys/1/cs/services/anonymous/N-1?completed_states=true`)).json()) as {
+      service_id: number;
+      completed_states: { state_id: number }[];
+    }[];
+    assert.equal(seen.length, 1);
+    assert.equal(seen[0].service_id, service_id);
+    assert.deepEqual(seen[0].completed_states.map((s) => s.state_id), [state.state_id]);
+    const health = (await (await fetch(`${b.base}/health`)).json()) as { store: { kind: string } };
+    assert.equal(health.store.kind, 'postgres');
+  } finally {
+    a.child.kill('SIGTERM');
+    b.child.kill('SIGTERM');
+    assert.equal(await a.exited, 0);
+    assert.equal(await b.exited, 0);
+  }
+});
