@@ -1,0 +1,263 @@
+// `npm run bench`: in one run on this machine, measures the limit (bare node:http), the naive store
+// (one better-sqlite3 statement per request), contextd on SQLite and contextd on PostgreSQL (when a
+// server answers at CONTEXTD_TEST_POSTGRES_URL), over the same four scenarios, with autocannon.
+// Prints a table and writes it to bench/results/latest.md. It asserts nothing.
+import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { freePort } from '../test/helpers/process.js';
+import { seedPostgres, seedSqlite, type SeedPlan } from './seed.js';
+
+const DURATION = Number(process.env.BENCH_DURATION ?? 8);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 2);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const PLAN: SeedPlan = { services: Number(process.env.BENCH_SERVICES ?? 1_000_000), customers: Number(process.env.BENCH_CUSTOMERS ?? 100_000) };
+const POSTGRES_URL = process.env.CONTEXTD_TEST_POSTGRES_URL ?? 'postgres://root@127.0.0.1:5432/test';
+const root = fileURLToPath(new URL('..', import.meta.url));
+const CLI = join(root, 'dist/cli.js');
+const BASE = '/genesys/1/cs';
+
+interface Target {
+  name: string;
+  port: number;
+  child: ChildProcess;
+  startupMs?: number;
+}
+
+interface Row {
+  target: string;
+  scenario: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  max: number;
+  non2xx: number;
+  errors: number;
+}
+
+const START_BODY = JSON.stringify({
+  customer_id: 'c-bench',
+  service_type: 'NewAccount',
+  media_type: 'voice',
+  interaction_id: 'IX-000123456',
+  Cart: { items: 2, total: 59.9, currency: 'EUR' },
+});
+
+function log(message: string): void {
+  process.stderr.write(`${message}\n`);
+}
+
+async function waitForHealth(port: number, path: string, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`server on ${port} exited with ${child.exitCode}`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}${path}`);
+      if (res.status < 500) return;
+    } catch {
+      // not yet
+    }
+    if (Date.now() > deadline) throw new Error(`server on ${port} did not start`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+async function startBare(name: string, script: string, env: Record<string, string>): Promise<Target> {
+  const port = await freePort();
+  const child = fork(join(root, 'bench/servers', script), [], { env: { ...process.env, ...env, PORT: String(port) }, stdio: 'inherit' });
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('exit', (code) => reject(new Error(`${name} exited with ${code}`)));
+  });
+  return { name, port, child };
+}
+
+async function startContextd(name: string, databaseUrl: string): Promise<Target> {
+  const port = await freePort();
+  const began = performance.now();
+  const child = spawn(process.execPath, [CLI, 'serve'], {
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  await waitForHealth(port, '/health', child);
+  return { name, port, child, startupMs: performance.now() - began };
+}
+
+/** Peak resident set size of a process (VmHWM), MB. */
+function peakRssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
+  return Math.round(kb / 1024);
+}
+
+type Scenario = { name: string; request: () => autocannon.Request };
+
+function scenarios(): Scenario[] {
+  let nextActive = 0;
+  // seeded active services are the ids i with i % 10 in {0, 1}
+  const activeId = () => {
+    const n = nextActive++;
+    return Math.floor(n / 2) * 10 + 10 + (n % 2);
+  };
+  const randomId = () => 1 + Math.floor(Math.random() * PLAN.services);
+  const randomCustomer = () => Math.floor(Math.random() * PLAN.customers);
+  return [
+    { name: 'GET service by id', request: () => ({ method: 'GET', path: `${BASE}/services/${randomId()}` }) },
+    { name: "GET a customer's active services", request: () => ({ method: 'GET', path: `${BASE}/customers/c${randomCustomer()}/services/active` }) },
+    {
+      name: 'end service',
+      request: () => ({ method: 'POST', path: `${BASE}/services/${activeId()}/end`, headers: { 'content-type': 'application/json' }, body: '{"disposition":"Resolved"}' }),
+    },
+    { name: 'start service', request: () => ({ method: 'POST', path: `${BASE}/services/start`, headers: { 'content-type': 'application/json' }, body: START_BODY }) },
+  ];
+}
+
+async function load(port: number, scenario: Scenario, duration: number): Promise<autocannon.Result> {
+  return autocannon({
+    url: `http://127.0.0.1:${port}`,
+    connections: CONNECTIONS,
+    duration,
+    requests: [{ setupRequest: (req: autocannon.Request) => ({ ...req, ...scenario.request() }) } as autocannon.Request],
+  });
+}
+
+async function measure(target: Target): Promise<Row[]> {
+  const rows: Row[] = [];
+  // every target sees the same id sequence for the end scenario
+  for (const scenario of scenarios()) {
+    if (WARMUP > 0) await load(target.port, scenario, WARMUP);
+    const result = await load(target.port, scenario, DURATION);
+    const row: Row = {
+      target: target.name,
+      scenario: scenario.name,
+      rps: Math.round(result.requests.average),
+      p50: result.latency.p50,
+      p99: result.latency.p99,
+      max: result.latency.max,
+      non2xx: result.non2xx,
+      errors: result.errors + result.timeouts,
+    };
+    log(`  ${target.name} / ${scenario.name}: ${row.rps} req/s, p99 ${row.p99} ms${row.non2xx ? `, ${row.non2xx} non-2xx` : ''}`);
+    rows.push(row);
+  }
+  return rows;
+}
+
+async function stop(target: Target): Promise<number> {
+  const rss = peakRssMb(target.child.pid!);
+  target.child.kill('SIGTERM');
+  await new Promise((r) => target.child.once('exit', r));
+  return rss;
+}
+
+async function postgresReachable(): Promise<boolean> {
+  const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    await client.end();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function migrate(databaseUrl: string): void {
+  const result = spawnSync(process.execPath, [CLI, 'migrate'], { env: { ...process.env, DATABASE_URL: databaseUrl }, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`migrate failed: ${result.stderr}`);
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'contextd-bench-'));
+  const rows: Row[] = [];
+  const extra: { target: string; rssMb: number; startupMs?: number }[] = [];
+  const schema = `bench_${process.pid}`;
+  const pgUrl = `${POSTGRES_URL}${POSTGRES_URL.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+  const withPostgres = await postgresReachable();
+  try {
+    log(`bench: ${PLAN.services} services for ${PLAN.customers} customers, ${CONNECTIONS} connections, ${WARMUP}s warm-up + ${DURATION}s per scenario`);
+
+    log('limit (bare node:http)');
+    const limit = await startBare('limit', 'limit.mjs', {});
+    rows.push(...(await measure(limit)));
+    extra.push({ target: 'limit', rssMb: await stop(limit) });
+
+    log('naive store (one better-sqlite3 statement per request), seeding…');
+    const naive = await startBare('naive store', 'naive.mjs', {
+      DB_PATH: join(dir, 'naive.db'),
+      SEED_SERVICES: String(PLAN.services),
+      SEED_CUSTOMERS: String(PLAN.customers),
+    });
+    rows.push(...(await measure(naive)));
+    extra.push({ target: 'naive store', rssMb: await stop(naive) });
+
+    log('contextd on SQLite, seeding…');
+    const sqlitePath = join(dir, 'contextd.db');
+    migrate(sqlitePath);
+    seedSqlite(sqlitePath, PLAN);
+    const sqlite = await startContextd('contextd sqlite', sqlitePath);
+    rows.push(...(await measure(sqlite)));
+    extra.push({ target: 'contextd sqlite', rssMb: await stop(sqlite), startupMs: sqlite.startupMs });
+
+    if (withPostgres) {
+      log('contextd on PostgreSQL, seeding…');
+      const admin = new pg.Client({ connectionString: POSTGRES_URL });
+      await admin.connect();
+      await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema}`);
+      await admin.end();
+      migrate(pgUrl);
+      await seedPostgres(pgUrl, PLAN);
+      const postgres = await startContextd('contextd postgres', pgUrl);
+      rows.push(...(await measure(postgres)));
+      extra.push({ target: 'contextd postgres', rssMb: await stop(postgres), startupMs: postgres.startupMs });
+    } else {
+      log(`contextd on PostgreSQL: skipped, nothing answers at ${POSTGRES_URL}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    if (withPostgres) {
+      const admin = new pg.Client({ connectionString: POSTGRES_URL });
+      await admin.connect();
+      await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await admin.end();
+    }
+  }
+
+  const report = render(rows, extra, withPostgres);
+  process.stdout.write(report);
+  mkdirSync(join(root, 'bench/results'), { recursive: true });
+  writeFileSync(join(root, 'bench/results/latest.md'), report);
+}
+
+function render(rows: Row[], extra: { target: string; rssMb: number; startupMs?: number }[], withPostgres: boolean): string {
+  const find = (target: string, scenario: string) => rows.find((r) => r.target === target && r.scenario === scenario);
+  const ratio = (a: number, b: number | undefined) => (b ? `${(a / b).toFixed(2)}×` : '–');
+  const lines = [
+    `# contextd benchmark`,
+    ``,
+    `${new Date().toISOString().slice(0, 10)} · ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'} · ${Math.round(totalmem() / 2 ** 30)} GiB · Node ${process.version} · load from autocannon on the same machine`,
+    `${CONNECTIONS} connections, ${WARMUP} s warm-up then ${DURATION} s per scenario; ${PLAN.services.toLocaleString('en')} services for ${PLAN.customers.toLocaleString('en')} customers stored (20% active); default durability (SQLite synchronous=FULL, PostgreSQL synchronous_commit=on)${withPostgres ? '' : '; PostgreSQL not reachable, its rows are missing'}.`,
+    ``,
+    `| scenario | server | req/s | p50 ms | p99 ms | max ms | non-2xx | vs limit | vs naive store |`,
+    `|---|---|---:|---:|---:|---:|---:|---:|---:|`,
+  ];
+  for (const scenario of [...new Set(rows.map((r) => r.scenario))]) {
+    const limit = find('limit', scenario);
+    const naive = find('naive store', scenario);
+    for (const row of rows.filter((r) => r.scenario === scenario)) {
+      const isContextd = row.target.startsWith('contextd');
+      lines.push(
+        `| ${scenario} | ${row.target} | ${row.rps.toLocaleString('en')} | ${row.p50} | ${row.p99} | ${row.max} | ${row.non2xx + row.errors} | ${isContextd ? ratio(row.rps, limit?.rps) : ''} | ${isContextd ? ratio(row.rps, naive?.rps) : ''} |`,
+      );
+    }
+  }
+  lines.push('', '| server | peak RSS MB | start-up to first answer ms |', '|---|---:|---:|');
+  for (const e of extra) lines.push(`| ${e.target} | ${e.rssMb} | ${e.startupMs === undefined ? '' : Math.round(e.startupMs)} |`);
+  lines.push('', 'non-2xx in "end service" are 409s once the seeded active services run out during the run.', '');
+  return lines.join('\n');
+}
+
+await main();

@@ -1,0 +1,45 @@
+// Loads services straight into a contextd store, in the store's own format, fast (set-based SQL,
+// no HTTP): `count` services for `customers` customers, 20% active, ids 1..count. Used by the bench
+// before the server starts.
+import Database from 'better-sqlite3';
+import pg from 'pg';
+
+export interface SeedPlan {
+  services: number;
+  customers: number;
+}
+
+const DOC_SQL = (concat: (...parts: string[]) => string) =>
+  `CASE WHEN i % 10 < 2
+     THEN ${concat(`'{"type":"T'`, `(i % 5)`, `'","started":{"timestamp":"2024-01-01T00:00:00.000Z","interaction_id":"IX'`, `i`, `'"}}'`)}
+     ELSE ${concat(`'{"type":"T'`, `(i % 5)`, `'","started":{"timestamp":"2024-01-01T00:00:00.000Z","interaction_id":"IX'`, `i`, `'"},"completed":{"timestamp":"2024-01-01T00:05:00.000Z"}}'`)}
+   END`;
+
+export function seedSqlite(path: string, plan: SeedPlan): void {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  const concat = (...parts: string[]) => parts.join(' || ');
+  db.prepare(
+    `WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ?)
+     INSERT INTO services (service_id, customer_id, contact_key, service_type, started_at, completed_at, updated_at, doc)
+     SELECT i, 'c' || (i % ?), NULL, 'T' || (i % 5), 1704067200000 + i,
+            CASE WHEN i % 10 < 2 THEN NULL ELSE 1704067500000 END, 1704067200000, ${DOC_SQL(concat)} FROM s`,
+  ).run(plan.services, plan.customers);
+  db.close();
+}
+
+export async function seedPostgres(url: string, plan: SeedPlan): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const concat = (...parts: string[]) => parts.map((p) => (p.startsWith("'") ? p : `(${p})::text`)).join(' || ');
+  await client.query(
+    `INSERT INTO services (service_id, customer_id, contact_key, service_type, started_at, completed_at, updated_at, doc)
+     SELECT i, 'c' || (i % $2), NULL, 'T' || (i % 5), 1704067200000 + i,
+            CASE WHEN i % 10 < 2 THEN NULL ELSE 1704067500000 END, 1704067200000, ${DOC_SQL(concat)}
+     FROM generate_series(1, $1::bigint) AS i`,
+    [plan.services, plan.customers],
+  );
+  await client.query(`SELECT setval(pg_get_serial_sequence('services', 'service_id'), $1)`, [plan.services]);
+  await client.query('ANALYZE services');
+  await client.end();
+}
