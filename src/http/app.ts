@@ -38,7 +38,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   await app.register(swagger, {
     openapi: {
-      openapi: '3.0.3',
+      openapi: '3.1.0',
       info: {
         title: 'contextd — Context Services REST API',
         description: 'Services, states and tasks of customer journeys, under /genesys/1/cs.',

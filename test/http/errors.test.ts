@@ -85,7 +85,7 @@ test('GET /openapi.json documents every route', async () => {
   const res = await t.request('GET', '/openapi.json');
   assert.equal(res.statusCode, 200);
   const doc = res.json();
-  assert.equal(doc.openapi, '3.0.3');
+  assert.equal(doc.openapi, '3.1.0');
   const paths = Object.keys(doc.paths);
   for (const path of [
     '/genesys/1/cs/services/start',

@@ -45,3 +45,20 @@ test('two contextd processes on one database: write through one, read through th
     assert.equal(await b.exited, 0);
   }
 });
+
+test('group commit under concurrency: many writers on the same services all commit, none lost', async () => {
+  const store = new PostgresStore({ url: schema.url, poolSize: 8 });
+  await store.migrate();
+  const { parseServiceStart, parseStateStart, parseElementEnd } = await import('../../src/domain/events.js');
+  const now = Date.now();
+  const services = await Promise.all(Array.from({ length: 20 }, () => store.startService(parseServiceStart({ customer_id: 'GC', service_type: 'A' }, now))));
+  // states on every service from many concurrent writes, in shuffled orders across batches
+  const writes = Array.from({ length: 400 }, (_, i) => store.startState(services[(i * 7) % services.length], parseStateStart({ state_type: i }, now)));
+  const stateIds = await Promise.all(writes);
+  assert.equal(new Set(stateIds).size, 400);
+  const ends = await Promise.allSettled(services.map((id) => store.endService(id, parseElementEnd({}, now, 'service'))));
+  assert.ok(ends.every((e) => e.status === 'fulfilled'));
+  const states = await store.listStates({ serviceIds: services, status: 'all', stateTypes: [] });
+  assert.equal(states.length, 400);
+  await store.close();
+});

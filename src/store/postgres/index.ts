@@ -1,5 +1,7 @@
 // The shared store: PostgreSQL through a pg pool, for several contextd nodes on one database.
-// Each write is one transaction; PostgreSQL groups concurrent commits itself. int8 columns are read
+// Writes go through a group-commit queue, as in the SQLite store: writes that arrive together run in
+// one transaction (each in its own savepoint, so a rejected write rolls back alone) and every promise
+// settles only after COMMIT returns. A few batches run at once on separate connections. int8 columns are read
 // as bigint (pg hands them over as strings; never through a float). When the database cannot be
 // reached, calls fail fast with Unavailable (503) and the pool reconnects on the next call.
 import pg from 'pg';
@@ -55,10 +57,22 @@ function isUnavailable(error: unknown): boolean {
   return /timeout|Connection terminated|connection ended|Client has encountered a connection error|not queryable/i.test(error.message);
 }
 
+/** Deadlock or serialization failure: the transaction can simply run again. */
+function isRetryable(error: unknown): boolean {
+  const code = (error as { code?: string } | undefined)?.code;
+  return code === '40P01' || code === '40001';
+}
+
 function translate(error: unknown): unknown {
   if (error instanceof DomainError) return error;
   if (isUnavailable(error)) return unavailable(`the database is unreachable: ${(error as Error).message}`);
   return error;
+}
+
+interface PendingWrite {
+  run: (db: Queryable) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
 }
 
 interface ServiceRow {
@@ -115,6 +129,12 @@ export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
   private readonly pool: pg.Pool;
   private closed = false;
+  private pending: PendingWrite[] = [];
+  private flushing = 0;
+  private flushScheduled = false;
+  private readonly maxFlushes: number;
+  private readonly maxBatch = 500;
+  private idle?: () => void;
 
   constructor(options: PostgresStoreOptions) {
     this.pool = new pg.Pool({
@@ -127,6 +147,8 @@ export class PostgresStore implements Store {
     });
     // an idle client losing its connection must not crash the process; the pool replaces it
     this.pool.on('error', () => undefined);
+    // leave connections for reads: at most half the pool commits batches at once
+    this.maxFlushes = Math.max(1, Math.floor((options.poolSize ?? 10) / 2));
     if (options.durability === 'relaxed') {
       this.pool.on('connect', (client) => void client.query('SET synchronous_commit = off').catch(() => undefined));
     }
@@ -166,6 +188,68 @@ export class PostgresStore implements Store {
     }
   }
 
+  /** Queues a write for the next group commit. */
+  private write<T>(run: (db: Queryable) => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(unavailable('the store is closed'));
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ run, resolve: resolve as (value: unknown) => void, reject });
+      this.startFlushes();
+    });
+  }
+
+  private startFlushes(): void {
+    if (this.flushScheduled || this.flushing >= this.maxFlushes) return;
+    this.flushScheduled = true;
+    // wait one turn of the event loop so that writes arriving together join the batch
+    setImmediate(() => {
+      this.flushScheduled = false;
+      if (this.pending.length === 0 || this.flushing >= this.maxFlushes) return;
+      this.flushing++;
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    try {
+      await this.commitBatch(this.pending.splice(0, this.maxBatch));
+    } finally {
+      this.flushing--;
+      if (this.pending.length > 0) this.startFlushes();
+      else if (this.flushing === 0) this.idle?.();
+    }
+  }
+
+  private async commitBatch(batch: PendingWrite[]): Promise<void> {
+    let outcomes: { ok: boolean; value: unknown }[] = [];
+    for (let attempt = 1; ; attempt++) {
+      outcomes = [];
+      try {
+        await this.transaction(async (db) => {
+          for (const write of batch) {
+            await db.query('SAVEPOINT write');
+            try {
+              outcomes.push({ ok: true, value: await write.run(db) });
+              await db.query('RELEASE SAVEPOINT write');
+            } catch (error) {
+              if (isUnavailable(error) || isRetryable(error)) throw error;
+              await db.query('ROLLBACK TO SAVEPOINT write');
+              outcomes.push({ ok: false, value: translate(error) });
+            }
+          }
+        });
+        break;
+      } catch (error) {
+        // two batches touching the same services in opposite order: PostgreSQL aborts one; nothing of
+        // it was acknowledged, so it runs again
+        if (isRetryable(error) && attempt < 5) continue;
+        const failure = translate(error);
+        for (const write of batch) write.reject(failure);
+        return;
+      }
+    }
+    batch.forEach((write, i) => (outcomes[i].ok ? write.resolve(outcomes[i].value) : write.reject(outcomes[i].value)));
+  }
+
   async migrate(): Promise<number[]> {
     return this.transaction(async (db) => {
       // one node migrates at a time; the others wait here, then find nothing left to do
@@ -194,6 +278,8 @@ export class PostgresStore implements Store {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    // commit what is queued first
+    if (this.pending.length > 0 || this.flushing > 0) await new Promise<void>((resolve) => (this.idle = resolve));
     this.closed = true;
     await this.pool.end();
   }
@@ -224,7 +310,7 @@ export class PostgresStore implements Store {
 
   startService(start: ServiceStart): Promise<bigint> {
     const doc = docOf({ ...start, type: start.serviceType });
-    return this.transaction(async (db) => {
+    return this.write(async (db) => {
       const { rows } = await db.query<{ service_id: bigint }>(
         `INSERT INTO services (customer_id, contact_key, service_type, started_at, expires_at, updated_at, doc)
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING service_id`,
@@ -237,7 +323,7 @@ export class PostgresStore implements Store {
   }
 
   endService(serviceId: bigint, end: ElementEnd): Promise<void> {
-    return this.transaction(async (db) => {
+    return this.write(async (db) => {
       const { rows } = await db.query<{ doc: string }>('SELECT doc FROM services WHERE service_id = $1 FOR UPDATE', [serviceId]);
       if (rows.length === 0) throw notFound('service', serviceId);
       const doc = completeDoc('service', serviceId, decodeDoc(rows[0].doc), end);
@@ -253,7 +339,7 @@ export class PostgresStore implements Store {
   }
 
   associateService(serviceId: bigint, customerId: string, association: ServiceAssociation): Promise<void> {
-    return this.transaction(async (db) => {
+    return this.write(async (db) => {
       const { rows } = await db.query<{ doc: string }>('SELECT doc FROM services WHERE service_id = $1 FOR UPDATE', [serviceId]);
       if (rows.length === 0) throw notFound('service', serviceId);
       const doc = associateDoc(decodeDoc(rows[0].doc), association);
@@ -268,15 +354,19 @@ export class PostgresStore implements Store {
     });
   }
 
-  async updateServiceExpiration(serviceId: bigint, expiresAt: number): Promise<void> {
-    const rows = await this.query('UPDATE services SET expires_at = $1, updated_at = $2 WHERE service_id = $3 RETURNING 1', [expiresAt, Date.now(), serviceId]);
-    if (rows.length === 0) throw notFound('service', serviceId);
+  updateServiceExpiration(serviceId: bigint, expiresAt: number): Promise<void> {
+    return this.write(async (db) => {
+      const result = await db.query('UPDATE services SET expires_at = $1, updated_at = $2 WHERE service_id = $3', [expiresAt, Date.now(), serviceId]);
+      if (result.rowCount === 0) throw notFound('service', serviceId);
+    });
   }
 
-  async deleteService(serviceId: bigint): Promise<void> {
-    // states, tasks and extensions go with it (ON DELETE CASCADE), in this one statement's transaction
-    const rows = await this.query('DELETE FROM services WHERE service_id = $1 RETURNING 1', [serviceId]);
-    if (rows.length === 0) throw notFound('service', serviceId);
+  deleteService(serviceId: bigint): Promise<void> {
+    return this.write(async (db) => {
+      // states, tasks and extensions go with it (ON DELETE CASCADE), in the same transaction
+      const result = await db.query('DELETE FROM services WHERE service_id = $1', [serviceId]);
+      if (result.rowCount === 0) throw notFound('service', serviceId);
+    });
   }
 
   private serviceFromRow(row: ServiceRow): ServiceRecord {
@@ -334,21 +424,21 @@ export class PostgresStore implements Store {
   }
 
   startState(serviceId: bigint, start: StateStart): Promise<number> {
-    return this.transaction(async (db) => {
+    return this.write(async (db) => {
       await this.touchService(db, serviceId);
       return this.insertState(db, serviceId, start);
     });
   }
 
   endState(serviceId: bigint, stateId: number, end: ElementEnd): Promise<void> {
-    return this.transaction(async (db) => {
+    return this.write(async (db) => {
       await this.touchService(db, serviceId);
       await this.completeState(db, serviceId, stateId, end, () => notFound('state', stateId));
     });
   }
 
   transitionState(serviceId: bigint, transition: StateTransition): Promise<number> {
-    return this.transaction(async (db) => {
+    return this.write(async (db) => {
       await this.touchService(db, serviceId);
       const from = transition.fromStateId;
       await this.completeState(db, serviceId, from, transition.end, () => invalid(`from.state_id ${from} is not a state of service ${serviceId}`));
@@ -380,7 +470,7 @@ export class PostgresStore implements Store {
   // ---- tasks ----
 
   startTask(serviceId: bigint, start: TaskStart): Promise<number> {
-    return this.transaction(async (db) => {
+    return this.write(async (db) => {
       await this.touchService(db, serviceId);
       if (start.stateId !== undefined && !(await this.stateExists(db, serviceId, start.stateId))) {
         throw invalid(`state_id ${start.stateId} is not a state of service ${serviceId}`);
@@ -397,7 +487,7 @@ export class PostgresStore implements Store {
   }
 
   endTask(serviceId: bigint, taskId: number, end: ElementEnd): Promise<void> {
-    return this.transaction(async (db) => {
+    return this.write(async (db) => {
       await this.touchService(db, serviceId);
       const { rows } = await db.query<{ doc: string }>('SELECT doc FROM tasks WHERE task_id = $1 AND service_id = $2 FOR UPDATE', [taskId, serviceId]);
       if (rows.length === 0) throw notFound('task', taskId);
@@ -433,7 +523,7 @@ export class PostgresStore implements Store {
   // ---- extensions ----
 
   putExtensions(owner: ExtensionOwner, extensions: Extensions): Promise<void> {
-    return this.transaction(async (db) => {
+    return this.write(async (db) => {
       await this.touchService(db, owner.serviceId);
       if (owner.kind === 'state' && !(await this.stateExists(db, owner.serviceId, owner.id))) throw notFound('state', owner.id);
       if (owner.kind === 'task' && (await db.query('SELECT 1 FROM tasks WHERE task_id = $1 AND service_id = $2', [owner.id, owner.serviceId])).rowCount === 0) {
