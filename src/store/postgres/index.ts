@@ -38,6 +38,14 @@ export interface PostgresStoreOptions {
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
 
+// Named statements: PostgreSQL parses and plans each distinct SQL text once per connection.
+const statementNames = new Map<string, string>();
+function statement(text: string, values: unknown[]): pg.QueryConfig {
+  let name = statementNames.get(text);
+  if (!name) statementNames.set(text, (name = `s${statementNames.size}`));
+  return { name, text, values };
+}
+
 const INT8_OID = 20;
 const types = {
   getTypeParser: ((oid: number, format?: string) =>
@@ -55,6 +63,13 @@ function isUnavailable(error: unknown): boolean {
   const code = (error as { code?: string }).code;
   if (code && UNAVAILABLE_CODES.has(code)) return true;
   return /timeout|Connection terminated|connection ended|Client has encountered a connection error|not queryable/i.test(error.message);
+}
+
+/** An unexpected error inside an optimistic batch (which has no savepoints to fall back to). */
+class BatchAborted extends Error {
+  constructor(override readonly cause: unknown) {
+    super('batch aborted');
+  }
 }
 
 /** Deadlock or serialization failure: the transaction can simply run again. */
@@ -159,7 +174,7 @@ export class PostgresStore implements Store {
   private async query<R extends pg.QueryResultRow>(sql: string, values: unknown[] = []): Promise<R[]> {
     if (this.closed) throw unavailable('the store is closed');
     try {
-      return (await this.pool.query<R>(sql, values)).rows;
+      return (await this.pool.query<R>(statement(sql, values))).rows;
     } catch (error) {
       throw translate(error);
     }
@@ -219,30 +234,43 @@ export class PostgresStore implements Store {
     }
   }
 
+  /**
+   * Runs a batch in one transaction. Every write checks before it writes, so a write rejected with a
+   * DomainError has written nothing and the others go on without savepoints. An unexpected SQL error
+   * aborts the transaction: the batch then runs again with a savepoint around each write, so that one
+   * fails alone.
+   */
   private async commitBatch(batch: PendingWrite[]): Promise<void> {
     let outcomes: { ok: boolean; value: unknown }[] = [];
+    let savepoints = false;
     for (let attempt = 1; ; attempt++) {
       outcomes = [];
       try {
         await this.transaction(async (db) => {
           for (const write of batch) {
-            await db.query('SAVEPOINT write');
+            if (savepoints) await db.query('SAVEPOINT write');
             try {
               outcomes.push({ ok: true, value: await write.run(db) });
-              await db.query('RELEASE SAVEPOINT write');
+              if (savepoints) await db.query('RELEASE SAVEPOINT write');
             } catch (error) {
+              if (!(error instanceof DomainError) && !savepoints) throw new BatchAborted(error);
               if (isUnavailable(error) || isRetryable(error)) throw error;
-              await db.query('ROLLBACK TO SAVEPOINT write');
+              if (savepoints) await db.query('ROLLBACK TO SAVEPOINT write');
               outcomes.push({ ok: false, value: translate(error) });
             }
           }
         });
         break;
       } catch (error) {
+        if (error instanceof BatchAborted && !isUnavailable(error.cause) && !isRetryable(error.cause)) {
+          savepoints = true;
+          continue;
+        }
+        const cause = error instanceof BatchAborted ? error.cause : error;
         // two batches touching the same services in opposite order: PostgreSQL aborts one; nothing of
         // it was acknowledged, so it runs again
-        if (isRetryable(error) && attempt < 5) continue;
-        const failure = translate(error);
+        if (isRetryable(cause) && attempt < 5) continue;
+        const failure = translate(cause);
         for (const write of batch) write.reject(failure);
         return;
       }
@@ -253,14 +281,14 @@ export class PostgresStore implements Store {
   async migrate(): Promise<number[]> {
     return this.transaction(async (db) => {
       // one node migrates at a time; the others wait here, then find nothing left to do
-      await db.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+      await db.query(statement('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]));
       await db.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
       const applied = new Set((await db.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
       const done: number[] = [];
       for (const migration of loadMigrations('postgres')) {
         if (applied.has(migration.version)) continue;
         await db.query(migration.sql);
-        await db.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
+        await db.query(statement('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]));
         done.push(migration.version);
       }
       return done;
@@ -286,22 +314,30 @@ export class PostgresStore implements Store {
 
   // ---- checks used inside writes ----
 
-  /** Marks the service as written (re-arming its expiry) and locks its row for this transaction. */
+  /** Locks the service row for this transaction (writes to one service serialize); NotFound if absent. */
+  private async lockService(db: Queryable, serviceId: bigint): Promise<void> {
+    const result = await db.query(statement('SELECT 1 FROM services WHERE service_id = $1 FOR NO KEY UPDATE', [serviceId]));
+    if (result.rowCount === 0) throw notFound('service', serviceId);
+  }
+
+  /** Marks the service as written (re-arming its expiry); called after every check has passed. */
   private async touchService(db: Queryable, serviceId: bigint): Promise<void> {
-    const result = await db.query('UPDATE services SET updated_at = $1 WHERE service_id = $2', [Date.now(), serviceId]);
+    const result = await db.query(statement('UPDATE services SET updated_at = $1 WHERE service_id = $2', [Date.now(), serviceId]));
     if (result.rowCount === 0) throw notFound('service', serviceId);
   }
 
   private async stateExists(db: Queryable, serviceId: bigint, stateId: number): Promise<boolean> {
-    return (await db.query('SELECT 1 FROM states WHERE state_id = $1 AND service_id = $2', [stateId, serviceId])).rowCount !== 0;
+    return (await db.query(statement('SELECT 1 FROM states WHERE state_id = $1 AND service_id = $2', [stateId, serviceId]))).rowCount !== 0;
   }
 
   private async writeExtensions(db: Queryable, kind: ExtensionOwner['kind'], ownerId: bigint | number, serviceId: bigint, extensions: Extensions): Promise<void> {
     for (const [key, ext] of extensions) {
       await db.query(
-        `INSERT INTO extensions (owner_kind, owner_id, service_id, name_key, name, value) VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (owner_kind, owner_id, name_key) DO UPDATE SET name = excluded.name, value = excluded.value`,
-        [kind, ownerId, serviceId, key, ext.name, encodeExtensionValue(ext.value)],
+        statement(
+          `INSERT INTO extensions (owner_kind, owner_id, service_id, name_key, name, value) VALUES ($1, $2, $3, $4, $5, $6)
+           ON CONFLICT (owner_kind, owner_id, name_key) DO UPDATE SET name = excluded.name, value = excluded.value`,
+          [kind, ownerId, serviceId, key, ext.name, encodeExtensionValue(ext.value)],
+        ),
       );
     }
   }
@@ -324,39 +360,39 @@ export class PostgresStore implements Store {
 
   endService(serviceId: bigint, end: ElementEnd): Promise<void> {
     return this.write(async (db) => {
-      const { rows } = await db.query<{ doc: string }>('SELECT doc FROM services WHERE service_id = $1 FOR UPDATE', [serviceId]);
+      const { rows } = await db.query<{ doc: string }>(statement('SELECT doc FROM services WHERE service_id = $1 FOR UPDATE', [serviceId]));
       if (rows.length === 0) throw notFound('service', serviceId);
       const doc = completeDoc('service', serviceId, decodeDoc(rows[0].doc), end);
-      await db.query('UPDATE services SET completed_at = $1, doc = $2, updated_at = $3, expires_at = COALESCE($4, expires_at) WHERE service_id = $5', [
+      await db.query(statement('UPDATE services SET completed_at = $1, doc = $2, updated_at = $3, expires_at = COALESCE($4, expires_at) WHERE service_id = $5', [
         end.completedAt,
         encodeDoc(doc),
         Date.now(),
         end.expiresAt ?? null,
         serviceId,
-      ]);
+      ]));
       await this.writeExtensions(db, 'service', serviceId, serviceId, end.extensions);
     });
   }
 
   associateService(serviceId: bigint, customerId: string, association: ServiceAssociation): Promise<void> {
     return this.write(async (db) => {
-      const { rows } = await db.query<{ doc: string }>('SELECT doc FROM services WHERE service_id = $1 FOR UPDATE', [serviceId]);
+      const { rows } = await db.query<{ doc: string }>(statement('SELECT doc FROM services WHERE service_id = $1 FOR UPDATE', [serviceId]));
       if (rows.length === 0) throw notFound('service', serviceId);
       const doc = associateDoc(decodeDoc(rows[0].doc), association);
-      await db.query('UPDATE services SET customer_id = $1, service_type = $2, doc = $3, updated_at = $4 WHERE service_id = $5', [
+      await db.query(statement('UPDATE services SET customer_id = $1, service_type = $2, doc = $3, updated_at = $4 WHERE service_id = $5', [
         customerId,
         typeKey(doc.type),
         encodeDoc(doc),
         Date.now(),
         serviceId,
-      ]);
+      ]));
       await this.writeExtensions(db, 'service', serviceId, serviceId, association.extensions);
     });
   }
 
   updateServiceExpiration(serviceId: bigint, expiresAt: number): Promise<void> {
     return this.write(async (db) => {
-      const result = await db.query('UPDATE services SET expires_at = $1, updated_at = $2 WHERE service_id = $3', [expiresAt, Date.now(), serviceId]);
+      const result = await db.query(statement('UPDATE services SET expires_at = $1, updated_at = $2 WHERE service_id = $3', [expiresAt, Date.now(), serviceId]));
       if (result.rowCount === 0) throw notFound('service', serviceId);
     });
   }
@@ -364,7 +400,7 @@ export class PostgresStore implements Store {
   deleteService(serviceId: bigint): Promise<void> {
     return this.write(async (db) => {
       // states, tasks and extensions go with it (ON DELETE CASCADE), in the same transaction
-      const result = await db.query('DELETE FROM services WHERE service_id = $1', [serviceId]);
+      const result = await db.query(statement('DELETE FROM services WHERE service_id = $1', [serviceId]));
       if (result.rowCount === 0) throw notFound('service', serviceId);
     });
   }
@@ -400,11 +436,14 @@ export class PostgresStore implements Store {
 
   // ---- states ----
 
-  private async insertState(db: Queryable, serviceId: bigint, start: StateStart): Promise<number> {
+  private async checkPreviousState(db: Queryable, serviceId: bigint, start: StateStart): Promise<void> {
     const previous = start.started.previous_state_id;
     if (previous !== undefined && !(await this.stateExists(db, serviceId, previous))) {
       throw invalid(`previous_state_id ${previous} is not a state of service ${serviceId}`);
     }
+  }
+
+  private async insertState(db: Queryable, serviceId: bigint, start: StateStart): Promise<number> {
     const doc = docOf({ ...start, type: start.stateType });
     const { rows } = await db.query<{ state_id: number }>(
       'INSERT INTO states (service_id, state_type, started_at, doc) VALUES ($1, $2, $3, $4) RETURNING state_id',
@@ -416,33 +455,40 @@ export class PostgresStore implements Store {
   }
 
   private async completeState(db: Queryable, serviceId: bigint, stateId: number, end: ElementEnd, missing: () => DomainError): Promise<void> {
-    const { rows } = await db.query<{ doc: string }>('SELECT doc FROM states WHERE state_id = $1 AND service_id = $2 FOR UPDATE', [stateId, serviceId]);
+    const { rows } = await db.query<{ doc: string }>(statement('SELECT doc FROM states WHERE state_id = $1 AND service_id = $2 FOR UPDATE', [stateId, serviceId]));
     if (rows.length === 0) throw missing();
     const doc = completeDoc('state', stateId, decodeDoc(rows[0].doc), end);
-    await db.query('UPDATE states SET completed_at = $1, doc = $2 WHERE state_id = $3', [end.completedAt, encodeDoc(doc), stateId]);
+    await db.query(statement('UPDATE states SET completed_at = $1, doc = $2 WHERE state_id = $3', [end.completedAt, encodeDoc(doc), stateId]));
     await this.writeExtensions(db, 'state', stateId, serviceId, end.extensions);
   }
 
   startState(serviceId: bigint, start: StateStart): Promise<number> {
     return this.write(async (db) => {
+      await this.lockService(db, serviceId);
+      await this.checkPreviousState(db, serviceId, start);
+      const stateId = await this.insertState(db, serviceId, start);
       await this.touchService(db, serviceId);
-      return this.insertState(db, serviceId, start);
+      return stateId;
     });
   }
 
   endState(serviceId: bigint, stateId: number, end: ElementEnd): Promise<void> {
     return this.write(async (db) => {
-      await this.touchService(db, serviceId);
+      await this.lockService(db, serviceId);
       await this.completeState(db, serviceId, stateId, end, () => notFound('state', stateId));
+      await this.touchService(db, serviceId);
     });
   }
 
   transitionState(serviceId: bigint, transition: StateTransition): Promise<number> {
     return this.write(async (db) => {
-      await this.touchService(db, serviceId);
+      await this.lockService(db, serviceId);
       const from = transition.fromStateId;
+      // completeState checks before it writes; the new state's previous state is `from`, just checked
       await this.completeState(db, serviceId, from, transition.end, () => invalid(`from.state_id ${from} is not a state of service ${serviceId}`));
-      return this.insertState(db, serviceId, transition.start);
+      const stateId = await this.insertState(db, serviceId, transition.start);
+      await this.touchService(db, serviceId);
+      return stateId;
     });
   }
 
@@ -471,7 +517,7 @@ export class PostgresStore implements Store {
 
   startTask(serviceId: bigint, start: TaskStart): Promise<number> {
     return this.write(async (db) => {
-      await this.touchService(db, serviceId);
+      await this.lockService(db, serviceId);
       if (start.stateId !== undefined && !(await this.stateExists(db, serviceId, start.stateId))) {
         throw invalid(`state_id ${start.stateId} is not a state of service ${serviceId}`);
       }
@@ -482,18 +528,20 @@ export class PostgresStore implements Store {
       );
       const taskId = rows[0].task_id;
       await this.writeExtensions(db, 'task', taskId, serviceId, start.extensions);
+      await this.touchService(db, serviceId);
       return taskId;
     });
   }
 
   endTask(serviceId: bigint, taskId: number, end: ElementEnd): Promise<void> {
     return this.write(async (db) => {
-      await this.touchService(db, serviceId);
-      const { rows } = await db.query<{ doc: string }>('SELECT doc FROM tasks WHERE task_id = $1 AND service_id = $2 FOR UPDATE', [taskId, serviceId]);
+      await this.lockService(db, serviceId);
+      const { rows } = await db.query<{ doc: string }>(statement('SELECT doc FROM tasks WHERE task_id = $1 AND service_id = $2 FOR UPDATE', [taskId, serviceId]));
       if (rows.length === 0) throw notFound('task', taskId);
       const doc = completeDoc('task', taskId, decodeDoc(rows[0].doc), end);
-      await db.query('UPDATE tasks SET completed_at = $1, doc = $2 WHERE task_id = $3', [end.completedAt, encodeDoc(doc), taskId]);
+      await db.query(statement('UPDATE tasks SET completed_at = $1, doc = $2 WHERE task_id = $3', [end.completedAt, encodeDoc(doc), taskId]));
       await this.writeExtensions(db, 'task', taskId, serviceId, end.extensions);
+      await this.touchService(db, serviceId);
     });
   }
 
@@ -524,12 +572,13 @@ export class PostgresStore implements Store {
 
   putExtensions(owner: ExtensionOwner, extensions: Extensions): Promise<void> {
     return this.write(async (db) => {
-      await this.touchService(db, owner.serviceId);
+      await this.lockService(db, owner.serviceId);
       if (owner.kind === 'state' && !(await this.stateExists(db, owner.serviceId, owner.id))) throw notFound('state', owner.id);
-      if (owner.kind === 'task' && (await db.query('SELECT 1 FROM tasks WHERE task_id = $1 AND service_id = $2', [owner.id, owner.serviceId])).rowCount === 0) {
+      if (owner.kind === 'task' && (await db.query(statement('SELECT 1 FROM tasks WHERE task_id = $1 AND service_id = $2', [owner.id, owner.serviceId]))).rowCount === 0) {
         throw notFound('task', owner.id);
       }
       await this.writeExtensions(db, owner.kind, owner.kind === 'service' ? owner.serviceId : owner.id, owner.serviceId, extensions);
+      await this.touchService(db, owner.serviceId);
     });
   }
 
