@@ -81,3 +81,27 @@ test('an unexpected SQL error inside a batch fails that write alone (the batch r
   assert.deepEqual((await store.listServices({ customerId: 'SP', status: 'all', serviceTypes: [] })).map((s) => s.serviceType), ['A', 'B']);
   await store.close();
 });
+
+test('starts that share a batch are inserted together, each exactly as sent, with its own id and extensions', async () => {
+  const store = new PostgresStore({ url: schema.url });
+  await store.migrate();
+  const { parseServiceStart } = await import('../../src/domain/events.js');
+  const now = Date.now();
+  const bodies = Array.from({ length: 30 }, (_, i) => ({
+    customer_id: `BULK-${i % 3}`,
+    service_type: i % 2 ? i : `T${i}`,
+    ttl: i,
+    ...(i % 4 === 0 ? { Ext: { i, big: 9007199254740993n } } : {}),
+  }));
+  const ids = await Promise.all(bodies.map((b) => store.startService(parseServiceStart(b, now))));
+  assert.equal(new Set(ids.map(String)).size, 30);
+  const extensions = await store.loadExtensions('service', ids);
+  for (const [i, id] of ids.entries()) {
+    const got = await store.getService(id);
+    assert.equal(got?.customerId, bodies[i].customer_id);
+    assert.equal(got?.serviceType, bodies[i].service_type);
+    assert.equal(got?.expiresAt, now + i * 1000);
+    assert.deepEqual(extensions.get(String(id))?.get('ext')?.value, i % 4 === 0 ? { i, big: 9007199254740993n } : undefined);
+  }
+  await store.close();
+});

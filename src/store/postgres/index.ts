@@ -88,6 +88,8 @@ interface PendingWrite {
   run: (db: Queryable) => Promise<unknown>;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
+  /** a service start, which a batch may insert together with the other starts */
+  start?: ServiceStart;
 }
 
 interface ServiceRow {
@@ -204,10 +206,10 @@ export class PostgresStore implements Store {
   }
 
   /** Queues a write for the next group commit. */
-  private write<T>(run: (db: Queryable) => Promise<T>): Promise<T> {
+  private write<T>(run: (db: Queryable) => Promise<T>, start?: ServiceStart): Promise<T> {
     if (this.closed) return Promise.reject(unavailable('the store is closed'));
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ run, resolve: resolve as (value: unknown) => void, reject });
+      this.pending.push({ run, resolve: resolve as (value: unknown) => void, reject, start });
       this.startFlushes();
     });
   }
@@ -241,22 +243,29 @@ export class PostgresStore implements Store {
    * fails alone.
    */
   private async commitBatch(batch: PendingWrite[]): Promise<void> {
-    let outcomes: { ok: boolean; value: unknown }[] = [];
+    let outcomes = new Map<PendingWrite, { ok: boolean; value: unknown }>();
     let savepoints = false;
     for (let attempt = 1; ; attempt++) {
-      outcomes = [];
+      outcomes = new Map();
       try {
         await this.transaction(async (db) => {
+          // service starts cannot be rejected by the store: insert them all in two round trips
+          const starts = savepoints ? [] : batch.filter((w) => w.start);
+          if (starts.length > 1) {
+            const ids = await this.insertServices(db, starts.map((w) => w.start!));
+            starts.forEach((w, i) => outcomes.set(w, { ok: true, value: ids[i] }));
+          }
           for (const write of batch) {
+            if (outcomes.has(write)) continue;
             if (savepoints) await db.query('SAVEPOINT write');
             try {
-              outcomes.push({ ok: true, value: await write.run(db) });
+              outcomes.set(write, { ok: true, value: await write.run(db) });
               if (savepoints) await db.query('RELEASE SAVEPOINT write');
             } catch (error) {
               if (!(error instanceof DomainError) && !savepoints) throw new BatchAborted(error);
               if (isUnavailable(error) || isRetryable(error)) throw error;
               if (savepoints) await db.query('ROLLBACK TO SAVEPOINT write');
-              outcomes.push({ ok: false, value: translate(error) });
+              outcomes.set(write, { ok: false, value: translate(error) });
             }
           }
         });
@@ -275,7 +284,11 @@ export class PostgresStore implements Store {
         return;
       }
     }
-    batch.forEach((write, i) => (outcomes[i].ok ? write.resolve(outcomes[i].value) : write.reject(outcomes[i].value)));
+    for (const write of batch) {
+      const outcome = outcomes.get(write)!;
+      if (outcome.ok) write.resolve(outcome.value);
+      else write.reject(outcome.value);
+    }
   }
 
   async migrate(): Promise<number[]> {
@@ -344,18 +357,72 @@ export class PostgresStore implements Store {
 
   // ---- services ----
 
+  /** Inserts many services with their extensions: ids first (so each start gets its own), then two set-based inserts. */
+  private async insertServices(db: Queryable, starts: ServiceStart[]): Promise<bigint[]> {
+    const { rows } = await db.query<{ id: bigint }>(
+      statement(`SELECT nextval(pg_get_serial_sequence('services', 'service_id')) AS id FROM generate_series(1, $1)`, [starts.length]),
+    );
+    const ids = rows.map((r) => r.id);
+    const now = Date.now();
+    await db.query(
+      statement(
+        `INSERT INTO services (service_id, customer_id, contact_key, service_type, started_at, expires_at, updated_at, doc)
+         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[])`,
+        [
+          ids.map(String),
+          starts.map((s) => s.customerId ?? null),
+          starts.map((s) => s.contactKey ?? null),
+          starts.map((s) => typeKey(s.serviceType)),
+          starts.map((s) => s.startedAt),
+          starts.map((s) => s.expiresAt ?? null),
+          starts.map(() => now),
+          starts.map((s) => encodeDoc(docOf({ ...s, type: s.serviceType }))),
+        ],
+      ),
+    );
+    const extensions = starts.flatMap((s, i) => [...s.extensions].map(([key, ext]) => ({ id: String(ids[i]), key, ext })));
+    if (extensions.length > 0) {
+      await db.query(
+        statement(
+          `INSERT INTO extensions (owner_kind, owner_id, service_id, name_key, name, value)
+           SELECT 'service', x.id, x.id, x.k, x.n, x.v FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS x(id, k, n, v)`,
+          [extensions.map((e) => e.id), extensions.map((e) => e.key), extensions.map((e) => e.ext.name), extensions.map((e) => encodeExtensionValue(e.ext.value))],
+        ),
+      );
+    }
+    return ids;
+  }
+
   startService(start: ServiceStart): Promise<bigint> {
     const doc = docOf({ ...start, type: start.serviceType });
+    const extensions = [...start.extensions];
     return this.write(async (db) => {
+      // one round trip: the service and its extensions together
       const { rows } = await db.query<{ service_id: bigint }>(
-        `INSERT INTO services (customer_id, contact_key, service_type, started_at, expires_at, updated_at, doc)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING service_id`,
-        [start.customerId ?? null, start.contactKey ?? null, typeKey(start.serviceType), start.startedAt, start.expiresAt ?? null, Date.now(), encodeDoc(doc)],
+        statement(
+          `WITH s AS (
+             INSERT INTO services (customer_id, contact_key, service_type, started_at, expires_at, updated_at, doc)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING service_id),
+           e AS (
+             INSERT INTO extensions (owner_kind, owner_id, service_id, name_key, name, value)
+             SELECT 'service', s.service_id, s.service_id, x.k, x.n, x.v FROM s, unnest($8::text[], $9::text[], $10::text[]) AS x(k, n, v))
+           SELECT service_id FROM s`,
+          [
+            start.customerId ?? null,
+            start.contactKey ?? null,
+            typeKey(start.serviceType),
+            start.startedAt,
+            start.expiresAt ?? null,
+            Date.now(),
+            encodeDoc(doc),
+            extensions.map(([key]) => key),
+            extensions.map(([, ext]) => ext.name),
+            extensions.map(([, ext]) => encodeExtensionValue(ext.value)),
+          ],
+        ),
       );
-      const serviceId = rows[0].service_id;
-      await this.writeExtensions(db, 'service', serviceId, serviceId, start.extensions);
-      return serviceId;
-    });
+      return rows[0].service_id;
+    }, start);
   }
 
   endService(serviceId: bigint, end: ElementEnd): Promise<void> {
