@@ -57,7 +57,7 @@ program
   .action(async (flags: ServeFlags) => {
     try {
       const config = loadConfig({ configFile: flags.config, databaseUrl: flags.databaseUrl });
-      const store = openStore(config);
+      const store = await openStore(config);
       const applied = await store.migrate();
       await store.close();
       process.stdout.write(applied.length ? `applied migrations: ${applied.join(', ')}\n` : 'schema is up to date\n');

@@ -3,8 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
-import { Ajv } from 'ajv';
-import YAML from 'yaml';
+import { Value, ValueErrorType } from '@sinclair/typebox/value';
+import { createRequire } from 'node:module';
 
 const Expiration = Type.String({ pattern: '^[0-9]+[smhdwMy]$', description: '<integer><unit>, units s m h d w M y' });
 
@@ -120,17 +120,14 @@ export function parseDatabaseUrl(url: string): DatabaseTarget {
   return { kind: 'sqlite', path: resolve(path) };
 }
 
-const validateFile = new Ajv({ allErrors: false, strict: false }).compile(ConfigFileSchema);
-
-function describeError(): string {
-  const error = validateFile.errors?.[0];
-  if (!error) return 'invalid configuration';
-  const path = error.instancePath.replace(/^\//, '').replace(/\//g, '.');
-  if (error.keyword === 'additionalProperties') {
-    const key = (error.params as { additionalProperty: string }).additionalProperty;
-    return `unknown key ${path ? `${path}.` : ''}${key}`;
-  }
-  return `${path || '(root)'}: ${error.message}`;
+// Checked by TypeBox's interpreter, not a compiled Ajv validator: it runs once, at start-up, where a
+// code-generating compile would cost more than the check.
+function describeError(data: unknown): string | undefined {
+  const error = Value.Errors(ConfigFileSchema, data).First();
+  if (!error) return undefined;
+  const path = error.path.replace(/^\//, '').replace(/\//g, '.');
+  if (error.type === ValueErrorType.ObjectAdditionalProperties) return `unknown key ${path}`;
+  return `${path || '(root)'}: ${error.message}, got ${JSON.stringify(error.value)}`;
 }
 
 export function readConfigFile(file: string): ConfigFile {
@@ -142,7 +139,8 @@ export function readConfigFile(file: string): ConfigFile {
   }
   let data: unknown;
   try {
-    data = /\.json$/i.test(file) ? JSON.parse(text) : YAML.parse(text);
+    // yaml is loaded only for YAML files
+    data = /\.json$/i.test(file) ? JSON.parse(text) : (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text);
   } catch (error) {
     throw new ConfigError(`config file ${file} is not valid ${/\.json$/i.test(file) ? 'JSON' : 'YAML'}: ${(error as Error).message}`);
   }
@@ -150,8 +148,9 @@ export function readConfigFile(file: string): ConfigFile {
 }
 
 export function checkConfigFile(data: unknown, source = 'config'): ConfigFile {
-  if (!validateFile(data)) throw new ConfigError(`${source}: ${describeError()}`);
-  return data;
+  const problem = describeError(data);
+  if (problem) throw new ConfigError(`${source}: ${problem}`);
+  return data as ConfigFile;
 }
 
 export interface ConfigOverrides {

@@ -12,7 +12,7 @@ export interface RunningServer {
 }
 
 export async function startServer(config: Config): Promise<RunningServer> {
-  const store = openStore(config);
+  const store = await openStore(config);
   await store.migrate();
   const app = await buildApp({
     store,

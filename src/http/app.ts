@@ -3,7 +3,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import swagger from '@fastify/swagger';
 import type { Store } from '../store/store.js';
 import { registerErrorHandling, formatSchemaErrors } from './errors.js';
-import { ajvOptions, registerJson } from './json.js';
+import { ajvOptions, lazyValidatorFactory, registerJson } from './json.js';
 import healthRoutes from './routes/health.js';
 import serviceRoutes from './routes/services.js';
 import stateRoutes from './routes/states.js';
@@ -32,6 +32,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     logger: options.logger ?? false,
     bodyLimit,
     ajv: ajvOptions,
+    schemaController: { compilersFactory: { buildValidator: lazyValidatorFactory() as never } },
     schemaErrorFormatter: formatSchemaErrors as unknown as FastifyServerOptions['schemaErrorFormatter'],
     routerOptions: { ignoreTrailingSlash: true },
   });
