@@ -12,7 +12,7 @@ import pg from 'pg';
 import { freePort } from '../test/helpers/process.js';
 import { seedPostgres, seedSqlite, type SeedPlan } from './seed.js';
 
-const DURATION = Number(process.env.BENCH_DURATION ?? 8);
+const DURATION = Number(process.env.BENCH_DURATION ?? 6);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 2);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const PLAN: SeedPlan = { services: Number(process.env.BENCH_SERVICES ?? 1_000_000), customers: Number(process.env.BENCH_CUSTOMERS ?? 100_000) };
