@@ -5,6 +5,8 @@ import { resolve } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value, ValueErrorType } from '@sinclair/typebox/value';
 import { createRequire } from 'node:module';
+import { BusinessAttributeCatalog, type CatalogConfig } from './domain/business-attributes.js';
+import { DEFAULT_CORE_ATTRIBUTES, type CoreAttribute } from './domain/profiles.js';
 
 const Expiration = Type.String({ pattern: '^[0-9]+[smhdwMy]$', description: '<integer><unit>, units s m h d w M y' });
 
@@ -41,6 +43,15 @@ export const ConfigFileSchema = Type.Object(
     log_level: Type.Optional(Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)))),
     body_limit: Type.Optional(Type.Integer({ minimum: 1024, description: 'largest accepted request body, bytes (default 1 MiB)' })),
     durability: Type.Optional(Type.Union([Type.Literal('full'), Type.Literal('relaxed')])),
+    'profile-attributes': Type.Optional(
+      Type.Array(
+        Type.Object(
+          { name: Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_]*$' }), type: Type.Union([Type.Literal('string'), Type.Literal('date'), Type.Literal('datetime')]) },
+          { additionalProperties: false },
+        ),
+        { description: 'core profile attributes (default FirstName, LastName, Title, PhoneNumber, EmailAddress)' },
+      ),
+    ),
     pool_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'PostgreSQL connections per node (default 10)' })),
     cview: Type.Optional(
       Type.Object(
@@ -93,6 +104,10 @@ export type ConfigFile = Static<typeof ConfigFileSchema>;
 export type DatabaseTarget = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
 
 export interface Config {
+  /** core profile attributes */
+  profileAttributes: CoreAttribute[];
+  /** the business-attribute catalog, mapping and the validation / map-names switches */
+  businessAttributes: CatalogConfig;
   port: number;
   host: string;
   database: DatabaseTarget;
@@ -184,6 +199,17 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   const databaseUrl = overrides.databaseUrl ?? (env.DATABASE_URL || undefined) ?? file.database_url ?? DEFAULT_DATABASE_URL;
   const logLevel = env.LOG_LEVEL || file.log_level || 'info';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) throw new ConfigError(`LOG_LEVEL: unknown level ${JSON.stringify(logLevel)}`);
+  const businessAttributes: CatalogConfig = {
+    mapNames: file['business-attributes']?.['map-names'],
+    mapping: file['business-attributes']?.mapping,
+    attributes: file['business-attributes']?.attributes,
+    dataValidation: file.cview?.['data-validation'],
+  };
+  try {
+    new BusinessAttributeCatalog(businessAttributes);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
   return {
     port,
     host,
@@ -192,6 +218,8 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     logLevel,
     bodyLimit: file.body_limit ?? 1024 * 1024,
     poolSize: file.pool_size ?? 10,
+    profileAttributes: file['profile-attributes'] ?? DEFAULT_CORE_ATTRIBUTES,
+    businessAttributes,
     notFoundStatus: file.cview?.['not-found-status'] ?? 404,
     file,
   };

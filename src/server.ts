@@ -18,6 +18,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
     store,
     bodyLimit: config.bodyLimit,
     notFoundStatus: config.notFoundStatus,
+    businessAttributes: config.businessAttributes,
+    profileAttributes: config.profileAttributes,
     logger: { level: config.logLevel },
   });
   let address: string;

@@ -1,6 +1,7 @@
 // Shapes records into the documented wire objects: hoisted fields at the element level, per-event
 // fields under started/completed, duration for completed elements, service_id only at the top level,
 // extensions only when asked for, as top-level keys of their owner.
+import type { BusinessAttributeCatalog, MappedEntity } from './business-attributes.js';
 import type { LongOrString } from './fields.js';
 import type { EventData, Extensions, ServiceRecord, StateRecord, TaskRecord, ElementFields } from './records.js';
 
@@ -65,13 +66,17 @@ function addExtensions(target: Json, extensions: Extensions | undefined, selecti
   }
 }
 
-function addCommon(target: Json, fields: ElementFields): void {
+function addCommon(target: Json, fields: ElementFields, entity: MappedEntity, names: BusinessAttributeCatalog | undefined): void {
   put(target, 'est_duration', fields.estDuration);
-  put(target, 'disposition', fields.disposition);
+  put(target, 'disposition', names ? names.display(entity, 'disposition', fields.disposition) : fields.disposition);
   put(target, 'disposition_desc', fields.dispositionDesc);
   if (fields.completedAt !== undefined) target.duration = fields.completedAt - fields.startedAt;
-  target.started = fields.started satisfies EventData;
-  put(target, 'completed', fields.completed);
+  target.started = (names ? names.displayEvent(entity, fields.started) : fields.started) satisfies EventData;
+  put(target, 'completed', fields.completed && names ? names.displayEvent(entity, fields.completed) : fields.completed);
+}
+
+function typeOf(entity: MappedEntity, value: LongOrString | undefined, names: BusinessAttributeCatalog | undefined): LongOrString | undefined {
+  return names ? names.display(entity, 'type', value) : value;
 }
 
 export interface TaskView extends Json {
@@ -89,14 +94,16 @@ export interface PresentOptions {
   extensions: ExtensionSelection;
   /** extensions of the element itself, loaded by the caller when selected */
   ownExtensions?: Extensions;
+  /** with map-names on: shows business-attribute value names instead of dbids */
+  names?: BusinessAttributeCatalog;
 }
 
 export function presentTask(task: TaskRecord, options: PresentOptions): TaskView {
   const view: TaskView = options.topLevel ? ({ service_id: task.serviceId } as unknown as TaskView) : ({} as TaskView);
   view.task_id = task.taskId;
-  put(view, 'task_type', task.taskType);
+  put(view, 'task_type', typeOf('Task', task.taskType, options.names));
   put(view, 'state_id', task.stateId);
-  addCommon(view, task);
+  addCommon(view, task, 'Task', options.names);
   addExtensions(view, options.ownExtensions, options.extensions.self);
   return view;
 }
@@ -109,8 +116,8 @@ export interface NestedTasks {
 export function presentState(state: StateRecord, options: PresentOptions & { tasks?: NestedTasks }): StateView {
   const view: StateView = options.topLevel ? ({ service_id: state.serviceId } as unknown as StateView) : ({} as StateView);
   view.state_id = state.stateId;
-  put(view, 'state_type', state.stateType);
-  addCommon(view, state);
+  put(view, 'state_type', typeOf('State', state.stateType, options.names));
+  addCommon(view, state, 'State', options.names);
   put(view, 'active_tasks', options.tasks?.active);
   put(view, 'completed_tasks', options.tasks?.completed);
   addExtensions(view, options.ownExtensions, options.extensions.self);
@@ -127,10 +134,10 @@ export function presentService(
   options: PresentOptions & { states?: NestedStates; tasks?: NestedTasks },
 ): ServiceView {
   const view: ServiceView = { service_id: service.serviceId };
-  put(view, 'service_type', service.serviceType);
+  put(view, 'service_type', typeOf('Service', service.serviceType, options.names));
   put(view, 'customer_id', service.customerId);
   put(view, 'contact_key', service.contactKey);
-  addCommon(view, service);
+  addCommon(view, service, 'Service', options.names);
   put(view, 'active_states', options.states?.active);
   put(view, 'completed_states', options.states?.completed);
   put(view, 'active_tasks', options.tasks?.active);

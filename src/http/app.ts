@@ -9,12 +9,22 @@ import serviceRoutes from './routes/services.js';
 import stateRoutes from './routes/states.js';
 import taskRoutes from './routes/tasks.js';
 import { VERSION } from '../version.js';
+import { BusinessAttributeCatalog, type CatalogConfig } from '../domain/business-attributes.js';
+import { DEFAULT_CORE_ATTRIBUTES, type CoreAttribute } from '../domain/profiles.js';
+import { ExtensionSchemaCache } from './extension-schemas.js';
+import profileRoutes from './routes/profiles.js';
+import metadataRoutes from './routes/metadata.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     store: Store;
     /** the clock: epoch ms used for events without a timestamp */
     clock: () => number;
+    catalog: BusinessAttributeCatalog;
+    /** core profile attributes */
+    profileCore: CoreAttribute[];
+    /** extension schemas, cached briefly (see extension-schemas.ts) */
+    schemas: ExtensionSchemaCache;
   }
 }
 
@@ -24,6 +34,8 @@ export interface AppOptions {
   notFoundStatus?: 404 | 400;
   logger?: FastifyServerOptions['logger'];
   clock?: () => number;
+  businessAttributes?: CatalogConfig;
+  profileAttributes?: CoreAttribute[];
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -49,6 +61,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         { name: 'services', description: 'A customer need and its journey' },
         { name: 'states', description: 'Phases a service passes through' },
         { name: 'tasks', description: 'Units of work done for a service' },
+        { name: 'profiles', description: 'Customer profiles, their extensions, identification' },
+        { name: 'metadata', description: 'Extension schemas, identification keys, business attributes' },
         { name: 'server', description: 'Health and documents' },
       ],
     },
@@ -56,6 +70,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   app.decorate('store', options.store);
   app.decorate('clock', options.clock ?? Date.now);
+  app.decorate('catalog', new BusinessAttributeCatalog(options.businessAttributes));
+  app.decorate('profileCore', options.profileAttributes ?? DEFAULT_CORE_ATTRIBUTES);
+  app.decorate('schemas', new ExtensionSchemaCache(options.store));
   registerJson(app, bodyLimit);
   registerErrorHandling(app, options.notFoundStatus ?? 404);
 
@@ -63,5 +80,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(serviceRoutes);
   await app.register(stateRoutes);
   await app.register(taskRoutes);
+  await app.register(profileRoutes);
+  await app.register(metadataRoutes);
   return app;
 }

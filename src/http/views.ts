@@ -17,6 +17,13 @@ import {
 } from '../domain/present.js';
 import type { ElementStatus, Extensions, ServiceRecord, StateRecord, TaskRecord } from '../domain/records.js';
 import type { Store } from '../store/store.js';
+import type { BusinessAttributeCatalog } from '../domain/business-attributes.js';
+
+/** What the views read from: the store, and the catalog for map-names. */
+export interface ViewContext {
+  store: Store;
+  catalog?: BusinessAttributeCatalog;
+}
 
 export interface NestingQuery {
   active_states?: string;
@@ -92,14 +99,16 @@ function pick<V>(parts: { active?: V[]; completed?: V[] }, active: boolean, comp
   return { active: active ? (parts.active ?? []) : undefined, completed: completed ? (parts.completed ?? []) : undefined };
 }
 
-export async function taskViews(store: Store, tasks: TaskRecord[], nesting: Pick<Nesting, 'extensions'>, topLevel: boolean): Promise<TaskView[]> {
+export async function taskViews(ctx: ViewContext, tasks: TaskRecord[], nesting: Pick<Nesting, 'extensions'>, topLevel: boolean): Promise<TaskView[]> {
+  const { store, catalog } = ctx;
   const selection = nesting.extensions.self;
   const extensions = await extensionsOf(store, 'task', selection, tasks.map((t) => t.taskId));
   const own = { self: selection, state: NO_EXTENSIONS.state, task: NO_EXTENSIONS.task };
-  return tasks.map((task) => presentTask(task, { topLevel, extensions: own, ownExtensions: extensions.get(String(task.taskId)) }));
+  return tasks.map((task) => presentTask(task, { topLevel, extensions: own, ownExtensions: extensions.get(String(task.taskId)), names: catalog }));
 }
 
-export async function stateViews(store: Store, states: StateRecord[], nesting: Nesting, topLevel: boolean): Promise<StateView[]> {
+export async function stateViews(ctx: ViewContext, states: StateRecord[], nesting: Nesting, topLevel: boolean): Promise<StateView[]> {
+  const { store, catalog } = ctx;
   const wantTasks = nesting.activeTasks || nesting.completedTasks;
   const serviceIds = [...new Set(states.map((s) => s.serviceId))];
   const tasks = wantTasks
@@ -107,7 +116,7 @@ export async function stateViews(store: Store, states: StateRecord[], nesting: N
     : [];
   const stateIds = new Set(states.map((s) => s.stateId));
   const nestedTasks = tasks.filter((t) => t.stateId !== undefined && stateIds.has(t.stateId));
-  const nestedViews = await taskViews(store, nestedTasks, { extensions: { ...NO_EXTENSIONS, self: nesting.extensions.task } }, false);
+  const nestedViews = await taskViews(ctx, nestedTasks, { extensions: { ...NO_EXTENSIONS, self: nesting.extensions.task } }, false);
   const tasksByState = groupBy(
     nestedTasks.map((record, i) => ({ record, view: nestedViews[i] })),
     (t) => t.record.stateId,
@@ -119,6 +128,7 @@ export async function stateViews(store: Store, states: StateRecord[], nesting: N
       topLevel,
       extensions: own,
       ownExtensions: extensions.get(String(state.stateId)),
+      names: catalog,
       tasks: wantTasks
         ? pick(byCompletion(tasksByState.get(state.stateId)), nesting.activeTasks, nesting.completedTasks)
         : undefined,
@@ -126,7 +136,8 @@ export async function stateViews(store: Store, states: StateRecord[], nesting: N
   );
 }
 
-export async function serviceViews(store: Store, services: ServiceRecord[], nesting: Nesting): Promise<ServiceView[]> {
+export async function serviceViews(ctx: ViewContext, services: ServiceRecord[], nesting: Nesting): Promise<ServiceView[]> {
+  const { store, catalog } = ctx;
   const serviceIds = services.map((s) => s.serviceId);
   const wantStates = nesting.activeStates || nesting.completedStates;
   const wantTasks = nesting.activeTasks || nesting.completedTasks;
@@ -142,8 +153,8 @@ export async function serviceViews(store: Store, services: ServiceRecord[], nest
     completedTasks: false,
     extensions: { ...NO_EXTENSIONS, self: nesting.extensions.state },
   };
-  const stateViewList = await stateViews(store, states, nestedStateNesting, false);
-  const taskViewList = await taskViews(store, tasks, { extensions: { ...NO_EXTENSIONS, self: nesting.extensions.task } }, false);
+  const stateViewList = await stateViews(ctx, states, nestedStateNesting, false);
+  const taskViewList = await taskViews(ctx, tasks, { extensions: { ...NO_EXTENSIONS, self: nesting.extensions.task } }, false);
   const statesByService = groupBy(
     states.map((s, i) => ({ record: s, view: stateViewList[i] })),
     (s) => String(s.record.serviceId),
@@ -159,6 +170,7 @@ export async function serviceViews(store: Store, services: ServiceRecord[], nest
       topLevel: true,
       extensions: own,
       ownExtensions: extensions.get(key),
+      names: catalog,
       states: wantStates ? pick(byCompletion(statesByService.get(key)), nesting.activeStates, nesting.completedStates) : undefined,
       tasks: wantTasks ? pick(byCompletion(tasksByService.get(key)), nesting.activeTasks, nesting.completedTasks) : undefined,
     });

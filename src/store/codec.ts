@@ -1,5 +1,7 @@
 // Row <-> record mapping shared by the SQL stores: the `doc` column holds an ElementDoc as JSON.
+import { DomainError, invalid } from '../domain/errors.js';
 import { parseStoredJson, stringifyJson } from '../domain/json.js';
+import type { IdentificationKey } from '../domain/profiles.js';
 import type { ElementDoc } from '../domain/lifecycle.js';
 import type { ElementFields, Extensions } from '../domain/records.js';
 
@@ -55,4 +57,25 @@ export function groupExtensions(rows: ExtensionRow[]): Map<string, Extensions> {
     extensions.set(row.name_key, { name: row.name, value: decodeExtensionValue(row.value) });
   }
   return byOwner;
+}
+
+export const encodeJson = stringifyJson;
+export const decodeJson = parseStoredJson;
+
+/** The smallest text greater than every text that starts with `prefix` (index texts never hold U+007F). */
+export function upperBound(prefix: string): string {
+  return `${prefix}\u007f`;
+}
+
+export function duplicateIdentity(key: IdentificationKey, value: string): DomainError {
+  const shown = value.split('|').filter(Boolean).map(decodeURIComponent).join(', ');
+  return invalid(`identification key ${key.name} is unique and another customer already has ${key.attributes.join(', ')} = ${shown}`);
+}
+
+export function keyInUse(schema: string, key: IdentificationKey): DomainError {
+  return invalid(`extension ${schema} cannot be deleted: identification key ${key.name} is built on it`);
+}
+
+export function schemaExists(entity: string, name: string): DomainError {
+  return invalid(`a ${entity} extension schema named ${name} exists already`);
 }

@@ -14,6 +14,8 @@ import type {
   TaskRecord,
   TaskStart,
 } from '../domain/records.js';
+import type { IdentificationKey, NewIdentificationKey, ProfileData } from '../domain/profiles.js';
+import type { ExtensionSchema, SchemaEntity } from '../domain/schemas.js';
 
 export interface ServiceFilter {
   /** services of this customer */
@@ -92,4 +94,27 @@ export interface Store {
   putExtensions(owner: ExtensionOwner, extensions: Extensions): Promise<void>;
   /** All extensions of the given elements of one kind, by element id (service ids as decimal text). */
   loadExtensions(kind: ExtensionOwner['kind'], ids: (bigint | number)[]): Promise<Map<string, Extensions>>;
+
+  // ---- extension schemas and identification keys ----
+
+  /** Validation error when a schema of that name exists for the entity. */
+  createExtensionSchema(entity: SchemaEntity, schema: ExtensionSchema): Promise<void>;
+  listExtensionSchemas(entity: SchemaEntity): Promise<ExtensionSchema[]>;
+  /** Profile extensions: also deletes the records; refused (Validation) while a key uses it. */
+  deleteExtensionSchema(entity: SchemaEntity, name: string): Promise<void>;
+  /** Creates the key and indexes every existing profile under it (Validation on a duplicate for unique keys). */
+  createIdentificationKey(key: NewIdentificationKey): Promise<IdentificationKey>;
+  listIdentificationKeys(): Promise<IdentificationKey[]>;
+  deleteIdentificationKey(name: string): Promise<void>;
+
+  // ---- profiles ----
+
+  /** Validation error when the customer_id is taken or a unique key value belongs to another customer. */
+  createProfile(profile: ProfileData): Promise<void>;
+  /** Reads the profile, applies `change` (pure; may throw), re-indexes and writes, in one transaction. */
+  updateProfile(customerId: string, change: (current: ProfileData) => ProfileData): Promise<void>;
+  getProfiles(customerIds: string[]): Promise<ProfileData[]>;
+  deleteProfile(customerId: string): Promise<void>;
+  /** Customers whose index entry for the key equals `text` (exact) or starts with it. */
+  findCustomers(keyId: number, text: string, exact: boolean): Promise<string[]>;
 }

@@ -35,13 +35,16 @@ const tags = ['services'];
 
 export default async function serviceRoutes(instance: FastifyInstance): Promise<void> {
   const app = instance.withTypeProvider<RequestTypeProvider>();
-  const { store, clock } = app;
+  const { store, clock, catalog, schemas } = app;
 
   app.post(
     `${BASE}/services/start`,
     { schema: { tags, summary: 'Start Service', body: ServiceStartBody, response: { 201: StartServiceOut, ...errorResponses } } },
     async (request, reply) => {
-      const serviceId = await store.startService(parseServiceStart(request.body, clock()));
+      const start = parseServiceStart(request.body, clock());
+      catalog.checkServiceStart(start);
+      start.extensions = await schemas.apply('services', start.extensions);
+      const serviceId = await store.startService(start);
       return reply.status(201).header('location', `${BASE}/services/${serviceId}`).send({ service_id: serviceId });
     },
   );
@@ -54,7 +57,10 @@ export default async function serviceRoutes(instance: FastifyInstance): Promise<
     },
     async (request, reply) => {
       const serviceId = parseServiceId(request.params.service_id);
-      await store.endService(serviceId, parseElementEnd(request.body, clock(), 'service'));
+      const end = parseElementEnd(request.body, clock(), 'service');
+      catalog.checkEnd('Service', end);
+      end.extensions = await schemas.apply('services', end.extensions);
+      await store.endService(serviceId, end);
       return reply.status(204).send();
     },
   );
@@ -67,7 +73,7 @@ export default async function serviceRoutes(instance: FastifyInstance): Promise<
       const nesting = readNesting(request.query, 'service');
       const service = await store.getService(serviceId);
       if (!service) throw notFound('service', serviceId);
-      const [view] = await serviceViews(store, [service], nesting);
+      const [view] = await serviceViews(app, [service], nesting);
       return view;
     },
   );
@@ -106,7 +112,8 @@ export default async function serviceRoutes(instance: FastifyInstance): Promise<
     },
     async (request, reply) => {
       const serviceId = parseServiceId(request.params.service_id);
-      await store.putExtensions({ kind: 'service', serviceId }, parseExtensionValue(request.params.name, request.body));
+      const extensions = await schemas.apply('services', parseExtensionValue(request.params.name, request.body));
+      await store.putExtensions({ kind: 'service', serviceId }, extensions);
       return reply.status(200).send();
     },
   );
@@ -126,7 +133,10 @@ export default async function serviceRoutes(instance: FastifyInstance): Promise<
     async (request, reply) => {
       const customerId = readStringId('customer_id', request.params.customer_id);
       const serviceId = parseServiceId(request.params.service_id);
-      await store.associateService(serviceId, customerId, parseServiceAssociation(request.body));
+      const association = parseServiceAssociation(request.body);
+      catalog.checkAssociation(association);
+      association.extensions = await schemas.apply('services', association.extensions);
+      await store.associateService(serviceId, customerId, association);
       return reply.status(204).send();
     },
   );
@@ -160,6 +170,6 @@ export default async function serviceRoutes(instance: FastifyInstance): Promise<
       startedTo: query.started_to === undefined ? undefined : readTimestamp('started_to', query.started_to),
       ...readPage(query),
     };
-    return serviceViews(store, await store.listServices(filter), nesting);
+    return serviceViews(app, await store.listServices(filter), nesting);
   }
 }

@@ -15,7 +15,7 @@ const tags = ['states'];
 
 export default async function stateRoutes(instance: FastifyInstance): Promise<void> {
   const app = instance.withTypeProvider<RequestTypeProvider>();
-  const { store, clock } = app;
+  const { store, clock, catalog, schemas } = app;
 
   const created = (serviceId: bigint, stateId: number) => ({
     location: `${BASE}/services/${serviceId}/states/${stateId}`,
@@ -27,7 +27,10 @@ export default async function stateRoutes(instance: FastifyInstance): Promise<vo
     { schema: { tags, summary: 'Start State', params: ServiceIdParams, body: StateStartBody, response: { 201: StartStateOut, ...errorResponses } } },
     async (request, reply) => {
       const serviceId = parseServiceId(request.params.service_id);
-      const stateId = await store.startState(serviceId, parseStateStart(request.body, clock()));
+      const start = parseStateStart(request.body, clock());
+      catalog.checkStateStart(start);
+      start.extensions = await schemas.apply('states', start.extensions);
+      const stateId = await store.startState(serviceId, start);
       const { location, body } = created(serviceId, stateId);
       return reply.status(201).header('location', location).send(body);
     },
@@ -40,7 +43,11 @@ export default async function stateRoutes(instance: FastifyInstance): Promise<vo
     },
     async (request, reply) => {
       const serviceId = parseServiceId(request.params.service_id);
-      const stateId = await store.transitionState(serviceId, parseStateTransition(request.body, clock()));
+      const transition = parseStateTransition(request.body, clock());
+      catalog.checkEnd('State', transition.end);
+      catalog.checkStateStart(transition.start);
+      transition.start.extensions = await schemas.apply('states', transition.start.extensions);
+      const stateId = await store.transitionState(serviceId, transition);
       const { location, body } = created(serviceId, stateId);
       return reply.status(201).header('location', location).send(body);
     },
@@ -54,7 +61,10 @@ export default async function stateRoutes(instance: FastifyInstance): Promise<vo
     async (request, reply) => {
       const serviceId = parseServiceId(request.params.service_id);
       const stateId = parseElementId('state_id', request.params.state_id);
-      await store.endState(serviceId, stateId, parseElementEnd(request.body, clock(), 'state'));
+      const end = parseElementEnd(request.body, clock(), 'state');
+      catalog.checkEnd('State', end);
+      end.extensions = await schemas.apply('states', end.extensions);
+      await store.endState(serviceId, stateId, end);
       return reply.status(204).send();
     },
   );
@@ -68,7 +78,7 @@ export default async function stateRoutes(instance: FastifyInstance): Promise<vo
       const nesting = readNesting(request.query, 'state');
       const state = await store.getState(serviceId, stateId);
       if (!state) throw (await store.getService(serviceId)) ? notFound('state', stateId) : notFound('service', serviceId);
-      const [view] = await stateViews(store, [state], nesting, true);
+      const [view] = await stateViews(app, [state], nesting, true);
       return view;
     },
   );
@@ -87,7 +97,8 @@ export default async function stateRoutes(instance: FastifyInstance): Promise<vo
     async (request, reply) => {
       const serviceId = parseServiceId(request.params.service_id);
       const id = parseElementId('state_id', request.params.state_id);
-      await store.putExtensions({ kind: 'state', serviceId, id }, parseExtensionValue(request.params.name, request.body));
+      const extensions = await schemas.apply('states', parseExtensionValue(request.params.name, request.body));
+      await store.putExtensions({ kind: 'state', serviceId, id }, extensions);
       return reply.status(200).send();
     },
   );
@@ -109,7 +120,7 @@ export default async function stateRoutes(instance: FastifyInstance): Promise<vo
         const nesting = readNesting(request.query, 'state');
         const filter = { serviceIds: [serviceId], status, stateTypes: readQueryList(request.query.state_types), ...readPage(request.query) };
         if (!(await store.getService(serviceId))) throw notFound('service', serviceId);
-        return stateViews(store, await store.listStates(filter), nesting, true);
+        return stateViews(app, await store.listStates(filter), nesting, true);
       },
     );
   }

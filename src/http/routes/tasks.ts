@@ -16,7 +16,7 @@ const tags = ['tasks'];
 
 export default async function taskRoutes(instance: FastifyInstance): Promise<void> {
   const app = instance.withTypeProvider<RequestTypeProvider>();
-  const { store, clock } = app;
+  const { store, clock, catalog, schemas } = app;
 
   app.post(
     `${BASE}/services/:service_id/tasks/start`,
@@ -25,7 +25,10 @@ export default async function taskRoutes(instance: FastifyInstance): Promise<voi
       schema: { tags, summary: 'Start Task', params: ServiceIdParams, body: TaskStartBody, response: { 201: StartTaskOut, ...errorResponses } } },
     async (request, reply) => {
       const serviceId = parseServiceId(request.params.service_id);
-      const taskId = await store.startTask(serviceId, parseTaskStart(request.body, clock()));
+      const start = parseTaskStart(request.body, clock());
+      catalog.checkTaskStart(start);
+      start.extensions = await schemas.apply('tasks', start.extensions);
+      const taskId = await store.startTask(serviceId, start);
       return reply.status(201).header('location', `${BASE}/services/${serviceId}/tasks/${taskId}`).send({ task_id: taskId });
     },
   );
@@ -38,7 +41,10 @@ export default async function taskRoutes(instance: FastifyInstance): Promise<voi
     async (request, reply) => {
       const serviceId = parseServiceId(request.params.service_id);
       const taskId = parseElementId('task_id', request.params.task_id);
-      await store.endTask(serviceId, taskId, parseElementEnd(request.body, clock(), 'task'));
+      const end = parseElementEnd(request.body, clock(), 'task');
+      catalog.checkEnd('Task', end);
+      end.extensions = await schemas.apply('tasks', end.extensions);
+      await store.endTask(serviceId, taskId, end);
       return reply.status(204).send();
     },
   );
@@ -52,7 +58,7 @@ export default async function taskRoutes(instance: FastifyInstance): Promise<voi
       const nesting = readNesting(request.query, 'task');
       const task = await store.getTask(serviceId, taskId);
       if (!task) throw (await store.getService(serviceId)) ? notFound('task', taskId) : notFound('service', serviceId);
-      const [view] = await taskViews(store, [task], nesting, true);
+      const [view] = await taskViews(app, [task], nesting, true);
       return view;
     },
   );
@@ -71,7 +77,8 @@ export default async function taskRoutes(instance: FastifyInstance): Promise<voi
     async (request, reply) => {
       const serviceId = parseServiceId(request.params.service_id);
       const id = parseElementId('task_id', request.params.task_id);
-      await store.putExtensions({ kind: 'task', serviceId, id }, parseExtensionValue(request.params.name, request.body));
+      const extensions = await schemas.apply('tasks', parseExtensionValue(request.params.name, request.body));
+      await store.putExtensions({ kind: 'task', serviceId, id }, extensions);
       return reply.status(200).send();
     },
   );
@@ -94,7 +101,7 @@ export default async function taskRoutes(instance: FastifyInstance): Promise<voi
           ...readPage(query),
         };
         if (!(await store.getService(serviceId))) throw notFound('service', serviceId);
-        return taskViews(store, await store.listTasks(filter), nesting, true);
+        return taskViews(app, await store.listTasks(filter), nesting, true);
       },
     );
   }

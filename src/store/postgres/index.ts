@@ -24,6 +24,9 @@ import type {
 import { decodeDoc, docOf, encodeDoc, encodeExtensionValue, fieldsOf, groupExtensions, type ExtensionRow } from '../codec.js';
 import { loadMigrations } from '../migrations.js';
 import type { ExtensionOwner, ServiceFilter, StateFilter, Store, StoreHealth, TaskFilter } from '../store.js';
+import { identitiesOf, identityValues, type IdentificationKey, type NewIdentificationKey, type ProfileData } from '../../domain/profiles.js';
+import type { ExtensionSchema, SchemaEntity } from '../../domain/schemas.js';
+import { decodeJson, duplicateIdentity, encodeJson, keyInUse, schemaExists, upperBound } from '../codec.js';
 
 export interface PostgresStoreOptions {
   url: string;
@@ -656,5 +659,205 @@ export class PostgresStore implements Store {
       [kind, ids.map(String)],
     );
     return groupExtensions(rows);
+  }
+
+  // ---- extension schemas and identification keys ----
+
+  createExtensionSchema(entity: SchemaEntity, schema: ExtensionSchema): Promise<void> {
+    return this.write(async (db) => {
+      const key = schema.name.toLowerCase();
+      const exists = await db.query(statement('SELECT 1 FROM extension_schemas WHERE entity = $1 AND name_key = $2', [entity, key]));
+      if (exists.rowCount !== 0) throw schemaExists(entity, schema.name);
+      await db.query(statement('INSERT INTO extension_schemas (entity, name_key, definition) VALUES ($1, $2, $3)', [entity, key, encodeJson(schema)]));
+    });
+  }
+
+  async listExtensionSchemas(entity: SchemaEntity): Promise<ExtensionSchema[]> {
+    const rows = await this.query<{ definition: string }>('SELECT definition FROM extension_schemas WHERE entity = $1 ORDER BY name_key', [entity]);
+    return rows.map((r) => decodeJson(r.definition) as ExtensionSchema);
+  }
+
+  deleteExtensionSchema(entity: SchemaEntity, name: string): Promise<void> {
+    return this.write(async (db) => {
+      const key = name.toLowerCase();
+      if (entity === 'profiles') {
+        const { rows } = await db.query<{ definition: string }>(statement('SELECT definition FROM identification_keys WHERE source_key = $1', [key]));
+        if (rows.length > 0) throw keyInUse(name, decodeJson(rows[0].definition) as IdentificationKey);
+      }
+      const exists = await db.query(statement('SELECT 1 FROM extension_schemas WHERE entity = $1 AND name_key = $2 FOR UPDATE', [entity, key]));
+      if (exists.rowCount === 0) throw notFound('extension', name);
+      await db.query(statement('DELETE FROM extension_schemas WHERE entity = $1 AND name_key = $2', [entity, key]));
+      if (entity === 'profiles') await db.query(statement('DELETE FROM profile_extensions WHERE name_key = $1', [key]));
+    });
+  }
+
+  private async keys(db: Queryable): Promise<IdentificationKey[]> {
+    const { rows } = await db.query<{ key_id: number; definition: string }>(statement('SELECT key_id, definition FROM identification_keys ORDER BY key_id', []));
+    return rows.map((r) => ({ ...(decodeJson(r.definition) as NewIdentificationKey), id: r.key_id }));
+  }
+
+  createIdentificationKey(key: NewIdentificationKey): Promise<IdentificationKey> {
+    return this.write(async (db) => {
+      // keys and profile writes serialize on this lock, so a profile written meanwhile is indexed too
+      await db.query(statement('LOCK TABLE identification_keys IN SHARE ROW EXCLUSIVE MODE', []));
+      const exists = await db.query(statement('SELECT 1 FROM identification_keys WHERE name_key = $1', [key.name.toLowerCase()]));
+      if (exists.rowCount !== 0) throw invalid(`an identification key named ${key.name} exists already`);
+      // every check before any write: a rejected key leaves nothing behind, even in a batch without savepoints
+      const owners = new Map<string, string>();
+      const entries: { value: string; customerId: string }[] = [];
+      for (const profile of await this.readProfiles(db, null)) {
+        for (const value of identityValues(profile, { ...key, id: 0 })) {
+          const other = owners.get(value);
+          if (key.unique && other !== undefined && other !== profile.customerId) throw duplicateIdentity({ ...key, id: 0 }, value);
+          owners.set(value, profile.customerId);
+          entries.push({ value, customerId: profile.customerId });
+        }
+      }
+      const { rows } = await db.query<{ key_id: number }>(
+        statement('INSERT INTO identification_keys (name_key, source_key, definition) VALUES ($1, $2, $3) RETURNING key_id', [
+          key.name.toLowerCase(),
+          key.source?.toLowerCase() ?? null,
+          encodeJson(key),
+        ]),
+      );
+      const created: IdentificationKey = { ...key, id: rows[0].key_id };
+      if (entries.length > 0) {
+        await db.query(
+          statement(
+            `INSERT INTO profile_identities (key_id, value, customer_id, is_unique)
+             SELECT $1, v, c, $4 FROM unnest($2::text[], $3::text[]) AS x(v, c) ON CONFLICT DO NOTHING`,
+            [created.id, entries.map((e) => e.value), entries.map((e) => e.customerId), created.unique],
+          ),
+        );
+      }
+      return created;
+    });
+  }
+
+  async listIdentificationKeys(): Promise<IdentificationKey[]> {
+    const rows = await this.query<{ key_id: number; definition: string }>('SELECT key_id, definition FROM identification_keys ORDER BY key_id');
+    return rows.map((r) => ({ ...(decodeJson(r.definition) as NewIdentificationKey), id: r.key_id }));
+  }
+
+  deleteIdentificationKey(name: string): Promise<void> {
+    return this.write(async (db) => {
+      const { rows } = await db.query<{ key_id: number }>(statement('SELECT key_id FROM identification_keys WHERE name_key = $1 FOR UPDATE', [name.toLowerCase()]));
+      if (rows.length === 0) throw notFound('identification key', name);
+      await db.query(statement('DELETE FROM profile_identities WHERE key_id = $1', [rows[0].key_id]));
+      await db.query(statement('DELETE FROM identification_keys WHERE key_id = $1', [rows[0].key_id]));
+    });
+  }
+
+  // ---- profiles ----
+
+  /** Profiles with their extensions; `null`: every profile. */
+  private async readProfiles(db: Queryable, customerIds: string[] | null, lock = false): Promise<ProfileData[]> {
+    if (customerIds !== null && customerIds.length === 0) return [];
+    const where = customerIds === null ? '' : ' WHERE customer_id = ANY($1::text[])';
+    const params = customerIds === null ? [] : [customerIds];
+    const { rows } = await db.query<{ customer_id: string; attributes: string }>(
+      statement(`SELECT customer_id, attributes FROM profiles${where} ORDER BY customer_id${lock ? ' FOR UPDATE' : ''}`, params),
+    );
+    const extensions = groupExtensions(
+      (
+        await db.query<ExtensionRow>(
+          statement(`SELECT customer_id AS owner_id, name_key, name, value FROM profile_extensions${where} ORDER BY name_key`, params),
+        )
+      ).rows,
+    );
+    return rows.map((p) => ({
+      customerId: p.customer_id,
+      attributes: decodeJson(p.attributes) as Record<string, unknown>,
+      extensions: extensions.get(p.customer_id) ?? new Map(),
+    }));
+  }
+
+  private async saveProfile(db: Queryable, profile: ProfileData, created: boolean): Promise<void> {
+    // shares the lock that key creation takes exclusively: no key is created between reading the keys and indexing
+    await db.query(statement('LOCK TABLE identification_keys IN ROW EXCLUSIVE MODE', []));
+    const keys = await this.keys(db);
+    const entries = identitiesOf(profile, keys);
+    const unique = entries.filter((e) => e.unique);
+    if (unique.length > 0) {
+      const { rows } = await db.query<{ key_id: number; value: string }>(
+        statement(
+          `SELECT key_id, value FROM profile_identities
+           WHERE is_unique AND customer_id <> $3 AND (key_id, value) IN (SELECT * FROM unnest($1::int[], $2::text[]))`,
+          [unique.map((e) => e.keyId), unique.map((e) => e.value), profile.customerId],
+        ),
+      );
+      if (rows.length > 0) throw duplicateIdentity(keys.find((k) => k.id === rows[0].key_id)!, rows[0].value);
+    }
+    const now = Date.now();
+    if (created) {
+      await db.query(
+        statement('INSERT INTO profiles (customer_id, attributes, created_at, updated_at) VALUES ($1, $2, $3, $3)', [profile.customerId, encodeJson(profile.attributes), now]),
+      );
+    } else {
+      await db.query(statement('UPDATE profiles SET attributes = $1, updated_at = $2 WHERE customer_id = $3', [encodeJson(profile.attributes), now, profile.customerId]));
+      await db.query(statement('DELETE FROM profile_extensions WHERE customer_id = $1', [profile.customerId]));
+      await db.query(statement('DELETE FROM profile_identities WHERE customer_id = $1', [profile.customerId]));
+    }
+    const extensions = [...profile.extensions];
+    if (extensions.length > 0) {
+      await db.query(
+        statement('INSERT INTO profile_extensions (customer_id, name_key, name, value) SELECT $1, k, n, v FROM unnest($2::text[], $3::text[], $4::text[]) AS x(k, n, v)', [
+          profile.customerId,
+          extensions.map(([k]) => k),
+          extensions.map(([, e]) => e.name),
+          extensions.map(([, e]) => encodeExtensionValue(e.value)),
+        ]),
+      );
+    }
+    if (entries.length > 0) {
+      await db.query(
+        statement(
+          `INSERT INTO profile_identities (key_id, value, customer_id, is_unique)
+           SELECT k, v, $3, u FROM unnest($1::int[], $2::text[], $4::boolean[]) AS x(k, v, u) ON CONFLICT DO NOTHING`,
+          [entries.map((e) => e.keyId), entries.map((e) => e.value), profile.customerId, entries.map((e) => e.unique)],
+        ),
+      );
+    }
+  }
+
+  createProfile(profile: ProfileData): Promise<void> {
+    return this.write(async (db) => {
+      const exists = await db.query(statement('SELECT 1 FROM profiles WHERE customer_id = $1', [profile.customerId]));
+      if (exists.rowCount !== 0) throw invalid(`customer_id ${profile.customerId} is taken`);
+      await this.saveProfile(db, profile, true);
+    });
+  }
+
+  updateProfile(customerId: string, change: (current: ProfileData) => ProfileData): Promise<void> {
+    return this.write(async (db) => {
+      const [current] = await this.readProfiles(db, [customerId], true);
+      if (!current) throw notFound('profile', customerId);
+      await this.saveProfile(db, { ...change(current), customerId }, false);
+    });
+  }
+
+  async getProfiles(customerIds: string[]): Promise<ProfileData[]> {
+    try {
+      return await this.readProfiles(this.pool, customerIds);
+    } catch (error) {
+      throw translate(error);
+    }
+  }
+
+  deleteProfile(customerId: string): Promise<void> {
+    return this.write(async (db) => {
+      const result = await db.query(statement('DELETE FROM profiles WHERE customer_id = $1', [customerId]));
+      if (result.rowCount === 0) throw notFound('profile', customerId);
+    });
+  }
+
+  async findCustomers(keyId: number, text: string, exact: boolean): Promise<string[]> {
+    const rows = exact
+      ? await this.query<{ customer_id: string }>('SELECT DISTINCT customer_id FROM profile_identities WHERE key_id = $1 AND value = $2 ORDER BY customer_id', [keyId, text])
+      : await this.query<{ customer_id: string }>(
+          'SELECT DISTINCT customer_id FROM profile_identities WHERE key_id = $1 AND value >= $2 AND value < $3 ORDER BY customer_id',
+          [keyId, text, upperBound(text)],
+        );
+    return rows.map((r) => r.customer_id);
   }
 }

@@ -24,6 +24,9 @@ import type {
 import { decodeDoc, docOf, encodeDoc, encodeExtensionValue, fieldsOf, groupExtensions, type ExtensionRow } from '../codec.js';
 import { loadMigrations } from '../migrations.js';
 import type { ExtensionOwner, ServiceFilter, StateFilter, Store, StoreHealth, TaskFilter } from '../store.js';
+import { identitiesOf, identityValues, type IdentificationKey, type NewIdentificationKey, type ProfileData } from '../../domain/profiles.js';
+import type { ExtensionSchema, SchemaEntity } from '../../domain/schemas.js';
+import { decodeJson, duplicateIdentity, encodeJson, keyInUse, schemaExists, upperBound } from '../codec.js';
 
 export interface SqliteStoreOptions {
   /** file path; the directory is created */
@@ -502,5 +505,167 @@ export class SqliteStore implements Store {
       'SELECT owner_id, name_key, name, value FROM extensions WHERE owner_kind = ? AND owner_id IN (SELECT value FROM json_each(?))',
     ).all(kind, jsonList(ids)) as ExtensionRow[];
     return groupExtensions(rows);
+  }
+
+  // ---- extension schemas and identification keys ----
+
+  createExtensionSchema(entity: SchemaEntity, schema: ExtensionSchema): Promise<void> {
+    return this.write(() => {
+      const key = schema.name.toLowerCase();
+      if (this.stmt('SELECT 1 FROM extension_schemas WHERE entity = ? AND name_key = ?').get(entity, key)) throw schemaExists(entity, schema.name);
+      this.stmt('INSERT INTO extension_schemas (entity, name_key, definition) VALUES (?, ?, ?)').run(entity, key, encodeJson(schema));
+    });
+  }
+
+  async listExtensionSchemas(entity: SchemaEntity): Promise<ExtensionSchema[]> {
+    const rows = this.stmt('SELECT definition FROM extension_schemas WHERE entity = ? ORDER BY name_key').all(entity) as { definition: string }[];
+    return rows.map((r) => decodeJson(r.definition) as ExtensionSchema);
+  }
+
+  deleteExtensionSchema(entity: SchemaEntity, name: string): Promise<void> {
+    return this.write(() => {
+      const key = name.toLowerCase();
+      if (entity === 'profiles') {
+        const user = this.stmt('SELECT definition FROM identification_keys WHERE source_key = ?').get(key) as { definition: string } | undefined;
+        if (user) throw keyInUse(name, decodeJson(user.definition) as IdentificationKey);
+      }
+      const result = this.stmt('DELETE FROM extension_schemas WHERE entity = ? AND name_key = ?').run(entity, key);
+      if (result.changes === 0) throw notFound('extension', name);
+      if (entity === 'profiles') this.stmt('DELETE FROM profile_extensions WHERE name_key = ?').run(key);
+    });
+  }
+
+  private keys(): IdentificationKey[] {
+    const rows = this.stmt('SELECT key_id, definition FROM identification_keys ORDER BY key_id').all() as { key_id: bigint; definition: string }[];
+    return rows.map((r) => ({ ...(decodeJson(r.definition) as NewIdentificationKey), id: Number(r.key_id) }));
+  }
+
+  createIdentificationKey(key: NewIdentificationKey): Promise<IdentificationKey> {
+    return this.write(() => {
+      if (this.stmt('SELECT 1 FROM identification_keys WHERE name_key = ?').get(key.name.toLowerCase())) {
+        throw invalid(`an identification key named ${key.name} exists already`);
+      }
+      const row = this.stmt('INSERT INTO identification_keys (name_key, source_key, definition) VALUES (?, ?, ?) RETURNING key_id').get(
+        key.name.toLowerCase(),
+        key.source?.toLowerCase() ?? null,
+        encodeJson(key),
+      ) as { key_id: bigint };
+      const created: IdentificationKey = { ...key, id: Number(row.key_id) };
+      // index the profiles that exist already
+      const insert = this.stmt('INSERT OR IGNORE INTO profile_identities (key_id, value, customer_id, is_unique) VALUES (?, ?, ?, ?)');
+      const owner = this.stmt('SELECT customer_id FROM profile_identities WHERE key_id = ? AND value = ?');
+      for (const profile of this.allProfiles()) {
+        for (const value of identityValues(profile, created)) {
+          const other = owner.get(created.id, value) as { customer_id: string } | undefined;
+          if (created.unique && other && other.customer_id !== profile.customerId) throw duplicateIdentity(created, value);
+          insert.run(created.id, value, profile.customerId, created.unique ? 1 : 0);
+        }
+      }
+      return created;
+    });
+  }
+
+  async listIdentificationKeys(): Promise<IdentificationKey[]> {
+    return this.keys();
+  }
+
+  deleteIdentificationKey(name: string): Promise<void> {
+    return this.write(() => {
+      const row = this.stmt('SELECT key_id FROM identification_keys WHERE name_key = ?').get(name.toLowerCase()) as { key_id: bigint } | undefined;
+      if (!row) throw notFound('identification key', name);
+      this.stmt('DELETE FROM profile_identities WHERE key_id = ?').run(row.key_id);
+      this.stmt('DELETE FROM identification_keys WHERE key_id = ?').run(row.key_id);
+    });
+  }
+
+  // ---- profiles ----
+
+  private allProfiles(): ProfileData[] {
+    const rows = this.stmt('SELECT customer_id FROM profiles ORDER BY customer_id').all() as { customer_id: string }[];
+    return this.readProfiles(rows.map((r) => r.customer_id));
+  }
+
+  private readProfiles(customerIds: string[]): ProfileData[] {
+    if (customerIds.length === 0) return [];
+    const ids = jsonList(customerIds);
+    const profiles = this.stmt('SELECT customer_id, attributes FROM profiles WHERE customer_id IN (SELECT value FROM json_each(?)) ORDER BY customer_id').all(ids) as {
+      customer_id: string;
+      attributes: string;
+    }[];
+    const extensions = groupExtensions(
+      this.stmt(
+        'SELECT customer_id AS owner_id, name_key, name, value FROM profile_extensions WHERE customer_id IN (SELECT value FROM json_each(?)) ORDER BY name_key',
+      ).all(ids) as ExtensionRow[],
+    );
+    return profiles.map((p) => ({
+      customerId: p.customer_id,
+      attributes: decodeJson(p.attributes) as Record<string, unknown>,
+      extensions: extensions.get(p.customer_id) ?? new Map(),
+    }));
+  }
+
+  /** Checks unique key values against other customers, then writes the profile, its extensions and its index entries. */
+  private saveProfile(profile: ProfileData, created: boolean): void {
+    const keys = this.keys();
+    const entries = identitiesOf(profile, keys);
+    const owner = this.stmt('SELECT customer_id FROM profile_identities WHERE key_id = ? AND value = ? AND is_unique = 1 AND customer_id <> ?');
+    for (const entry of entries) {
+      if (entry.unique && owner.get(entry.keyId, entry.value, profile.customerId)) throw duplicateIdentity(keys.find((k) => k.id === entry.keyId)!, entry.value);
+    }
+    const now = Date.now();
+    if (created) {
+      this.stmt('INSERT INTO profiles (customer_id, attributes, created_at, updated_at) VALUES (?, ?, ?, ?)').run(profile.customerId, encodeJson(profile.attributes), now, now);
+    } else {
+      this.stmt('UPDATE profiles SET attributes = ?, updated_at = ? WHERE customer_id = ?').run(encodeJson(profile.attributes), now, profile.customerId);
+      this.stmt('DELETE FROM profile_extensions WHERE customer_id = ?').run(profile.customerId);
+      this.stmt('DELETE FROM profile_identities WHERE customer_id = ?').run(profile.customerId);
+    }
+    const insertExtension = this.stmt('INSERT INTO profile_extensions (customer_id, name_key, name, value) VALUES (?, ?, ?, ?)');
+    for (const [key, ext] of profile.extensions) insertExtension.run(profile.customerId, key, ext.name, encodeExtensionValue(ext.value));
+    const insertIdentity = this.stmt('INSERT OR IGNORE INTO profile_identities (key_id, value, customer_id, is_unique) VALUES (?, ?, ?, ?)');
+    for (const entry of entries) insertIdentity.run(entry.keyId, entry.value, profile.customerId, entry.unique ? 1 : 0);
+  }
+
+  createProfile(profile: ProfileData): Promise<void> {
+    return this.write(() => {
+      if (this.stmt('SELECT 1 FROM profiles WHERE customer_id = ?').get(profile.customerId)) {
+        throw invalid(`customer_id ${profile.customerId} is taken`);
+      }
+      this.saveProfile(profile, true);
+    });
+  }
+
+  updateProfile(customerId: string, change: (current: ProfileData) => ProfileData): Promise<void> {
+    return this.write(() => {
+      const [current] = this.readProfiles([customerId]);
+      if (!current) throw notFound('profile', customerId);
+      this.saveProfile({ ...change(current), customerId }, false);
+    });
+  }
+
+  async getProfiles(customerIds: string[]): Promise<ProfileData[]> {
+    return this.readProfiles(customerIds);
+  }
+
+  deleteProfile(customerId: string): Promise<void> {
+    return this.write(() => {
+      // extensions and index entries go with it (ON DELETE CASCADE); services are kept
+      const result = this.stmt('DELETE FROM profiles WHERE customer_id = ?').run(customerId);
+      if (result.changes === 0) throw notFound('profile', customerId);
+    });
+  }
+
+  async findCustomers(keyId: number, text: string, exact: boolean): Promise<string[]> {
+    const rows = exact
+      ? this.stmt('SELECT DISTINCT customer_id FROM profile_identities WHERE key_id = ? AND value = ? ORDER BY customer_id').all(keyId, text)
+      : this.stmt('SELECT DISTINCT customer_id FROM profile_identities WHERE key_id = ? AND value >= ? AND value < ? ORDER BY customer_id').all(keyId, text, upperBound(text));
+    return (rows as { customer_id: string }[]).map((r) => r.customer_id);
+  }
+
+  explainIdentify(): string[] {
+    const rows = this.db.prepare('EXPLAIN QUERY PLAN SELECT DISTINCT customer_id FROM profile_identities WHERE key_id = ? AND value >= ? AND value < ?').all(1, 'a', 'b') as {
+      detail: string;
+    }[];
+    return rows.map((r) => r.detail);
   }
 }

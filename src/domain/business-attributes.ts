@@ -1,0 +1,171 @@
+// The business-attribute catalog (from the config file; the seed's ten state types built in as
+// StateType), the `<Entity>.<field>` mapping, validation of mapped fields (`data-validation`) and
+// value names in responses (`map-names`).
+import { invalid, notFound } from './errors.js';
+import type { LongOrString } from './fields.js';
+import type { ElementEnd, EventData, ServiceAssociation, ServiceStart, StateStart, TaskStart } from './records.js';
+
+export interface BusinessAttributeValue {
+  name: string;
+  dbid?: number;
+  display_name?: string;
+  description?: string;
+  settings?: Record<string, unknown>;
+}
+
+export interface BusinessAttribute {
+  name: string;
+  dbid?: number;
+  display_name?: string;
+  description?: string;
+  values?: BusinessAttributeValue[];
+}
+
+export interface CatalogConfig {
+  mapNames?: boolean;
+  dataValidation?: boolean;
+  mapping?: Record<string, string>;
+  attributes?: BusinessAttribute[];
+}
+
+export const STATE_TYPES: BusinessAttribute = {
+  name: 'StateType',
+  display_name: 'State Type',
+  values: [
+    'Customer identification',
+    'Service identification',
+    'Assign service agent',
+    'Waiting for service agent',
+    'Offering another service while waiting for agent',
+    'Offering callback',
+    'Callback pending',
+    'Delivering service',
+    'Waiting for customer input',
+    'Offering another service while delivering service',
+  ].map((name, i) => ({ name, dbid: i + 1, display_name: name })),
+};
+
+export type MappedEntity = 'Service' | 'State' | 'Task';
+/** `<Entity>.<field>` keys: `type` is the entity's own type field. */
+export const MAPPABLE_FIELDS = ['type', 'disposition', 'application_type', 'resource_type', 'media_type'] as const;
+type MappableField = (typeof MAPPABLE_FIELDS)[number];
+const EVENT_FIELDS = ['application_type', 'resource_type', 'media_type'] as const;
+
+export class BusinessAttributeCatalog {
+  readonly attributes: BusinessAttribute[];
+  readonly mapping: ReadonlyMap<string, BusinessAttribute>;
+  readonly mapNames: boolean;
+  readonly dataValidation: boolean;
+
+  constructor(config: CatalogConfig = {}) {
+    const attributes = [...(config.attributes ?? [])];
+    if (!attributes.some((a) => a.name.toLowerCase() === 'statetype')) attributes.push(STATE_TYPES);
+    this.attributes = attributes;
+    const mapping = new Map<string, BusinessAttribute>();
+    const entries = Object.entries({ 'State.type': 'StateType', ...(config.mapping ?? {}) });
+    for (const [key, attributeName] of entries) {
+      const [entity, field] = key.split('.');
+      if (!['Service', 'State', 'Task'].includes(entity) || !MAPPABLE_FIELDS.includes(field as MappableField)) {
+        throw new Error(`business-attributes.mapping: ${key} is not <Service|State|Task>.<${MAPPABLE_FIELDS.join('|')}>`);
+      }
+      const attribute = this.find(attributeName);
+      if (!attribute) throw new Error(`business-attributes.mapping: ${key} names ${attributeName}, which is not in business-attributes.attributes`);
+      mapping.set(key, attribute);
+    }
+    this.mapping = mapping;
+    this.mapNames = config.mapNames ?? false;
+    this.dataValidation = config.dataValidation ?? false;
+  }
+
+  find(name: string): BusinessAttribute | undefined {
+    return this.attributes.find((a) => a.name.toLowerCase() === name.toLowerCase());
+  }
+
+  get(name: string): BusinessAttribute {
+    const attribute = this.find(name);
+    if (!attribute) throw notFound('business attribute', name);
+    return attribute;
+  }
+
+  byCvAttribute(cvAttribute: string): BusinessAttribute {
+    const attribute = this.mapping.get(cvAttribute);
+    if (!attribute) throw notFound('business attribute', cvAttribute);
+    return attribute;
+  }
+
+  present(attribute: BusinessAttribute): Record<string, unknown> {
+    const cv = [...this.mapping].filter(([, a]) => a === attribute).map(([key]) => key);
+    return {
+      name: attribute.name,
+      ...(attribute.dbid !== undefined ? { dbid: attribute.dbid } : {}),
+      display_name: attribute.display_name ?? attribute.name,
+      description: attribute.description ?? '',
+      map_name: this.mapNames,
+      cv_attributes: cv,
+      values: (attribute.values ?? []).map((v) => ({
+        name: v.name,
+        ...(v.dbid !== undefined ? { dbid: v.dbid } : {}),
+        display_name: v.display_name ?? v.name,
+        description: v.description ?? '',
+      })),
+    };
+  }
+
+  private valueOf(attribute: BusinessAttribute, value: LongOrString): BusinessAttributeValue | undefined {
+    return attribute.values?.find((v) => (typeof value === 'string' ? v.name === value : v.dbid !== undefined && BigInt(v.dbid) === BigInt(value)));
+  }
+
+  /** With data-validation on, a mapped field must hold a value's dbid or name. */
+  check(entity: MappedEntity, field: MappableField, label: string, value: LongOrString | undefined): void {
+    if (!this.dataValidation || value === undefined) return;
+    const attribute = this.mapping.get(`${entity}.${field}`);
+    if (!attribute || this.valueOf(attribute, value)) return;
+    const known = (attribute.values ?? []).map((v) => (v.dbid !== undefined ? `${v.dbid} (${v.name})` : v.name)).join(', ');
+    throw invalid(`${label} ${JSON.stringify(typeof value === 'bigint' ? String(value) : value)} is not a value of business attribute ${attribute.name}; known values: ${known}`);
+  }
+
+  private checkEvent(entity: MappedEntity, event: Partial<EventData>): void {
+    for (const field of EVENT_FIELDS) this.check(entity, field, field, event[field]);
+  }
+
+  checkServiceStart(start: ServiceStart): void {
+    this.check('Service', 'type', 'service_type', start.serviceType);
+    this.check('Service', 'disposition', 'disposition', start.disposition);
+    this.checkEvent('Service', start.started);
+  }
+
+  checkAssociation(association: ServiceAssociation): void {
+    this.check('Service', 'type', 'service_type', association.serviceType);
+    this.check('Service', 'disposition', 'disposition', association.disposition);
+    this.checkEvent('Service', association.startedPatch);
+  }
+
+  checkEnd(entity: MappedEntity, end: ElementEnd): void {
+    this.check(entity, 'disposition', 'disposition', end.disposition);
+    this.checkEvent(entity, end.completed);
+  }
+
+  checkStateStart(start: StateStart): void {
+    this.check('State', 'type', 'state_type', start.stateType);
+    this.checkEvent('State', start.started);
+  }
+
+  checkTaskStart(start: TaskStart): void {
+    this.check('Task', 'type', 'task_type', start.taskType);
+    this.checkEvent('Task', start.started);
+  }
+
+  /** With map-names on, a stored dbid of a mapped field is shown as its value's name. */
+  display(entity: MappedEntity, field: MappableField, value: LongOrString | undefined): LongOrString | undefined {
+    if (!this.mapNames || value === undefined || typeof value === 'string') return value;
+    const attribute = this.mapping.get(`${entity}.${field}`);
+    return (attribute && this.valueOf(attribute, value)?.name) ?? value;
+  }
+
+  displayEvent(entity: MappedEntity, event: EventData): EventData {
+    if (!this.mapNames) return event;
+    const shown = { ...event };
+    for (const field of EVENT_FIELDS) if (shown[field] !== undefined) shown[field] = this.display(entity, field, shown[field]);
+    return shown;
+  }
+}

@@ -1,0 +1,41 @@
+// Applies extension schemas to service / state / task writes: an extension whose name has a schema
+// is validated and normalized; others stay free JSON. Schemas are read through a short cache: a
+// schema created or deleted on this node applies at once, one created on another node (PostgreSQL)
+// within SCHEMA_CACHE_MS.
+import type { Extensions } from '../domain/records.js';
+import { validateExtensionValue, type ExtensionSchema, type SchemaEntity } from '../domain/schemas.js';
+import type { Store } from '../store/store.js';
+
+export const SCHEMA_CACHE_MS = 1000;
+
+export class ExtensionSchemaCache {
+  private readonly cache = new Map<SchemaEntity, { at: number; schemas: Promise<Map<string, ExtensionSchema>> }>();
+
+  constructor(private readonly store: Store) {}
+
+  get(entity: SchemaEntity): Promise<Map<string, ExtensionSchema>> {
+    const hit = this.cache.get(entity);
+    if (hit && Date.now() - hit.at < SCHEMA_CACHE_MS) return hit.schemas;
+    const schemas = this.store.listExtensionSchemas(entity).then((list) => new Map(list.map((s) => [s.name.toLowerCase(), s])));
+    schemas.catch(() => this.cache.delete(entity));
+    this.cache.set(entity, { at: Date.now(), schemas });
+    return schemas;
+  }
+
+  invalidate(entity: SchemaEntity): void {
+    this.cache.delete(entity);
+  }
+
+  /** Validates the extensions that have a schema; returns them normalized (defaults applied, names as in the schema). */
+  async apply(entity: Exclude<SchemaEntity, 'profiles'>, extensions: Extensions): Promise<Extensions> {
+    if (extensions.size === 0) return extensions;
+    const schemas = await this.get(entity);
+    if (schemas.size === 0) return extensions;
+    const checked: Extensions = new Map();
+    for (const [key, extension] of extensions) {
+      const schema = schemas.get(key);
+      checked.set(key, schema ? { name: schema.name, value: validateExtensionValue(schema, extension.value, extension.name) } : extension);
+    }
+    return checked;
+  }
+}
