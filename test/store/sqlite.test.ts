@@ -57,3 +57,9 @@ test('close() commits queued writes before closing', async () => {
   await reopened.close();
   rmSync(d, { recursive: true, force: true });
 });
+
+test('identification is an index range scan, not a scan of profiles', () => {
+  const plan = store.explainIdentify().join(' | ');
+  assert.match(plan, /SEARCH profile_identities USING (COVERING |PRIMARY KEY|INDEX)/);
+  assert.doesNotMatch(plan, /SCAN profile/);
+});
