@@ -14,6 +14,9 @@ import { DEFAULT_CORE_ATTRIBUTES, type CoreAttribute } from '../domain/profiles.
 import { ExtensionSchemaCache } from './extension-schemas.js';
 import profileRoutes from './routes/profiles.js';
 import metadataRoutes from './routes/metadata.js';
+import eventRoutes from './routes/events.js';
+import consoleRoutes from './routes/console.js';
+import { EventHub } from './events.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -25,6 +28,7 @@ declare module 'fastify' {
     profileCore: CoreAttribute[];
     /** extension schemas, cached briefly (see extension-schemas.ts) */
     schemas: ExtensionSchemaCache;
+    events: EventHub;
   }
 }
 
@@ -63,6 +67,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         { name: 'tasks', description: 'Units of work done for a service' },
         { name: 'profiles', description: 'Customer profiles, their extensions, identification' },
         { name: 'metadata', description: 'Extension schemas, identification keys, business attributes' },
+        { name: 'events', description: 'Live journey events (Server-Sent Events)' },
         { name: 'server', description: 'Health and documents' },
       ],
     },
@@ -73,6 +78,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.decorate('catalog', new BusinessAttributeCatalog(options.businessAttributes));
   app.decorate('profileCore', options.profileAttributes ?? DEFAULT_CORE_ATTRIBUTES);
   app.decorate('schemas', new ExtensionSchemaCache(options.store));
+  const store = options.store;
+  const transport =
+    store.publishEvent && store.subscribeEvents
+      ? { publish: store.publishEvent.bind(store), subscribe: store.subscribeEvents.bind(store) }
+      : undefined;
+  app.decorate('events', new EventHub(store, transport, (error) => app.log.warn({ err: error }, 'event not published')));
+  await app.events.start();
   registerJson(app, bodyLimit);
   registerErrorHandling(app, options.notFoundStatus ?? 404);
 
@@ -82,5 +94,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(taskRoutes);
   await app.register(profileRoutes);
   await app.register(metadataRoutes);
+  await app.register(eventRoutes);
+  await app.register(consoleRoutes);
   return app;
 }

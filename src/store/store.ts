@@ -117,4 +117,11 @@ export interface Store {
   deleteProfile(customerId: string): Promise<void>;
   /** Customers whose index entry for the key equals `text` (exact) or starts with it. */
   findCustomers(keyId: number, text: string, exact: boolean): Promise<string[]>;
+
+  // ---- live events between nodes (PostgreSQL only: LISTEN/NOTIFY) ----
+
+  /** Sends an event payload to every node; absent on stores that serve one node. */
+  publishEvent?(payload: string): Promise<void>;
+  /** Receives every node's event payloads, reconnecting by itself. */
+  subscribeEvents?(handler: (payload: string) => void): Promise<void>;
 }

@@ -35,7 +35,7 @@ const tags = ['services'];
 
 export default async function serviceRoutes(instance: FastifyInstance): Promise<void> {
   const app = instance.withTypeProvider<RequestTypeProvider>();
-  const { store, clock, catalog, schemas } = app;
+  const { store, clock, catalog, schemas, events } = app;
 
   app.post(
     `${BASE}/services/start`,
@@ -45,6 +45,7 @@ export default async function serviceRoutes(instance: FastifyInstance): Promise<
       catalog.checkServiceStart(start);
       start.extensions = await schemas.apply('services', start.extensions);
       const serviceId = await store.startService(start);
+      events.emit('service.started', serviceId, { customer_id: start.customerId, contact_key: start.contactKey });
       return reply.status(201).header('location', `${BASE}/services/${serviceId}`).send({ service_id: serviceId });
     },
   );
@@ -61,6 +62,7 @@ export default async function serviceRoutes(instance: FastifyInstance): Promise<
       catalog.checkEnd('Service', end);
       end.extensions = await schemas.apply('services', end.extensions);
       await store.endService(serviceId, end);
+      events.emit('service.ended', serviceId);
       return reply.status(204).send();
     },
   );
@@ -82,7 +84,10 @@ export default async function serviceRoutes(instance: FastifyInstance): Promise<
     `${BASE}/services/:service_id`,
     { schema: { tags, summary: 'Delete Service (with its states, tasks and extensions)', params: ServiceIdParams, response: { 200: EmptyOut, ...errorResponses } } },
     async (request, reply) => {
-      await store.deleteService(parseServiceId(request.params.service_id));
+      const serviceId = parseServiceId(request.params.service_id);
+      const owner = events.wanted ? await store.getService(serviceId) : undefined;
+      await store.deleteService(serviceId);
+      events.emit('service.deleted', serviceId, { customer_id: owner?.customerId, contact_key: owner?.contactKey });
       return reply.status(200).send();
     },
   );
@@ -95,6 +100,7 @@ export default async function serviceRoutes(instance: FastifyInstance): Promise<
     async (request, reply) => {
       const serviceId = parseServiceId(request.params.service_id);
       await store.updateServiceExpiration(serviceId, parseExpirationUpdate(request.body, clock()));
+      events.emit('service.expiration', serviceId);
       return reply.status(200).send();
     },
   );
@@ -114,6 +120,7 @@ export default async function serviceRoutes(instance: FastifyInstance): Promise<
       const serviceId = parseServiceId(request.params.service_id);
       const extensions = await schemas.apply('services', parseExtensionValue(request.params.name, request.body));
       await store.putExtensions({ kind: 'service', serviceId }, extensions);
+      events.emit('service.extension', serviceId, { extension: request.params.name });
       return reply.status(200).send();
     },
   );
@@ -137,6 +144,7 @@ export default async function serviceRoutes(instance: FastifyInstance): Promise<
       catalog.checkAssociation(association);
       association.extensions = await schemas.apply('services', association.extensions);
       await store.associateService(serviceId, customerId, association);
+      events.emit('service.associated', serviceId);
       return reply.status(204).send();
     },
   );

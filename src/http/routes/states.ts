@@ -15,7 +15,7 @@ const tags = ['states'];
 
 export default async function stateRoutes(instance: FastifyInstance): Promise<void> {
   const app = instance.withTypeProvider<RequestTypeProvider>();
-  const { store, clock, catalog, schemas } = app;
+  const { store, clock, catalog, schemas, events } = app;
 
   const created = (serviceId: bigint, stateId: number) => ({
     location: `${BASE}/services/${serviceId}/states/${stateId}`,
@@ -31,6 +31,7 @@ export default async function stateRoutes(instance: FastifyInstance): Promise<vo
       catalog.checkStateStart(start);
       start.extensions = await schemas.apply('states', start.extensions);
       const stateId = await store.startState(serviceId, start);
+      events.emit('state.started', serviceId, { state_id: stateId });
       const { location, body } = created(serviceId, stateId);
       return reply.status(201).header('location', location).send(body);
     },
@@ -48,6 +49,7 @@ export default async function stateRoutes(instance: FastifyInstance): Promise<vo
       catalog.checkStateStart(transition.start);
       transition.start.extensions = await schemas.apply('states', transition.start.extensions);
       const stateId = await store.transitionState(serviceId, transition);
+      events.emit('state.transition', serviceId, { state_id: stateId, from_state_id: transition.fromStateId });
       const { location, body } = created(serviceId, stateId);
       return reply.status(201).header('location', location).send(body);
     },
@@ -65,6 +67,7 @@ export default async function stateRoutes(instance: FastifyInstance): Promise<vo
       catalog.checkEnd('State', end);
       end.extensions = await schemas.apply('states', end.extensions);
       await store.endState(serviceId, stateId, end);
+      events.emit('state.ended', serviceId, { state_id: stateId });
       return reply.status(204).send();
     },
   );
@@ -99,6 +102,7 @@ export default async function stateRoutes(instance: FastifyInstance): Promise<vo
       const id = parseElementId('state_id', request.params.state_id);
       const extensions = await schemas.apply('states', parseExtensionValue(request.params.name, request.body));
       await store.putExtensions({ kind: 'state', serviceId, id }, extensions);
+      events.emit('state.extension', serviceId, { state_id: id, extension: request.params.name });
       return reply.status(200).send();
     },
   );

@@ -16,7 +16,7 @@ const tags = ['tasks'];
 
 export default async function taskRoutes(instance: FastifyInstance): Promise<void> {
   const app = instance.withTypeProvider<RequestTypeProvider>();
-  const { store, clock, catalog, schemas } = app;
+  const { store, clock, catalog, schemas, events } = app;
 
   app.post(
     `${BASE}/services/:service_id/tasks/start`,
@@ -29,6 +29,7 @@ export default async function taskRoutes(instance: FastifyInstance): Promise<voi
       catalog.checkTaskStart(start);
       start.extensions = await schemas.apply('tasks', start.extensions);
       const taskId = await store.startTask(serviceId, start);
+      events.emit('task.started', serviceId, { task_id: taskId, state_id: start.stateId });
       return reply.status(201).header('location', `${BASE}/services/${serviceId}/tasks/${taskId}`).send({ task_id: taskId });
     },
   );
@@ -45,6 +46,7 @@ export default async function taskRoutes(instance: FastifyInstance): Promise<voi
       catalog.checkEnd('Task', end);
       end.extensions = await schemas.apply('tasks', end.extensions);
       await store.endTask(serviceId, taskId, end);
+      events.emit('task.ended', serviceId, { task_id: taskId });
       return reply.status(204).send();
     },
   );
@@ -79,6 +81,7 @@ export default async function taskRoutes(instance: FastifyInstance): Promise<voi
       const id = parseElementId('task_id', request.params.task_id);
       const extensions = await schemas.apply('tasks', parseExtensionValue(request.params.name, request.body));
       await store.putExtensions({ kind: 'task', serviceId, id }, extensions);
+      events.emit('task.extension', serviceId, { task_id: id, extension: request.params.name });
       return reply.status(200).send();
     },
   );

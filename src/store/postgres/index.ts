@@ -144,6 +144,7 @@ const SERVICE_COLUMNS = 'service_id, customer_id, contact_key, started_at, compl
 const STATE_COLUMNS = 'state_id, service_id, started_at, completed_at, doc';
 const TASK_COLUMNS = 'task_id, service_id, state_id, started_at, completed_at, doc';
 const MIGRATION_LOCK = 0x636f6e74; // "cont": one key for every contextd node
+const EVENT_CHANNEL = 'contextd_events';
 
 export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
@@ -156,7 +157,10 @@ export class PostgresStore implements Store {
   private readonly maxBatch = 500;
   private idle?: () => void;
 
+  private readonly url: string;
+
   constructor(options: PostgresStoreOptions) {
+    this.url = options.url;
     this.pool = new pg.Pool({
       connectionString: options.url,
       max: options.poolSize ?? 10,
@@ -320,8 +324,51 @@ export class PostgresStore implements Store {
     }
   }
 
+  // ---- live events between nodes ----
+
+  private listener?: pg.Client;
+  private listenRetry?: NodeJS.Timeout;
+  private listening = false;
+
+  async publishEvent(payload: string): Promise<void> {
+    await this.query('SELECT pg_notify($1, $2)', [EVENT_CHANNEL, payload]);
+  }
+
+  async subscribeEvents(handler: (payload: string) => void): Promise<void> {
+    this.listening = true;
+    const connect = async (): Promise<void> => {
+      if (!this.listening) return;
+      const client = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: 3000 });
+      const retry = () => {
+        client.removeAllListeners();
+        client.end().catch(() => undefined);
+        if (this.listener === client) this.listener = undefined;
+        if (this.listening) this.listenRetry = setTimeout(() => void connect(), 1000);
+      };
+      client.on('error', retry);
+      client.on('notification', (message) => {
+        if (message.channel === EVENT_CHANNEL && message.payload) handler(message.payload);
+      });
+      try {
+        await client.connect();
+        await client.query(`LISTEN ${EVENT_CHANNEL}`);
+        if (!this.listening) return void (await client.end());
+        this.listener = client;
+      } catch {
+        retry();
+      }
+    };
+    await connect();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
+    this.listening = false;
+    clearTimeout(this.listenRetry);
+    const listener = this.listener;
+    this.listener = undefined;
+    listener?.removeAllListeners();
+    await listener?.end().catch(() => undefined);
     // commit what is queued first
     if (this.pending.length > 0 || this.flushing > 0) await new Promise<void>((resolve) => (this.idle = resolve));
     this.closed = true;

@@ -1,0 +1,134 @@
+// Live journey events: every committed write publishes one event; subscribers of
+// GET /genesys/1/cs/events receive the ones that match their filter. Events carry a per-node
+// sequence number as their SSE id; the last EVENT_WINDOW events stay in memory so that a client
+// reconnecting with Last-Event-ID misses nothing within that window (events are recorded while a
+// client is connected, or left less than RESUME_GRACE_MS ago). With several nodes on
+// PostgreSQL, events travel through LISTEN/NOTIFY, so a subscriber on any node sees every node's.
+import { parseStoredJson, stringifyJson } from '../domain/json.js';
+import type { Store } from '../store/store.js';
+
+export const EVENT_KINDS = [
+  'service.started',
+  'service.ended',
+  'service.associated',
+  'service.deleted',
+  'service.expiration',
+  'service.extension',
+  'state.started',
+  'state.ended',
+  'state.transition',
+  'state.extension',
+  'task.started',
+  'task.ended',
+  'task.extension',
+] as const;
+export type EventKind = (typeof EVENT_KINDS)[number];
+
+export interface JourneyEvent {
+  id?: number;
+  kind: EventKind;
+  at: string;
+  service_id: string;
+  customer_id?: string;
+  contact_key?: string;
+  state_id?: number;
+  from_state_id?: number;
+  task_id?: number;
+  extension?: string;
+}
+
+export interface EventFilter {
+  customerId?: string;
+  contactKey?: string;
+  serviceId?: string;
+  kinds?: ReadonlySet<string>;
+}
+
+/** How events reach the other nodes; absent on the embedded store (one node). */
+export interface EventTransport {
+  publish(payload: string): Promise<void>;
+  subscribe(handler: (payload: string) => void): Promise<void>;
+}
+
+export const EVENT_WINDOW = 10_000;
+/** After the last subscriber leaves, events are still recorded this long, so a reconnect can resume. */
+export const RESUME_GRACE_MS = 10 * 60_000;
+
+interface Subscriber {
+  filter: EventFilter;
+  send: (event: JourneyEvent) => void;
+}
+
+function matches(filter: EventFilter, event: JourneyEvent): boolean {
+  if (filter.kinds && !filter.kinds.has(event.kind)) return false;
+  if (filter.serviceId !== undefined && filter.serviceId !== event.service_id) return false;
+  if (filter.customerId !== undefined && filter.customerId !== event.customer_id) return false;
+  if (filter.contactKey !== undefined && filter.contactKey !== event.contact_key) return false;
+  return true;
+}
+
+export class EventHub {
+  private seq = 0;
+  private readonly window: JourneyEvent[] = [];
+  private readonly subscribers = new Set<Subscriber>();
+  private started?: Promise<void>;
+  private lastSubscriberLeft = -Infinity;
+
+  constructor(
+    private readonly store: Store,
+    private readonly transport?: EventTransport,
+    private readonly onError: (error: unknown) => void = () => undefined,
+  ) {}
+
+  /** Starts listening to the other nodes (once). */
+  start(): Promise<void> {
+    this.started ??= this.transport ? this.transport.subscribe((payload) => this.deliver(parseStoredJson(payload) as JourneyEvent)) : Promise.resolve();
+    return this.started;
+  }
+
+  /**
+   * Someone may be listening: local subscribers, a subscriber that left recently (it may resume), or
+   * any node when events travel between nodes. A node nobody watches does no event work at all.
+   */
+  get wanted(): boolean {
+    return this.subscribers.size > 0 || this.transport !== undefined || Date.now() - this.lastSubscriberLeft < RESUME_GRACE_MS;
+  }
+
+  /**
+   * Publishes an event about a service after its write committed. Fire and forget: a failure to
+   * publish never fails the write that caused it.
+   */
+  emit(kind: EventKind, serviceId: bigint, details: Omit<JourneyEvent, 'kind' | 'at' | 'service_id'> = {}): void {
+    if (!this.wanted) return;
+    void (async () => {
+      const known = details.customer_id !== undefined || details.contact_key !== undefined || kind === 'service.deleted';
+      const owner = known ? undefined : await this.store.getService(serviceId);
+      const event: JourneyEvent = { kind, at: new Date().toISOString(), service_id: String(serviceId), ...details };
+      if (owner?.customerId !== undefined) event.customer_id = owner.customerId;
+      if (owner?.contactKey !== undefined) event.contact_key = owner.contactKey;
+      if (this.transport) await this.transport.publish(stringifyJson(event));
+      else this.deliver(event);
+    })().catch(this.onError);
+  }
+
+  private deliver(event: JourneyEvent): void {
+    const numbered = { ...event, id: ++this.seq };
+    this.window.push(numbered);
+    if (this.window.length > EVENT_WINDOW) this.window.splice(0, this.window.length - EVENT_WINDOW);
+    for (const subscriber of this.subscribers) if (matches(subscriber.filter, numbered)) subscriber.send(numbered);
+  }
+
+  /** Replays the window after `lastEventId`, then streams; returns the unsubscribe function. */
+  subscribe(filter: EventFilter, send: (event: JourneyEvent) => void, lastEventId?: number): () => void {
+    if (lastEventId !== undefined) for (const event of this.window) if (event.id! > lastEventId && matches(filter, event)) send(event);
+    const subscriber = { filter, send };
+    this.subscribers.add(subscriber);
+    return () => {
+      if (this.subscribers.delete(subscriber)) this.lastSubscriberLeft = Date.now();
+    };
+  }
+
+  get subscriberCount(): number {
+    return this.subscribers.size;
+  }
+}

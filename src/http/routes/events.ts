@@ -1,0 +1,81 @@
+// GET /genesys/1/cs/events: Server-Sent Events, filtered by customer_id, contact_key, service_id and
+// kinds; resumable with Last-Event-ID within the node's window of recent events.
+import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { invalid } from '../../domain/errors.js';
+import { readQueryList } from '../../domain/fields.js';
+import { stringifyJson } from '../../domain/json.js';
+import { EVENT_KINDS, type EventFilter, type JourneyEvent } from '../events.js';
+import { BASE, QueryList, errorResponses } from '../schemas/common.js';
+import type { RequestTypeProvider } from '../types.js';
+
+const HEARTBEAT_MS = 15_000;
+
+const EventsQuery = Type.Object(
+  {
+    customer_id: Type.Optional(Type.String()),
+    contact_key: Type.Optional(Type.String()),
+    service_id: Type.Optional(Type.String({ pattern: '^[0-9]+$' })),
+    kinds: Type.Optional(QueryList),
+  },
+  { additionalProperties: false },
+);
+
+export default async function eventRoutes(instance: FastifyInstance): Promise<void> {
+  const app = instance.withTypeProvider<RequestTypeProvider>();
+  // open streams end before the server closes (they would hold a graceful shutdown forever)
+  const streams = new Set<() => void>();
+  app.addHook('preClose', async () => {
+    for (const end of streams) end();
+  });
+
+  app.get(
+    `${BASE}/events`,
+    {
+      schema: {
+        tags: ['events'],
+        summary: 'Live journey events (Server-Sent Events)',
+        description: `One event per committed write. Event names: ${EVENT_KINDS.join(', ')}. Each event's data is a JSON object with kind, at, service_id and, where they apply, customer_id, contact_key, state_id, from_state_id, task_id, extension. Send Last-Event-ID to resume.`,
+        querystring: EventsQuery,
+        produces: ['text/event-stream'],
+        response: { 200: Type.String({ description: 'text/event-stream' }), ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const kinds = readQueryList(request.query.kinds);
+      for (const kind of kinds) if (!(EVENT_KINDS as readonly string[]).includes(kind)) throw invalid(`kinds: unknown event kind ${kind}; known: ${EVENT_KINDS.join(', ')}`);
+      const filter: EventFilter = {
+        customerId: request.query.customer_id,
+        contactKey: request.query.contact_key,
+        serviceId: request.query.service_id,
+        kinds: kinds.length ? new Set(kinds) : undefined,
+      };
+      const lastHeader = request.headers['last-event-id'];
+      const last = typeof lastHeader === 'string' && /^\d+$/.test(lastHeader) ? Number(lastHeader) : undefined;
+
+      reply.hijack();
+      const raw = reply.raw;
+      raw.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      raw.write(': contextd events\nretry: 2000\n\n');
+      const send = (event: JourneyEvent) => raw.write(`id: ${event.id}\nevent: ${event.kind}\ndata: ${stringifyJson(event)}\n\n`);
+      const unsubscribe = app.events.subscribe(filter, send, last);
+      const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), HEARTBEAT_MS);
+      const stop = () => {
+        clearInterval(heartbeat);
+        unsubscribe();
+        streams.delete(end);
+      };
+      const end = () => {
+        stop();
+        raw.end();
+      };
+      streams.add(end);
+      raw.once('close', stop);
+    },
+  );
+}

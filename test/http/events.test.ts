@@ -1,0 +1,106 @@
+// The live event stream over a real socket: subscribe, act, receive, resume with Last-Event-ID.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { AddressInfo } from 'node:net';
+import { createTestApp, type TestApp } from '../helpers/app.js';
+
+let t: TestApp;
+let base: string;
+before(async () => {
+  t = await createTestApp();
+  await t.app.listen({ port: 0, host: '127.0.0.1' });
+  base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}/genesys/1/cs`;
+});
+after(async () => t.close());
+
+interface Received {
+  id: string;
+  event: string;
+  data: Record<string, unknown>;
+}
+
+/** Opens the stream, runs `act` once the server has greeted, and collects events until `count` arrive (or 5 s pass). */
+async function collect(query: string, count: number, act: () => Promise<void>, lastEventId?: string): Promise<Received[]> {
+  const controller = new AbortController();
+  const headers: Record<string, string> = lastEventId ? { 'last-event-id': lastEventId } : {};
+  const response = await fetch(`${base}/events?${query}`, { signal: controller.signal, headers });
+  assert.equal(response.status, 200);
+  assert.match(response.headers.get('content-type') ?? '', /text\/event-stream/);
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  const received: Received[] = [];
+  const timer = setTimeout(() => controller.abort(), 5000);
+  let buffer = '';
+  let acting: Promise<void> | undefined;
+  try {
+    while (received.length < count) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += value;
+      let cut;
+      while ((cut = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, cut);
+        buffer = buffer.slice(cut + 2);
+        if (block.startsWith(': contextd events')) acting ??= act();
+        const data = /^data: (.*)$/m.exec(block);
+        if (data) received.push({ id: /^id: (.*)$/m.exec(block)![1], event: /^event: (.*)$/m.exec(block)![1], data: JSON.parse(data[1]) });
+      }
+    }
+  } catch {
+    // aborted by the timeout: the assertions below say what was missing
+  } finally {
+    clearTimeout(timer);
+    controller.abort();
+  }
+  await acting;
+  return received;
+}
+
+const post = (path: string, body: unknown = {}) =>
+  fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(async (r) => ({ status: r.status, body: await r.text() }));
+
+test('a subscriber for a customer receives that customer’s events, in order, and no one else’s', async () => {
+  let serviceId = '';
+  const events = await collect('customer_id=EV-1', 5, async () => {
+    await post('/services/start', { customer_id: 'EV-OTHER', service_type: 'A' });
+    serviceId = /"service_id":(\d+)/.exec((await post('/services/start', { customer_id: 'EV-1', service_type: 'A' })).body)![1];
+    const state = JSON.parse((await post(`/services/${serviceId}/states/start`, { state_type: 1 })).body).state_id;
+    await post(`/services/${serviceId}/states/transition`, { from: { state_id: state }, to: { state_type: 2 } });
+    await post(`/services/${serviceId}/tasks/start`, { task_type: 'T' });
+    await post(`/services/${serviceId}/end`);
+  });
+  assert.deepEqual(events.map((e) => e.event), ['service.started', 'state.started', 'state.transition', 'task.started', 'service.ended']);
+  assert.ok(events.every((e) => e.data.customer_id === 'EV-1' && e.data.service_id === serviceId));
+  assert.equal(events[2].data.from_state_id, events[1].data.state_id);
+  const ids = events.map((e) => Number(e.id));
+  assert.deepEqual([...ids].sort((a, b) => a - b), ids, 'ids increase');
+});
+
+test('filters by kind and by contact key; an associate reaches the new customer’s subscribers', async () => {
+  let serviceId = '';
+  const anonymous = await collect('contact_key=EV-555&kinds=service.started,service.extension', 2, async () => {
+    serviceId = /"service_id":(\d+)/.exec((await post('/services/start', { contact_key: 'EV-555', service_type: 'A' })).body)![1];
+    await post(`/services/${serviceId}/states/start`, { state_type: 1 });
+    await fetch(`${base}/services/${serviceId}/extensions/Note`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"a":1}' });
+  });
+  assert.deepEqual(anonymous.map((e) => e.event), ['service.started', 'service.extension']);
+  assert.equal(anonymous[1].data.extension, 'Note');
+  const associated = await collect('customer_id=EV-2', 1, async () => {
+    await post(`/customers/EV-2/services/${serviceId}`);
+  });
+  assert.equal(associated[0].event, 'service.associated');
+  assert.equal(associated[0].data.contact_key, 'EV-555');
+});
+
+test('Last-Event-ID replays what was missed; unknown kinds are a 400', async () => {
+  const first = await collect('customer_id=EV-3', 1, async () => {
+    await post('/services/start', { customer_id: 'EV-3', service_type: 'first' });
+  });
+  // while nobody listens for EV-3
+  await post('/services/start', { customer_id: 'EV-3', service_type: 'missed-1' });
+  await post('/services/start', { customer_id: 'EV-3', service_type: 'missed-2' });
+  const resumed = await collect('customer_id=EV-3', 2, async () => undefined, first[0].id);
+  assert.equal(resumed.length, 2);
+  assert.ok(resumed.every((e) => Number(e.id) > Number(first[0].id)));
+  const bad = await fetch(`${base}/events?kinds=service.exploded`);
+  assert.equal(bad.status, 400);
+});
