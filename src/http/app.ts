@@ -29,6 +29,8 @@ declare module 'fastify' {
     /** extension schemas, cached briefly (see extension-schemas.ts) */
     schemas: ExtensionSchemaCache;
     events: EventHub;
+    /** every route registered, for the OpenAPI and route-table checks */
+    routeTable: { method: string; url: string; documented: boolean }[];
   }
 }
 
@@ -73,6 +75,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     },
   });
 
+  app.decorate('routeTable', []);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) {
+      if (method !== 'HEAD') app.routeTable.push({ method, url: route.url, documented: !(route.schema as { hide?: boolean } | undefined)?.hide });
+    }
+  });
   app.decorate('store', options.store);
   app.decorate('clock', options.clock ?? Date.now);
   app.decorate('catalog', new BusinessAttributeCatalog(options.businessAttributes));

@@ -31,7 +31,7 @@ export async function createTestApp(options: Partial<Omit<AppOptions, 'store'>> 
     request: (method, url, body, headers = {}) =>
       app.inject({
         method: method as 'GET',
-        url: url.startsWith(BASE) || url.startsWith('/health') || url.startsWith('/openapi') ? url : BASE + url,
+        url: /^\/(genesys|health|openapi|docs|console)/.test(url) ? url : BASE + url,
         ...(body === undefined
           ? { headers }
           : { payload: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json', ...headers } }),

@@ -107,3 +107,30 @@ test('starts that share a batch are inserted together, each exactly as sent, wit
   }
   await store.close();
 });
+
+test('live events cross nodes: subscribe on one process, write through the other', async () => {
+  const [a, b] = await Promise.all([startServerProcess([], { DATABASE_URL: schema.url }), startServerProcess([], { DATABASE_URL: schema.url })]);
+  const controller = new AbortController();
+  try {
+    const response = await fetch(`${b.base}/genesys/1/cs/events?customer_id=X-NODE`, { signal: controller.signal });
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    while (!text.includes('contextd events')) text += (await reader.read()).value ?? '';
+    const started = await fetch(`${a.base}/genesys/1/cs/services/start`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ customer_id: 'X-NODE', service_type: 'A' }),
+    });
+    const { service_id } = (await started.json()) as { service_id: number };
+    const deadline = Date.now() + 5000;
+    while (!text.includes('event: service.started') && Date.now() < deadline) text += (await reader.read()).value ?? '';
+    assert.match(text, /event: service\.started\ndata: \{[^\n]*"service_id":"\d+"/);
+    assert.ok(text.includes(`"service_id":"${service_id}"`));
+  } finally {
+    controller.abort();
+    a.child.kill('SIGTERM');
+    b.child.kill('SIGTERM');
+    assert.equal(await a.exited, 0);
+    assert.equal(await b.exited, 0);
+  }
+});

@@ -37,8 +37,7 @@ export default async function eventRoutes(instance: FastifyInstance): Promise<vo
         summary: 'Live journey events (Server-Sent Events)',
         description: `One event per committed write. Event names: ${EVENT_KINDS.join(', ')}. Each event's data is a JSON object with kind, at, service_id and, where they apply, customer_id, contact_key, state_id, from_state_id, task_id, extension. Send Last-Event-ID to resume.`,
         querystring: EventsQuery,
-        produces: ['text/event-stream'],
-        response: { 200: Type.String({ description: 'text/event-stream' }), ...errorResponses },
+        response: { 200: Type.String({ description: 'a text/event-stream of events (id, event: kind, data: JSON)' }), ...errorResponses },
       },
     },
     async (request, reply) => {
