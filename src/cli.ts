@@ -1,20 +1,12 @@
 #!/usr/bin/env node
 // The `contextd` command.
-import { randomBytes, scryptSync } from 'node:crypto';
 import { Command } from 'commander';
 import { ConfigError, loadConfig } from './config.js';
+import { hashPassword } from './domain/access.js';
 import { startServer, stopOnSignals } from './server.js';
 import { openStore } from './store/open.js';
 import { VERSION } from './version.js';
 
-// scrypt parameters for password hashes: N=2^15, r=8, p=1 (about 32 MiB, tens of ms)
-const SCRYPT = { N: 32768, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
-
-export function hashPassword(password: string): string {
-  const salt = randomBytes(16);
-  const hash = scryptSync(password, salt, 32, SCRYPT);
-  return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString('base64')}$${hash.toString('base64')}`;
-}
 
 interface ServeFlags {
   config?: string;

@@ -7,6 +7,7 @@ import { Value, ValueErrorType } from '@sinclair/typebox/value';
 import { createRequire } from 'node:module';
 import { BusinessAttributeCatalog, type CatalogConfig } from './domain/business-attributes.js';
 import { DEFAULT_CORE_ATTRIBUTES, type CoreAttribute } from './domain/profiles.js';
+import { parsePasswordHash, type User } from './domain/access.js';
 
 const Expiration = Type.String({ pattern: '^[0-9]+[smhdwMy]$', description: '<integer><unit>, units s m h d w M y' });
 
@@ -104,6 +105,9 @@ export type ConfigFile = Static<typeof ConfigFileSchema>;
 export type DatabaseTarget = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
 
 export interface Config {
+  /** cview.use-role: HTTP Basic against `users` */
+  useRole: boolean;
+  users: User[];
   /** core profile attributes */
   profileAttributes: CoreAttribute[];
   /** the business-attribute catalog, mapping and the validation / map-names switches */
@@ -187,9 +191,12 @@ function parsePort(value: string, source: string): number {
 export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessEnv = process.env): Config {
   const configFile = overrides.configFile ?? env.CONTEXTD_CONFIG;
   const file = configFile ? readConfigFile(configFile) : checkConfigFile({});
-  if (file.cview?.['use-role']) {
-    throw new ConfigError('cview.use-role: role-based access is not implemented in this version; refusing to start without the access control you asked for');
+  const users = file.users ?? [];
+  for (const [i, user] of users.entries()) {
+    if (!parsePasswordHash(user.password_hash)) throw new ConfigError(`users[${i}].password_hash: not a hash from \`contextd hash-password\``);
   }
+  if (new Set(users.map((u) => u.name)).size !== users.length) throw new ConfigError('users: a name appears twice');
+  if (file.cview?.['use-role'] && users.length === 0) throw new ConfigError('cview.use-role is on but users is empty: nobody could use the server');
   if (file.tenants && file.tenants.length > 0) {
     throw new ConfigError('tenants: multi-tenant mode is not implemented in this version; refusing to start rather than mix tenants');
   }
@@ -218,6 +225,8 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     logLevel,
     bodyLimit: file.body_limit ?? 1024 * 1024,
     poolSize: file.pool_size ?? 10,
+    useRole: file.cview?.['use-role'] ?? false,
+    users: users as User[],
     profileAttributes: file['profile-attributes'] ?? DEFAULT_CORE_ATTRIBUTES,
     businessAttributes,
     notFoundStatus: file.cview?.['not-found-status'] ?? 404,

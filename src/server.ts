@@ -20,6 +20,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     notFoundStatus: config.notFoundStatus,
     businessAttributes: config.businessAttributes,
     profileAttributes: config.profileAttributes,
+    users: config.useRole ? config.users : undefined,
     logger: { level: config.logLevel },
   });
   let address: string;

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { ConfigError, loadConfig, parseDatabaseUrl } from '../src/config.js';
+import { hashPassword } from '../src/domain/access.js';
 
 test('defaults: port 8080, host 127.0.0.1, ./data/contextd.db, durability full, 404', () => {
   const config = loadConfig({}, {});
@@ -31,12 +32,16 @@ test('DATABASE_URL forms', () => {
   assert.throws(() => parseDatabaseUrl('sqlite:'), ConfigError);
 });
 
-test('a missing file is named; options not built yet that would weaken safety refuse to start', () => {
+test('a missing file is named; use-role needs valid users; tenants (not built yet) refuse to start', () => {
   assert.throws(() => loadConfig({ configFile: 'nonexistent.json' }, {}), /cannot read config file nonexistent\.json/);
   const dir = mkdtempSync(join(tmpdir(), 'contextd-config-'));
   const roles = join(dir, 'roles.json');
   writeFileSync(roles, JSON.stringify({ cview: { 'use-role': true } }));
-  assert.throws(() => loadConfig({ configFile: roles }, {}), /cview\.use-role/);
+  assert.throws(() => loadConfig({ configFile: roles }, {}), /cview\.use-role is on but users is empty/);
+  writeFileSync(roles, JSON.stringify({ cview: { 'use-role': true }, users: [{ name: 'a', password_hash: 'scrypt$nope', roles: ['Supervisor'] }] }));
+  assert.throws(() => loadConfig({ configFile: roles }, {}), /users\[0\]\.password_hash/);
+  writeFileSync(roles, JSON.stringify({ cview: { 'use-role': true }, users: [{ name: 'a', password_hash: hashPassword('p'), roles: ['Supervisor'] }] }));
+  assert.equal(loadConfig({ configFile: roles }, {}).useRole, true);
   const tenants = join(dir, 'tenants.yaml');
   writeFileSync(tenants, 'tenants:\n  - id: 101\n    name: Acme\n');
   assert.throws(() => loadConfig({ configFile: tenants }, {}), /tenants/);

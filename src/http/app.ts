@@ -17,6 +17,8 @@ import metadataRoutes from './routes/metadata.js';
 import eventRoutes from './routes/events.js';
 import consoleRoutes from './routes/console.js';
 import { EventHub } from './events.js';
+import { registerAccessControl } from './auth.js';
+import type { User } from '../domain/access.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -41,6 +43,8 @@ export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
   clock?: () => number;
   businessAttributes?: CatalogConfig;
+  /** cview.use-role on: HTTP Basic against these users */
+  users?: User[];
   profileAttributes?: CoreAttribute[];
 }
 
@@ -95,6 +99,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.events.start();
   registerJson(app, bodyLimit);
   registerErrorHandling(app, options.notFoundStatus ?? 404);
+  if (options.users) registerAccessControl(app, options.users);
 
   await app.register(healthRoutes, { version: VERSION });
   await app.register(serviceRoutes);

@@ -15,6 +15,7 @@ export const Exceptions = {
   MethodNotAllowed: `${EXCEPTION_PREFIX}MethodNotAllowedException`,
   PayloadTooLarge: `${EXCEPTION_PREFIX}PayloadTooLargeException`,
   UnsupportedMediaType: `${EXCEPTION_PREFIX}UnsupportedMediaTypeException`,
+  Authentication: `${EXCEPTION_PREFIX}AuthenticationException`,
   BadRequest: `${EXCEPTION_PREFIX}BadRequestException`,
   Internal: `${EXCEPTION_PREFIX}InternalServerException`,
 } as const;

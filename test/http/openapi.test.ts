@@ -18,7 +18,7 @@ test('GET /openapi.json is a valid OpenAPI 3.1 document', async () => {
   const doc = res.json();
   assert.equal(doc.openapi, '3.1.0');
   const result = await validate(structuredClone(doc));
-  assert.equal(result.valid, true, JSON.stringify(result.errors?.slice(0, 3)));
+  assert.equal(result.valid, true, JSON.stringify(result.valid ? [] : result.errors.slice(0, 3)));
 });
 
 test('every registered API route is in the document, with its responses and error shape', async () => {
