@@ -3,6 +3,12 @@
 import { Command } from 'commander';
 import { ConfigError, loadConfig } from './config.js';
 import { hashPassword } from './domain/access.js';
+import { createWriteStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { BusinessAttributeCatalog } from './domain/business-attributes.js';
+import { parseExport, parsePurge } from './domain/maintenance.js';
+import { exportChunks } from './http/export.js';
 import { startServer, stopOnSignals } from './server.js';
 import { openStore } from './store/open.js';
 import { VERSION } from './version.js';
@@ -53,6 +59,56 @@ program
       const applied = await store.migrate();
       await store.close();
       process.stdout.write(applied.length ? `applied migrations: ${applied.join(', ')}\n` : 'schema is up to date\n');
+    } catch (error) {
+      fail(error);
+    }
+  });
+
+program
+  .command('purge')
+  .description('delete services started before a date (the five documented operations), in bounded batches')
+  .requiredOption('-o, --operation <operation>', 'purge.service.all | .started | .started.anonymous | .completed | .completed.anonymous')
+  .requiredOption('-b, --before <date-time>', 'cut-off: services started before it (ISO 8601)')
+  .option('-c, --config <file>', 'config file, JSON or YAML (or CONTEXTD_CONFIG)')
+  .option('-d, --database-url <url>', 'store (or DATABASE_URL)')
+  .action(async (flags: ServeFlags & { operation: string; before: string }) => {
+    try {
+      const config = loadConfig({ configFile: flags.config, databaseUrl: flags.databaseUrl });
+      const { operation, before } = parsePurge({ operation: flags.operation, limit: flags.before });
+      const store = await openStore(config);
+      await store.migrate();
+      const purged = await store.purgeServices(operation, before);
+      await store.close();
+      process.stdout.write(`${JSON.stringify({ purged })}\n`);
+    } catch (error) {
+      fail(error);
+    }
+  });
+
+program
+  .command('export')
+  .description('write services as one JSON array (ids, or whole services with --content), streamed')
+  .requiredOption('-f, --from <date-time>', 'start of the time range (ISO 8601)')
+  .option('-t, --to <date-time>', 'end of the time range (default: now)')
+  .option('-e, --events <which>', 'any | started | completed: which event must fall in the range', 'any')
+  .option('--content', 'whole services with their states, tasks and extensions, not only ids')
+  .option('-s, --state <state>', 'any | active | inactive (with --content)', 'any')
+  .option('--out <file>', 'write to a file instead of stdout')
+  .option('-c, --config <file>', 'config file, JSON or YAML (or CONTEXTD_CONFIG)')
+  .option('-d, --database-url <url>', 'store (or DATABASE_URL)')
+  .action(async (flags: ServeFlags & { from: string; to?: string; events: string; content?: boolean; state: string; out?: string }) => {
+    try {
+      const config = loadConfig({ configFile: flags.config, databaseUrl: flags.databaseUrl });
+      const request = parseExport(
+        { time_from: flags.from, time_to: flags.to, filter_events: flags.events, export_content: flags.content ? 'true' : 'false', filter_state: flags.state },
+        Date.now(),
+      );
+      const store = await openStore(config);
+      await store.migrate();
+      const out = flags.out ? createWriteStream(flags.out) : process.stdout;
+      await pipeline(Readable.from(exportChunks({ store, catalog: new BusinessAttributeCatalog(config.businessAttributes) }, request)), out, { end: Boolean(flags.out) });
+      if (!flags.out) process.stdout.write('\n');
+      await store.close();
     } catch (error) {
       fail(error);
     }

@@ -15,6 +15,7 @@ import { ExtensionSchemaCache } from './extension-schemas.js';
 import profileRoutes from './routes/profiles.js';
 import metadataRoutes from './routes/metadata.js';
 import eventRoutes from './routes/events.js';
+import maintenanceRoutes from './routes/maintenance.js';
 import consoleRoutes from './routes/console.js';
 import { EventHub } from './events.js';
 import { registerAccessControl } from './auth.js';
@@ -74,6 +75,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         { name: 'profiles', description: 'Customer profiles, their extensions, identification' },
         { name: 'metadata', description: 'Extension schemas, identification keys, business attributes' },
         { name: 'events', description: 'Live journey events (Server-Sent Events)' },
+        { name: 'maintenance', description: 'Purge and export' },
         { name: 'server', description: 'Health and documents' },
       ],
     },
@@ -108,6 +110,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(profileRoutes);
   await app.register(metadataRoutes);
   await app.register(eventRoutes);
+  await app.register(maintenanceRoutes);
   await app.register(consoleRoutes);
   return app;
 }

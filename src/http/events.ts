@@ -21,6 +21,7 @@ export const EVENT_KINDS = [
   'task.started',
   'task.ended',
   'task.extension',
+  'maintenance.purged',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
@@ -28,13 +29,15 @@ export interface JourneyEvent {
   id?: number;
   kind: EventKind;
   at: string;
-  service_id: string;
+  /** absent on maintenance events, which concern many services */
+  service_id?: string;
   customer_id?: string;
   contact_key?: string;
   state_id?: number;
   from_state_id?: number;
   task_id?: number;
   extension?: string;
+  purged?: number;
 }
 
 export interface EventFilter {
@@ -109,6 +112,13 @@ export class EventHub {
       if (this.transport) await this.transport.publish(stringifyJson(event));
       else this.deliver(event);
     })().catch(this.onError);
+  }
+
+  /** An event about many services (purge, expiry sweep): reaches subscribers without an owner filter. */
+  emitMaintenance(kind: 'maintenance.purged', details: Pick<JourneyEvent, 'purged'>): void {
+    if (!this.wanted) return;
+    const event: JourneyEvent = { kind, at: new Date().toISOString(), ...details };
+    (this.transport ? this.transport.publish(stringifyJson(event)) : Promise.resolve(this.deliver(event))).catch(this.onError);
   }
 
   private deliver(event: JourneyEvent): void {

@@ -16,6 +16,8 @@ import type {
 } from '../domain/records.js';
 import type { IdentificationKey, NewIdentificationKey, ProfileData } from '../domain/profiles.js';
 import type { ExtensionSchema, SchemaEntity } from '../domain/schemas.js';
+import type { ExportFilter, PurgeOperation } from '../domain/maintenance.js';
+export type { ExportFilter, PurgeOperation };
 
 export interface ServiceFilter {
   /** services of this customer */
@@ -124,4 +126,11 @@ export interface Store {
   publishEvent?(payload: string): Promise<void>;
   /** Receives every node's event payloads, reconnecting by itself. */
   subscribeEvents?(handler: (payload: string) => void): Promise<void>;
+
+  // ---- maintenance ----
+
+  /** Deletes the matching services with their states, tasks and extensions, in bounded batches; returns how many. */
+  purgeServices(operation: PurgeOperation, before: number, batchSize?: number): Promise<number>;
+  /** One page of matching services after `afterId`, by id: the export walks them in constant memory. */
+  exportPage(filter: ExportFilter, afterId: bigint, pageSize: number): Promise<ServiceRecord[]>;
 }

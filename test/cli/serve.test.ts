@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { tempDir } from '../helpers/app.js';
@@ -79,4 +79,32 @@ test('contextd hash-password prints only a scrypt hash, salted', () => {
   assert.equal(a.status, 0);
   assert.match(a.stdout, /^scrypt\$32768\$8\$1\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+\n$/);
   assert.notEqual(a.stdout, b.stdout);
+});
+
+test('contextd export and contextd purge work on the store directly', async () => {
+  const db = join(dir, 'maintenance.db');
+  const { SqliteStore } = await import('../../src/store/sqlite/index.js');
+  const { parseServiceStart } = await import('../../src/domain/events.js');
+  const store = new SqliteStore({ path: db, durability: 'full' });
+  await store.migrate();
+  const old = await store.startService(parseServiceStart({ customer_id: 'CLI', service_type: 'A', timestamp: '2020-01-01T00:00:00Z', Ext: { a: 1 } }, Date.now()));
+  const recent = await store.startService(parseServiceStart({ customer_id: 'CLI', service_type: 'B', timestamp: '2024-01-01T00:00:00Z' }, Date.now()));
+  await store.close();
+
+  const ids = runCli(['export', '--from', '2019-01-01T00:00:00Z'], { DATABASE_URL: db });
+  assert.equal(ids.status, 0, ids.stderr);
+  assert.deepEqual(JSON.parse(ids.stdout), [Number(old), Number(recent)]);
+  const out = join(dir, 'export.json');
+  const content = runCli(['export', '--from', '2019-01-01T00:00:00Z', '--to', '2021-01-01T00:00:00Z', '--content', '--out', out], { DATABASE_URL: db });
+  assert.equal(content.status, 0, content.stderr);
+  const exported = JSON.parse(readFileSync(out, 'utf8'));
+  assert.equal(exported.length, 1);
+  assert.deepEqual(exported[0].Ext, { a: 1 });
+
+  const purge = runCli(['purge', '--operation', 'purge.service.all', '--before', '2021-01-01T00:00:00Z'], { DATABASE_URL: db });
+  assert.equal(purge.status, 0, purge.stderr);
+  assert.deepEqual(JSON.parse(purge.stdout), { purged: 1 });
+  const bad = runCli(['purge', '--operation', 'purge.nothing', '--before', '2021-01-01T00:00:00Z'], { DATABASE_URL: db });
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /operation must be one of/);
 });

@@ -23,7 +23,8 @@ import type {
 } from '../../domain/records.js';
 import { decodeDoc, docOf, encodeDoc, encodeExtensionValue, fieldsOf, groupExtensions, type ExtensionRow } from '../codec.js';
 import { loadMigrations } from '../migrations.js';
-import type { ExtensionOwner, ServiceFilter, StateFilter, Store, StoreHealth, TaskFilter } from '../store.js';
+import type { ExportFilter, ExtensionOwner, PurgeOperation, ServiceFilter, StateFilter, Store, StoreHealth, TaskFilter } from '../store.js';
+import { exportWhere, purgeWhere } from '../maintenance.js';
 import { identitiesOf, identityValues, type IdentificationKey, type NewIdentificationKey, type ProfileData } from '../../domain/profiles.js';
 import type { ExtensionSchema, SchemaEntity } from '../../domain/schemas.js';
 import { decodeJson, duplicateIdentity, encodeJson, keyInUse, schemaExists, upperBound } from '../codec.js';
@@ -906,5 +907,34 @@ export class PostgresStore implements Store {
           [keyId, text, upperBound(text)],
         );
     return rows.map((r) => r.customer_id);
+  }
+
+  // ---- maintenance ----
+
+  async purgeServices(operation: PurgeOperation, before: number, batchSize = 1000): Promise<number> {
+    let purged = 0;
+    for (;;) {
+      // one bounded transaction per batch: requests keep flowing between batches
+      const n = await this.write(async (db) => {
+        const result = await db.query(
+          statement(
+            `DELETE FROM services WHERE service_id IN (
+               SELECT service_id FROM services WHERE ${purgeWhere(operation, '$1')} ORDER BY service_id LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+            [before, batchSize],
+          ),
+        );
+        return result.rowCount ?? 0;
+      });
+      purged += n;
+      if (n < batchSize) return purged;
+    }
+  }
+
+  async exportPage(filter: ExportFilter, afterId: bigint, pageSize: number): Promise<ServiceRecord[]> {
+    const rows = await this.query<ServiceRow>(
+      `SELECT ${SERVICE_COLUMNS} FROM services WHERE service_id > $1 AND ${exportWhere(filter, ['$2', '$3'])} ORDER BY service_id LIMIT $4`,
+      [afterId, filter.from, filter.to, pageSize],
+    );
+    return rows.map((row) => this.serviceFromRow(row));
   }
 }

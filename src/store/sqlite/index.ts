@@ -23,7 +23,8 @@ import type {
 } from '../../domain/records.js';
 import { decodeDoc, docOf, encodeDoc, encodeExtensionValue, fieldsOf, groupExtensions, type ExtensionRow } from '../codec.js';
 import { loadMigrations } from '../migrations.js';
-import type { ExtensionOwner, ServiceFilter, StateFilter, Store, StoreHealth, TaskFilter } from '../store.js';
+import type { ExportFilter, ExtensionOwner, PurgeOperation, ServiceFilter, StateFilter, Store, StoreHealth, TaskFilter } from '../store.js';
+import { exportWhere, purgeWhere } from '../maintenance.js';
 import { identitiesOf, identityValues, type IdentificationKey, type NewIdentificationKey, type ProfileData } from '../../domain/profiles.js';
 import type { ExtensionSchema, SchemaEntity } from '../../domain/schemas.js';
 import { decodeJson, duplicateIdentity, encodeJson, keyInUse, schemaExists, upperBound } from '../codec.js';
@@ -667,5 +668,30 @@ export class SqliteStore implements Store {
       detail: string;
     }[];
     return rows.map((r) => r.detail);
+  }
+
+  // ---- maintenance ----
+
+  async purgeServices(operation: PurgeOperation, before: number, batchSize = 1000): Promise<number> {
+    const select = this.stmt(`SELECT service_id FROM services WHERE ${purgeWhere(operation, '?')} ORDER BY service_id LIMIT ?`);
+    const remove = this.stmt('DELETE FROM services WHERE service_id = ?');
+    let purged = 0;
+    for (;;) {
+      // one bounded transaction per batch: requests keep flowing between batches
+      const n = await this.write(() => {
+        const ids = (select.all(before, batchSize) as { service_id: bigint }[]).map((r) => r.service_id);
+        for (const id of ids) remove.run(id);
+        return ids.length;
+      });
+      purged += n;
+      if (n < batchSize) return purged;
+    }
+  }
+
+  async exportPage(filter: ExportFilter, afterId: bigint, pageSize: number): Promise<ServiceRecord[]> {
+    const sql = `SELECT service_id, customer_id, contact_key, started_at, completed_at, expires_at, doc FROM services
+      WHERE service_id > ? AND ${exportWhere(filter, ['?', '?'])} ORDER BY service_id LIMIT ?`;
+    const params = filter.events === 'any' ? [afterId, filter.from, filter.to, filter.from, filter.to, pageSize] : [afterId, filter.from, filter.to, pageSize];
+    return (this.stmt(sql).all(...params) as ServiceRow[]).map((row) => this.serviceFromRow(row));
   }
 }
