@@ -21,9 +21,9 @@ export function seedSqlite(path: string, plan: SeedPlan): void {
   const concat = (...parts: string[]) => parts.join(' || ');
   db.prepare(
     `WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ?)
-     INSERT INTO services (service_id, customer_id, contact_key, service_type, started_at, completed_at, updated_at, doc)
+     INSERT INTO services (service_id, customer_id, contact_key, service_type, started_at, completed_at, updated_at, expires_at, doc)
      SELECT i, 'c' || (i % ?), NULL, 'T' || (i % 5), 1704067200000 + i,
-            CASE WHEN i % 10 < 2 THEN NULL ELSE 1704067500000 END, 1704067200000, ${DOC_SQL(concat)} FROM s`,
+            CASE WHEN i % 10 < 2 THEN NULL ELSE 1704067500000 END, 1704067200000, 4102444800000, ${DOC_SQL(concat)} FROM s`,
   ).run(plan.services, plan.customers);
   db.close();
 }
@@ -33,9 +33,9 @@ export async function seedPostgres(url: string, plan: SeedPlan): Promise<void> {
   await client.connect();
   const concat = (...parts: string[]) => parts.map((p) => (p.startsWith("'") ? p : `(${p})::text`)).join(' || ');
   await client.query(
-    `INSERT INTO services (service_id, customer_id, contact_key, service_type, started_at, completed_at, updated_at, doc)
+    `INSERT INTO services (service_id, customer_id, contact_key, service_type, started_at, completed_at, updated_at, expires_at, doc)
      SELECT i, 'c' || (i % $2), NULL, 'T' || (i % 5), 1704067200000 + i,
-            CASE WHEN i % 10 < 2 THEN NULL ELSE 1704067500000 END, 1704067200000, ${DOC_SQL(concat)}
+            CASE WHEN i % 10 < 2 THEN NULL ELSE 1704067500000 END, 1704067200000, 4102444800000, ${DOC_SQL(concat)}
      FROM generate_series(1, $1::bigint) AS i`,
     [plan.services, plan.customers],
   );

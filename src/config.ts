@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { BusinessAttributeCatalog, type CatalogConfig } from './domain/business-attributes.js';
 import { DEFAULT_CORE_ATTRIBUTES, type CoreAttribute } from './domain/profiles.js';
 import { parsePasswordHash, type User } from './domain/access.js';
+import { DEFAULT_EXPIRATION, parseLifetime } from './domain/expiration.js';
 
 const Expiration = Type.String({ pattern: '^[0-9]+[smhdwMy]$', description: '<integer><unit>, units s m h d w M y' });
 
@@ -108,6 +109,9 @@ export interface Config {
   /** cview.use-role: HTTP Basic against `users` */
   useRole: boolean;
   users: User[];
+  /** cview/expiration */
+  expiration: string;
+  autoComplete: { enabled: boolean; afterSeconds?: number };
   /** core profile attributes */
   profileAttributes: CoreAttribute[];
   /** the business-attribute catalog, mapping and the validation / map-names switches */
@@ -214,6 +218,11 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   };
   try {
     new BusinessAttributeCatalog(businessAttributes);
+    for (const attribute of businessAttributes.attributes ?? []) {
+      for (const value of attribute.values ?? []) {
+        if (value.settings?.expiration !== undefined) parseLifetime(`business-attributes ${attribute.name}.${value.name} settings.expiration`, value.settings.expiration);
+      }
+    }
   } catch (error) {
     throw new ConfigError((error as Error).message);
   }
@@ -226,6 +235,8 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     bodyLimit: file.body_limit ?? 1024 * 1024,
     poolSize: file.pool_size ?? 10,
     useRole: file.cview?.['use-role'] ?? false,
+    expiration: file.cview?.expiration ?? DEFAULT_EXPIRATION,
+    autoComplete: { enabled: file.cview?.['auto-complete-enabled'] ?? false, afterSeconds: file.cview?.['auto-complete-after'] },
     users: users as User[],
     profileAttributes: file['profile-attributes'] ?? DEFAULT_CORE_ATTRIBUTES,
     businessAttributes,

@@ -21,6 +21,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
     businessAttributes: config.businessAttributes,
     profileAttributes: config.profileAttributes,
     users: config.useRole ? config.users : undefined,
+    expiration: config.expiration,
+    autoComplete: config.autoComplete,
     logger: { level: config.logLevel },
   });
   let address: string;
@@ -30,6 +32,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     await store.close();
     throw error;
   }
+  app.sweeper.start();
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {

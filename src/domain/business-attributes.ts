@@ -155,6 +155,15 @@ export class BusinessAttributeCatalog {
     this.checkEvent('Task', start.started);
   }
 
+  /** The `settings.expiration` of the service type's business-attribute value, if any. */
+  expirationFor(serviceType: LongOrString | undefined): string | undefined {
+    const attribute = this.mapping.get('Service.type');
+    if (!attribute || serviceType === undefined) return undefined;
+    const value = this.valueOf(attribute, serviceType);
+    const expiration = value?.settings?.expiration;
+    return typeof expiration === 'string' ? expiration : undefined;
+  }
+
   /** With map-names on, a stored dbid of a mapped field is shown as its value's name. */
   display(entity: MappedEntity, field: MappableField, value: LongOrString | undefined): LongOrString | undefined {
     if (!this.mapNames || value === undefined || typeof value === 'string') return value;

@@ -11,6 +11,7 @@ import {
   readText,
   readTimestamp,
 } from './fields.js';
+import type { Expiry } from './expiration.js';
 import type {
   ElementEnd,
   EventData,
@@ -97,11 +98,11 @@ function eventTime(body: Body, nowMs: number): number {
 }
 
 /** ttl wins over expiration_time; both are validated when both are given. */
-function expiration(body: Body, nowMs: number): { ttl?: number; expirationTime?: number; expiresAt?: number } {
+function expiration(body: Body): { ttl?: number; expirationTime?: number; expiry?: Expiry } {
   const ttl = optional(body, 'ttl', readNonNegativeInt32);
   const expirationTime = optional(body, 'expiration_time', readTimestamp);
-  const expiresAt = ttl !== undefined ? nowMs + ttl * 1000 : expirationTime;
-  return { ttl, expirationTime, expiresAt };
+  const expiry = ttl !== undefined ? { lifetimeMs: ttl * 1000 } : expirationTime !== undefined ? { fixedAt: expirationTime } : undefined;
+  return { ttl, expirationTime, expiry };
 }
 
 function withoutUndefined<T extends object>(value: T): T {
@@ -117,7 +118,7 @@ export function parseServiceStart(raw: unknown, nowMs: number): ServiceStart {
   if (!has(body, 'service_type')) throw invalid('service_type is mandatory');
   const serviceType = readLongOrString('service_type', body.service_type);
   const startedAt = eventTime(body, nowMs);
-  const { ttl, expirationTime, expiresAt } = expiration(body, nowMs);
+  const { ttl, expirationTime, expiry } = expiration(body);
   const autoCompleteAfter = optional(body, 'auto_complete_after', readNonNegativeInt32);
   const started: EventData = withoutUndefined({
     timestamp: formatTimestamp(startedAt),
@@ -135,7 +136,7 @@ export function parseServiceStart(raw: unknown, nowMs: number): ServiceStart {
     dispositionDesc: optional(body, 'disposition_desc', readText),
     started,
     startedAt,
-    expiresAt,
+    expiry,
     extensions: extensionsOf(body),
   });
 }
@@ -144,7 +145,7 @@ export function parseServiceStart(raw: unknown, nowMs: number): ServiceStart {
 export function parseElementEnd(raw: unknown, nowMs: number, kind: 'service' | 'state' | 'task'): ElementEnd {
   const body = asBody(raw, true);
   const completedAt = eventTime(body, nowMs);
-  const exp = kind === 'service' ? expiration(body, nowMs) : {};
+  const exp = kind === 'service' ? expiration(body) : {};
   const completed: EventData = withoutUndefined({
     timestamp: formatTimestamp(completedAt),
     ...eventFields(body),
@@ -156,7 +157,7 @@ export function parseElementEnd(raw: unknown, nowMs: number, kind: 'service' | '
     dispositionDesc: optional(body, 'disposition_desc', readText),
     completed,
     completedAt,
-    expiresAt: exp.expiresAt,
+    expiry: exp.expiry,
     extensions: extensionsOf(body),
   });
 }
@@ -244,12 +245,12 @@ export function parseStateTransition(raw: unknown, nowMs: number): StateTransiti
   };
 }
 
-/** PUT /services/{id}: ttl (seconds from now) or expiration_time; at least one. */
-export function parseExpirationUpdate(raw: unknown, nowMs: number): number {
+/** PUT /services/{id}: ttl (seconds from now, re-armed by each write) or expiration_time; at least one. */
+export function parseExpirationUpdate(raw: unknown): Expiry {
   const body = asBody(raw, false);
-  const { expiresAt } = expiration(body, nowMs);
-  if (expiresAt === undefined) throw invalid('ttl or expiration_time is mandatory');
-  return expiresAt;
+  const { expiry } = expiration(body);
+  if (expiry === undefined) throw invalid('ttl or expiration_time is mandatory');
+  return expiry;
 }
 
 export function parseExtensionValue(name: string, value: unknown): Extensions {

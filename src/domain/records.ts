@@ -1,4 +1,5 @@
 // The journey's entities as the domain and the stores see them. Wire shapes live in present.ts.
+import type { Expiry } from './expiration.js';
 import type { LongOrString } from './fields.js';
 
 /** The `started` / `completed` object of an element, as stored and as shown. */
@@ -71,7 +72,8 @@ export interface ServiceStart {
   dispositionDesc?: string;
   started: EventData;
   startedAt: number;
-  expiresAt?: number;
+  /** from ttl / expiration_time on the event; the server fills in the default rule */
+  expiry?: Expiry;
   extensions: Extensions;
 }
 
@@ -81,7 +83,7 @@ export interface ElementEnd {
   completed: EventData;
   completedAt: number;
   /** service end only: ttl / expiration_time given on the end event */
-  expiresAt?: number;
+  expiry?: Expiry;
   extensions: Extensions;
 }
 

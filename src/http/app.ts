@@ -18,8 +18,11 @@ import eventRoutes from './routes/events.js';
 import maintenanceRoutes from './routes/maintenance.js';
 import consoleRoutes from './routes/console.js';
 import { EventHub } from './events.js';
+import { Sweeper } from '../sweeper.js';
 import { registerAccessControl } from './auth.js';
 import type { User } from '../domain/access.js';
+import { DEFAULT_EXPIRATION, parseLifetime } from '../domain/expiration.js';
+import type { LongOrString } from '../domain/fields.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -32,6 +35,9 @@ declare module 'fastify' {
     /** extension schemas, cached briefly (see extension-schemas.ts) */
     schemas: ExtensionSchemaCache;
     events: EventHub;
+    sweeper: Sweeper;
+    /** how long a service of this type lives after its last write, unless a ttl or expiration_time says otherwise */
+    lifetimeFor: (serviceType: LongOrString | undefined) => number;
     /** every route registered, for the OpenAPI and route-table checks */
     routeTable: { method: string; url: string; documented: boolean }[];
   }
@@ -44,6 +50,10 @@ export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
   clock?: () => number;
   businessAttributes?: CatalogConfig;
+  /** cview/expiration: the default lifetime of a service (5y) */
+  expiration?: string;
+  /** cview/auto-complete-enabled and cview/auto-complete-after (seconds) */
+  autoComplete?: { enabled: boolean; afterSeconds?: number };
   /** cview.use-role on: HTTP Basic against these users */
   users?: User[];
   profileAttributes?: CoreAttribute[];
@@ -90,6 +100,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.decorate('store', options.store);
   app.decorate('clock', options.clock ?? Date.now);
   app.decorate('catalog', new BusinessAttributeCatalog(options.businessAttributes));
+  const defaultLifetime = parseLifetime('cview.expiration', options.expiration ?? DEFAULT_EXPIRATION);
+  app.decorate('lifetimeFor', (serviceType: LongOrString | undefined) => {
+    const byType = app.catalog.expirationFor(serviceType);
+    return byType === undefined ? defaultLifetime : parseLifetime('settings.expiration', byType);
+  });
   app.decorate('profileCore', options.profileAttributes ?? DEFAULT_CORE_ATTRIBUTES);
   app.decorate('schemas', new ExtensionSchemaCache(options.store));
   const store = options.store;
@@ -99,6 +114,19 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       : undefined;
   app.decorate('events', new EventHub(store, transport, (error) => app.log.warn({ err: error }, 'event not published')));
   await app.events.start();
+  app.decorate(
+    'sweeper',
+    new Sweeper(store, {
+      autoComplete: options.autoComplete?.enabled ?? false,
+      autoCompleteAfterMs: options.autoComplete?.afterSeconds === undefined ? undefined : options.autoComplete.afterSeconds * 1000,
+      onSwept: ({ expired, completed }) => {
+        if (expired) app.events.emitMaintenance('maintenance.expired', { purged: expired });
+        if (completed) app.events.emitMaintenance('maintenance.auto-completed', { purged: completed });
+      },
+      onError: (error) => app.log.warn({ err: error }, 'sweep failed'),
+    }),
+  );
+  app.addHook('onClose', async () => app.sweeper.stop());
   registerJson(app, bodyLimit);
   registerErrorHandling(app, options.notFoundStatus ?? 404);
   if (options.users) registerAccessControl(app, options.users);

@@ -22,6 +22,8 @@ export const EVENT_KINDS = [
   'task.ended',
   'task.extension',
   'maintenance.purged',
+  'maintenance.expired',
+  'maintenance.auto-completed',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
@@ -115,7 +117,7 @@ export class EventHub {
   }
 
   /** An event about many services (purge, expiry sweep): reaches subscribers without an owner filter. */
-  emitMaintenance(kind: 'maintenance.purged', details: Pick<JourneyEvent, 'purged'>): void {
+  emitMaintenance(kind: 'maintenance.purged' | 'maintenance.expired' | 'maintenance.auto-completed', details: Pick<JourneyEvent, 'purged'>): void {
     if (!this.wanted) return;
     const event: JourneyEvent = { kind, at: new Date().toISOString(), ...details };
     (this.transport ? this.transport.publish(stringifyJson(event)) : Promise.resolve(this.deliver(event))).catch(this.onError);

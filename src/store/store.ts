@@ -17,6 +17,7 @@ import type {
 import type { IdentificationKey, NewIdentificationKey, ProfileData } from '../domain/profiles.js';
 import type { ExtensionSchema, SchemaEntity } from '../domain/schemas.js';
 import type { ExportFilter, PurgeOperation } from '../domain/maintenance.js';
+import type { Expiry } from '../domain/expiration.js';
 export type { ExportFilter, PurgeOperation };
 
 export interface ServiceFilter {
@@ -75,7 +76,8 @@ export interface Store {
   startService(start: ServiceStart): Promise<bigint>;
   endService(serviceId: bigint, end: ElementEnd): Promise<void>;
   associateService(serviceId: bigint, customerId: string, association: ServiceAssociation): Promise<void>;
-  updateServiceExpiration(serviceId: bigint, expiresAt: number): Promise<void>;
+  /** Applies a ttl (re-armed by every write) or an expiration_time (fixed). */
+  updateServiceExpiration(serviceId: bigint, expiry: Expiry): Promise<void>;
   /** Deletes the service with its states, tasks and extensions. */
   deleteService(serviceId: bigint): Promise<void>;
   getService(serviceId: bigint): Promise<ServiceRecord | undefined>;
@@ -133,4 +135,12 @@ export interface Store {
   purgeServices(operation: PurgeOperation, before: number, batchSize?: number): Promise<number>;
   /** One page of matching services after `afterId`, by id: the export walks them in constant memory. */
   exportPage(filter: ExportFilter, afterId: bigint, pageSize: number): Promise<ServiceRecord[]>;
+
+  /** Deletes expired services (with everything in them), at most `batchSize`; returns how many. */
+  sweepExpired(batchSize: number): Promise<number>;
+  /**
+   * Completes active services idle for their `auto_complete_after` (or `defaultAfterMs` when they
+   * have none and it is given), with their active states and tasks; at most `batchSize`.
+   */
+  autoCompleteIdle(defaultAfterMs: number | undefined, batchSize: number): Promise<number>;
 }

@@ -49,8 +49,8 @@ export async function freshPostgresSchema(): Promise<{ url: string; drop: () => 
   };
 }
 
-const SEED_SERVICE = `INSERT INTO services (service_id, customer_id, service_type, started_at, updated_at, doc)
-  VALUES (?, ?, 'A', 0, 0, '{"type":"A","started":{"timestamp":"1970-01-01T00:00:00.000Z"}}')`;
+const SEED_SERVICE = `INSERT INTO services (service_id, customer_id, service_type, started_at, updated_at, expires_at, doc)
+  VALUES (?, ?, 'A', 0, 0, 4102444800000, '{"type":"A","started":{"timestamp":"1970-01-01T00:00:00.000Z"}}')`;
 
 export async function openTestStore(): Promise<TestStore> {
   if (STORE_KIND === 'postgres') {

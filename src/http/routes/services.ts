@@ -43,6 +43,8 @@ export default async function serviceRoutes(instance: FastifyInstance): Promise<
     async (request, reply) => {
       const start = parseServiceStart(request.body, clock());
       catalog.checkServiceStart(start);
+      // without a ttl, the service lives for its type's expiration, else the configured default
+      start.expiry = { lifetimeMs: app.lifetimeFor(start.serviceType), ...start.expiry };
       start.extensions = await schemas.apply('services', start.extensions);
       const serviceId = await store.startService(start);
       events.emit('service.started', serviceId, { customer_id: start.customerId, contact_key: start.contactKey });
@@ -99,7 +101,7 @@ export default async function serviceRoutes(instance: FastifyInstance): Promise<
     },
     async (request, reply) => {
       const serviceId = parseServiceId(request.params.service_id);
-      await store.updateServiceExpiration(serviceId, parseExpirationUpdate(request.body, clock()));
+      await store.updateServiceExpiration(serviceId, parseExpirationUpdate(request.body));
       events.emit('service.expiration', serviceId);
       return reply.status(200).send();
     },

@@ -79,8 +79,9 @@ export default async function stateRoutes(instance: FastifyInstance): Promise<vo
       const serviceId = parseServiceId(request.params.service_id);
       const stateId = parseElementId('state_id', request.params.state_id);
       const nesting = readNesting(request.query, 'state');
+      if (!(await store.getService(serviceId))) throw notFound('service', serviceId);
       const state = await store.getState(serviceId, stateId);
-      if (!state) throw (await store.getService(serviceId)) ? notFound('state', stateId) : notFound('service', serviceId);
+      if (!state) throw notFound('state', stateId);
       const [view] = await stateViews(app, [state], nesting, true);
       return view;
     },

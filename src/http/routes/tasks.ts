@@ -58,8 +58,9 @@ export default async function taskRoutes(instance: FastifyInstance): Promise<voi
       const serviceId = parseServiceId(request.params.service_id);
       const taskId = parseElementId('task_id', request.params.task_id);
       const nesting = readNesting(request.query, 'task');
+      if (!(await store.getService(serviceId))) throw notFound('service', serviceId);
       const task = await store.getTask(serviceId, taskId);
-      if (!task) throw (await store.getService(serviceId)) ? notFound('task', taskId) : notFound('service', serviceId);
+      if (!task) throw notFound('task', taskId);
       const [view] = await taskViews(app, [task], nesting, true);
       return view;
     },

@@ -24,7 +24,8 @@ import type {
 import { decodeDoc, docOf, encodeDoc, encodeExtensionValue, fieldsOf, groupExtensions, type ExtensionRow } from '../codec.js';
 import { loadMigrations } from '../migrations.js';
 import type { ExportFilter, ExtensionOwner, PurgeOperation, ServiceFilter, StateFilter, Store, StoreHealth, TaskFilter } from '../store.js';
-import { exportWhere, purgeWhere } from '../maintenance.js';
+import { exportWhere, purgeWhere, rearm, autoCompleteAfterMs, autoCompletion, expiryOnInsert } from '../maintenance.js';
+import type { Expiry } from '../../domain/expiration.js';
 import { identitiesOf, identityValues, type IdentificationKey, type NewIdentificationKey, type ProfileData } from '../../domain/profiles.js';
 import type { ExtensionSchema, SchemaEntity } from '../../domain/schemas.js';
 import { decodeJson, duplicateIdentity, encodeJson, keyInUse, schemaExists, upperBound } from '../codec.js';
@@ -380,14 +381,23 @@ export class PostgresStore implements Store {
 
   /** Locks the service row for this transaction (writes to one service serialize); NotFound if absent. */
   private async lockService(db: Queryable, serviceId: bigint): Promise<void> {
-    const result = await db.query(statement('SELECT 1 FROM services WHERE service_id = $1 FOR NO KEY UPDATE', [serviceId]));
+    const result = await db.query(statement('SELECT 1 FROM services WHERE service_id = $1 AND expires_at > $2 FOR NO KEY UPDATE', [serviceId, Date.now()]));
     if (result.rowCount === 0) throw notFound('service', serviceId);
   }
 
-  /** Marks the service as written (re-arming its expiry); called after every check has passed. */
-  private async touchService(db: Queryable, serviceId: bigint): Promise<void> {
-    const result = await db.query(statement('UPDATE services SET updated_at = $1 WHERE service_id = $2', [Date.now(), serviceId]));
+  /** Records a write to the service (re-arms its expiry unless fixed, and its idle time); called after every check has passed. */
+  private async touchService(db: Queryable, serviceId: bigint, now = Date.now()): Promise<void> {
+    const result = await db.query(statement(`UPDATE services SET updated_at = $1, expires_at = ${rearm('$1')} WHERE service_id = $2`, [now, serviceId]));
     if (result.rowCount === 0) throw notFound('service', serviceId);
+  }
+
+  /** Applies a ttl / expiration_time given on an event or by PUT /services/{id}. */
+  private async setExpiry(db: Queryable, serviceId: bigint, expiry: Expiry, now: number): Promise<void> {
+    if (expiry.lifetimeMs !== undefined) {
+      await db.query(statement('UPDATE services SET lifetime_ms = $1, expires_fixed = FALSE, expires_at = $2::bigint + $1 WHERE service_id = $3', [expiry.lifetimeMs, now, serviceId]));
+    } else if (expiry.fixedAt !== undefined) {
+      await db.query(statement('UPDATE services SET expires_fixed = TRUE, expires_at = $1 WHERE service_id = $2', [expiry.fixedAt, serviceId]));
+    }
   }
 
   private async stateExists(db: Queryable, serviceId: bigint, stateId: number): Promise<boolean> {
@@ -417,15 +427,18 @@ export class PostgresStore implements Store {
     const now = Date.now();
     await db.query(
       statement(
-        `INSERT INTO services (service_id, customer_id, contact_key, service_type, started_at, expires_at, updated_at, doc)
-         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[])`,
+        `INSERT INTO services (service_id, customer_id, contact_key, service_type, started_at, expires_at, lifetime_ms, expires_fixed, auto_complete_after_ms, updated_at, doc)
+         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::boolean[], $9::bigint[], $10::bigint[], $11::text[])`,
         [
           ids.map(String),
           starts.map((s) => s.customerId ?? null),
           starts.map((s) => s.contactKey ?? null),
           starts.map((s) => typeKey(s.serviceType)),
           starts.map((s) => s.startedAt),
-          starts.map((s) => s.expiresAt ?? null),
+          starts.map((s) => expiryOnInsert(s.expiry, now).expiresAt),
+          starts.map((s) => expiryOnInsert(s.expiry, now).lifetimeMs),
+          starts.map((s) => expiryOnInsert(s.expiry, now).fixed),
+          starts.map((s) => autoCompleteAfterMs(s)),
           starts.map(() => now),
           starts.map((s) => encodeDoc(docOf({ ...s, type: s.serviceType }))),
         ],
@@ -448,27 +461,32 @@ export class PostgresStore implements Store {
     const doc = docOf({ ...start, type: start.serviceType });
     const extensions = [...start.extensions];
     return this.write(async (db) => {
+      const now = Date.now();
+      const expiry = expiryOnInsert(start.expiry, now);
       // one round trip: the service and its extensions together
       const { rows } = await db.query<{ service_id: bigint }>(
         statement(
           `WITH s AS (
-             INSERT INTO services (customer_id, contact_key, service_type, started_at, expires_at, updated_at, doc)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING service_id),
+             INSERT INTO services (customer_id, contact_key, service_type, started_at, expires_at, lifetime_ms, expires_fixed, auto_complete_after_ms, updated_at, doc)
+             VALUES ($1, $2, $3, $4, $10, $11, $12, $13, $5, $6) RETURNING service_id),
            e AS (
              INSERT INTO extensions (owner_kind, owner_id, service_id, name_key, name, value)
-             SELECT 'service', s.service_id, s.service_id, x.k, x.n, x.v FROM s, unnest($8::text[], $9::text[], $10::text[]) AS x(k, n, v))
+             SELECT 'service', s.service_id, s.service_id, x.k, x.n, x.v FROM s, unnest($7::text[], $8::text[], $9::text[]) AS x(k, n, v))
            SELECT service_id FROM s`,
           [
             start.customerId ?? null,
             start.contactKey ?? null,
             typeKey(start.serviceType),
             start.startedAt,
-            start.expiresAt ?? null,
-            Date.now(),
+            now,
             encodeDoc(doc),
             extensions.map(([key]) => key),
             extensions.map(([, ext]) => ext.name),
             extensions.map(([, ext]) => encodeExtensionValue(ext.value)),
+            expiry.expiresAt,
+            expiry.lifetimeMs,
+            expiry.fixed,
+            autoCompleteAfterMs(start),
           ],
         ),
       );
@@ -478,47 +496,42 @@ export class PostgresStore implements Store {
 
   endService(serviceId: bigint, end: ElementEnd): Promise<void> {
     return this.write(async (db) => {
-      const { rows } = await db.query<{ doc: string }>(statement('SELECT doc FROM services WHERE service_id = $1 FOR UPDATE', [serviceId]));
+      const now = Date.now();
+      const { rows } = await db.query<{ doc: string }>(statement('SELECT doc FROM services WHERE service_id = $1 AND expires_at > $2 FOR UPDATE', [serviceId, now]));
       if (rows.length === 0) throw notFound('service', serviceId);
       const doc = completeDoc('service', serviceId, decodeDoc(rows[0].doc), end);
-      await db.query(statement('UPDATE services SET completed_at = $1, doc = $2, updated_at = $3, expires_at = COALESCE($4, expires_at) WHERE service_id = $5', [
-        end.completedAt,
-        encodeDoc(doc),
-        Date.now(),
-        end.expiresAt ?? null,
-        serviceId,
-      ]));
+      await db.query(statement('UPDATE services SET completed_at = $1, doc = $2 WHERE service_id = $3', [end.completedAt, encodeDoc(doc), serviceId]));
       await this.writeExtensions(db, 'service', serviceId, serviceId, end.extensions);
+      await this.touchService(db, serviceId, now);
+      if (end.expiry) await this.setExpiry(db, serviceId, end.expiry, now);
     });
   }
 
   associateService(serviceId: bigint, customerId: string, association: ServiceAssociation): Promise<void> {
     return this.write(async (db) => {
-      const { rows } = await db.query<{ doc: string }>(statement('SELECT doc FROM services WHERE service_id = $1 FOR UPDATE', [serviceId]));
+      const now = Date.now();
+      const { rows } = await db.query<{ doc: string }>(statement('SELECT doc FROM services WHERE service_id = $1 AND expires_at > $2 FOR UPDATE', [serviceId, now]));
       if (rows.length === 0) throw notFound('service', serviceId);
       const doc = associateDoc(decodeDoc(rows[0].doc), association);
-      await db.query(statement('UPDATE services SET customer_id = $1, service_type = $2, doc = $3, updated_at = $4 WHERE service_id = $5', [
-        customerId,
-        typeKey(doc.type),
-        encodeDoc(doc),
-        Date.now(),
-        serviceId,
-      ]));
+      await db.query(statement('UPDATE services SET customer_id = $1, service_type = $2, doc = $3 WHERE service_id = $4', [customerId, typeKey(doc.type), encodeDoc(doc), serviceId]));
       await this.writeExtensions(db, 'service', serviceId, serviceId, association.extensions);
+      await this.touchService(db, serviceId, now);
     });
   }
 
-  updateServiceExpiration(serviceId: bigint, expiresAt: number): Promise<void> {
+  updateServiceExpiration(serviceId: bigint, expiry: Expiry): Promise<void> {
     return this.write(async (db) => {
-      const result = await db.query(statement('UPDATE services SET expires_at = $1, updated_at = $2 WHERE service_id = $3', [expiresAt, Date.now(), serviceId]));
-      if (result.rowCount === 0) throw notFound('service', serviceId);
+      const now = Date.now();
+      await this.lockService(db, serviceId);
+      await this.touchService(db, serviceId, now);
+      await this.setExpiry(db, serviceId, expiry, now);
     });
   }
 
   deleteService(serviceId: bigint): Promise<void> {
     return this.write(async (db) => {
       // states, tasks and extensions go with it (ON DELETE CASCADE), in the same transaction
-      const result = await db.query(statement('DELETE FROM services WHERE service_id = $1', [serviceId]));
+      const result = await db.query(statement('DELETE FROM services WHERE service_id = $1 AND expires_at > $2', [serviceId, Date.now()]));
       if (result.rowCount === 0) throw notFound('service', serviceId);
     });
   }
@@ -534,7 +547,7 @@ export class PostgresStore implements Store {
   }
 
   async getService(serviceId: bigint): Promise<ServiceRecord | undefined> {
-    const [row] = await this.query<ServiceRow>(`SELECT ${SERVICE_COLUMNS} FROM services WHERE service_id = $1`, [serviceId]);
+    const [row] = await this.query<ServiceRow>(`SELECT ${SERVICE_COLUMNS} FROM services WHERE service_id = $1 AND expires_at > $2`, [serviceId, Date.now()]);
     return row && this.serviceFromRow(row);
   }
 
@@ -544,7 +557,7 @@ export class PostgresStore implements Store {
     if (filter.customerId !== undefined) where = `customer_id = ${params.add(filter.customerId)}`;
     else if (filter.contactKey !== undefined) where = `contact_key = ${params.add(filter.contactKey)} AND customer_id IS NULL`;
     else throw new Error('listServices needs customerId or contactKey');
-    where += statusClause(filter.status);
+    where += `${statusClause(filter.status)} AND expires_at > ${params.add(Date.now())}`;
     if (filter.serviceTypes.length > 0) where += ` AND service_type = ANY(${params.add(filter.serviceTypes)}::text[])`;
     if (filter.startedFrom !== undefined) where += ` AND started_at >= ${params.add(filter.startedFrom)}`;
     if (filter.startedTo !== undefined) where += ` AND started_at < ${params.add(filter.startedTo)}`;
@@ -932,9 +945,50 @@ export class PostgresStore implements Store {
 
   async exportPage(filter: ExportFilter, afterId: bigint, pageSize: number): Promise<ServiceRecord[]> {
     const rows = await this.query<ServiceRow>(
-      `SELECT ${SERVICE_COLUMNS} FROM services WHERE service_id > $1 AND ${exportWhere(filter, ['$2', '$3'])} ORDER BY service_id LIMIT $4`,
-      [afterId, filter.from, filter.to, pageSize],
+      `SELECT ${SERVICE_COLUMNS} FROM services WHERE service_id > $1 AND expires_at > $5 AND ${exportWhere(filter, ['$2', '$3'])} ORDER BY service_id LIMIT $4`,
+      [afterId, filter.from, filter.to, pageSize, Date.now()],
     );
     return rows.map((row) => this.serviceFromRow(row));
+  }
+
+  sweepExpired(batchSize: number): Promise<number> {
+    return this.write(async (db) => {
+      const result = await db.query(
+        statement(
+          'DELETE FROM services WHERE service_id IN (SELECT service_id FROM services WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)',
+          [Date.now(), batchSize],
+        ),
+      );
+      return result.rowCount ?? 0;
+    });
+  }
+
+  autoCompleteIdle(defaultAfterMs: number | undefined, batchSize: number): Promise<number> {
+    return this.write(async (db) => {
+      const now = Date.now();
+      const { rows: idle } = await db.query<{ service_id: bigint; doc: string }>(
+        statement(
+          `SELECT service_id, doc FROM services WHERE completed_at IS NULL AND expires_at > $1
+             AND updated_at + COALESCE(auto_complete_after_ms, $2::bigint) <= $1 LIMIT $3 FOR UPDATE SKIP LOCKED`,
+          [now, defaultAfterMs ?? null, batchSize],
+        ),
+      );
+      for (const { service_id: serviceId, doc } of idle) {
+        const end = autoCompletion(now);
+        await db.query(statement('UPDATE services SET completed_at = $1, doc = $2 WHERE service_id = $3', [now, encodeDoc(completeDoc('service', serviceId, decodeDoc(doc), end)), serviceId]));
+        for (const table of ['states', 'tasks'] as const) {
+          const key = table === 'states' ? 'state_id' : 'task_id';
+          const { rows: open } = await db.query<{ id: number; doc: string }>(
+            statement(`SELECT ${key} AS id, doc FROM ${table} WHERE service_id = $1 AND completed_at IS NULL FOR UPDATE`, [serviceId]),
+          );
+          for (const element of open) {
+            const completed = completeDoc(table === 'states' ? 'state' : 'task', element.id, decodeDoc(element.doc), end);
+            await db.query(statement(`UPDATE ${table} SET completed_at = $1, doc = $2 WHERE ${key} = $3`, [now, encodeDoc(completed), element.id]));
+          }
+        }
+        await this.touchService(db, serviceId, now);
+      }
+      return idle.length;
+    });
   }
 }

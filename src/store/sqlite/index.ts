@@ -24,7 +24,8 @@ import type {
 import { decodeDoc, docOf, encodeDoc, encodeExtensionValue, fieldsOf, groupExtensions, type ExtensionRow } from '../codec.js';
 import { loadMigrations } from '../migrations.js';
 import type { ExportFilter, ExtensionOwner, PurgeOperation, ServiceFilter, StateFilter, Store, StoreHealth, TaskFilter } from '../store.js';
-import { exportWhere, purgeWhere } from '../maintenance.js';
+import { exportWhere, purgeWhere, rearm, autoCompleteAfterMs, autoCompletion, expiryOnInsert } from '../maintenance.js';
+import type { Expiry } from '../../domain/expiration.js';
 import { identitiesOf, identityValues, type IdentificationKey, type NewIdentificationKey, type ProfileData } from '../../domain/profiles.js';
 import type { ExtensionSchema, SchemaEntity } from '../../domain/schemas.js';
 import { decodeJson, duplicateIdentity, encodeJson, keyInUse, schemaExists, upperBound } from '../codec.js';
@@ -193,12 +194,27 @@ export class SqliteStore implements Store {
 
   // ---- checks used inside writes ----
 
+  /** NotFound unless the service exists and has not expired. */
   private requireService(serviceId: bigint): void {
-    if (!this.stmt('SELECT 1 FROM services WHERE service_id = ?').get(serviceId)) throw notFound('service', serviceId);
+    if (!this.stmt('SELECT 1 FROM services WHERE service_id = ? AND expires_at > ?').get(serviceId, Date.now())) throw notFound('service', serviceId);
   }
 
+  /** Records a write to the service: re-arms its expiry (unless fixed) and its idle time. */
   private touchService(serviceId: bigint, now: number): void {
-    this.stmt('UPDATE services SET updated_at = ? WHERE service_id = ?').run(now, serviceId);
+    this.stmt(`UPDATE services SET updated_at = @now, expires_at = ${rearm('@now')} WHERE service_id = @id`).run({ now, id: serviceId });
+  }
+
+  /** Applies a ttl / expiration_time given on an event or by PUT /services/{id}. */
+  private setExpiry(serviceId: bigint, expiry: Expiry, now: number): void {
+    if (expiry.lifetimeMs !== undefined) {
+      this.stmt('UPDATE services SET lifetime_ms = @lifetime, expires_fixed = 0, expires_at = @now + @lifetime WHERE service_id = @id').run({
+        lifetime: expiry.lifetimeMs,
+        now,
+        id: serviceId,
+      });
+    } else if (expiry.fixedAt !== undefined) {
+      this.stmt('UPDATE services SET expires_fixed = 1, expires_at = ? WHERE service_id = ?').run(expiry.fixedAt, serviceId);
+    }
   }
 
   private writeExtensions(kind: ExtensionOwner['kind'], ownerId: bigint | number, serviceId: bigint, extensions: Extensions): void {
@@ -215,12 +231,23 @@ export class SqliteStore implements Store {
   startService(start: ServiceStart): Promise<bigint> {
     const doc = docOf({ ...start, type: start.serviceType });
     return this.write(() => {
+      const now = Date.now();
+      const expiry = expiryOnInsert(start.expiry, now);
       const row = this.stmt(
-        `INSERT INTO services (customer_id, contact_key, service_type, started_at, expires_at, updated_at, doc)
-         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING service_id`,
-      ).get(start.customerId ?? null, start.contactKey ?? null, typeKey(start.serviceType), start.startedAt, start.expiresAt ?? null, Date.now(), encodeDoc(doc)) as {
-        service_id: bigint;
-      };
+        `INSERT INTO services (customer_id, contact_key, service_type, started_at, expires_at, lifetime_ms, expires_fixed, auto_complete_after_ms, updated_at, doc)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING service_id`,
+      ).get(
+        start.customerId ?? null,
+        start.contactKey ?? null,
+        typeKey(start.serviceType),
+        start.startedAt,
+        expiry.expiresAt,
+        expiry.lifetimeMs,
+        expiry.fixed ? 1 : 0,
+        autoCompleteAfterMs(start),
+        now,
+        encodeDoc(doc),
+      ) as { service_id: bigint };
       this.writeExtensions('service', row.service_id, row.service_id, start.extensions);
       return row.service_id;
     });
@@ -228,43 +255,42 @@ export class SqliteStore implements Store {
 
   endService(serviceId: bigint, end: ElementEnd): Promise<void> {
     return this.write(() => {
-      const row = this.stmt('SELECT doc FROM services WHERE service_id = ?').get(serviceId) as { doc: string } | undefined;
+      const now = Date.now();
+      const row = this.stmt('SELECT doc FROM services WHERE service_id = ? AND expires_at > ?').get(serviceId, now) as { doc: string } | undefined;
       if (!row) throw notFound('service', serviceId);
       const doc = completeDoc('service', serviceId, decodeDoc(row.doc), end);
-      this.stmt(
-        `UPDATE services SET completed_at = ?, doc = ?, updated_at = ?, expires_at = COALESCE(?, expires_at) WHERE service_id = ?`,
-      ).run(end.completedAt, encodeDoc(doc), Date.now(), end.expiresAt ?? null, serviceId);
+      this.stmt('UPDATE services SET completed_at = ?, doc = ? WHERE service_id = ?').run(end.completedAt, encodeDoc(doc), serviceId);
+      this.touchService(serviceId, now);
+      if (end.expiry) this.setExpiry(serviceId, end.expiry, now);
       this.writeExtensions('service', serviceId, serviceId, end.extensions);
     });
   }
 
   associateService(serviceId: bigint, customerId: string, association: ServiceAssociation): Promise<void> {
     return this.write(() => {
-      const row = this.stmt('SELECT doc FROM services WHERE service_id = ?').get(serviceId) as { doc: string } | undefined;
+      const now = Date.now();
+      const row = this.stmt('SELECT doc FROM services WHERE service_id = ? AND expires_at > ?').get(serviceId, now) as { doc: string } | undefined;
       if (!row) throw notFound('service', serviceId);
       const doc = associateDoc(decodeDoc(row.doc), association);
-      this.stmt('UPDATE services SET customer_id = ?, service_type = ?, doc = ?, updated_at = ? WHERE service_id = ?').run(
-        customerId,
-        typeKey(doc.type),
-        encodeDoc(doc),
-        Date.now(),
-        serviceId,
-      );
+      this.stmt('UPDATE services SET customer_id = ?, service_type = ?, doc = ? WHERE service_id = ?').run(customerId, typeKey(doc.type), encodeDoc(doc), serviceId);
+      this.touchService(serviceId, now);
       this.writeExtensions('service', serviceId, serviceId, association.extensions);
     });
   }
 
-  updateServiceExpiration(serviceId: bigint, expiresAt: number): Promise<void> {
+  updateServiceExpiration(serviceId: bigint, expiry: Expiry): Promise<void> {
     return this.write(() => {
-      const result = this.stmt('UPDATE services SET expires_at = ?, updated_at = ? WHERE service_id = ?').run(expiresAt, Date.now(), serviceId);
-      if (result.changes === 0) throw notFound('service', serviceId);
+      const now = Date.now();
+      this.requireService(serviceId);
+      this.touchService(serviceId, now);
+      this.setExpiry(serviceId, expiry, now);
     });
   }
 
   deleteService(serviceId: bigint): Promise<void> {
     return this.write(() => {
       // states, tasks and extensions go with it (ON DELETE CASCADE), in this one transaction
-      const result = this.stmt('DELETE FROM services WHERE service_id = ?').run(serviceId);
+      const result = this.stmt('DELETE FROM services WHERE service_id = ? AND expires_at > ?').run(serviceId, Date.now());
       if (result.changes === 0) throw notFound('service', serviceId);
     });
   }
@@ -284,8 +310,8 @@ export class SqliteStore implements Store {
 
   async getService(serviceId: bigint): Promise<ServiceRecord | undefined> {
     const row = this.stmt(
-      'SELECT service_id, customer_id, contact_key, started_at, completed_at, expires_at, doc FROM services WHERE service_id = ?',
-    ).get(serviceId) as ServiceRow | undefined;
+      'SELECT service_id, customer_id, contact_key, started_at, completed_at, expires_at, doc FROM services WHERE service_id = ? AND expires_at > ?',
+    ).get(serviceId, Date.now()) as ServiceRow | undefined;
     return row && this.serviceFromRow(row);
   }
 
@@ -301,7 +327,8 @@ export class SqliteStore implements Store {
     } else {
       throw new Error('listServices needs customerId or contactKey');
     }
-    where += statusClause(filter.status);
+    where += statusClause(filter.status) + ' AND expires_at > ?';
+    params.push(Date.now());
     if (filter.serviceTypes.length > 0) {
       where += ' AND service_type IN (SELECT value FROM json_each(?))';
       params.push(jsonList(filter.serviceTypes));
@@ -690,8 +717,42 @@ export class SqliteStore implements Store {
 
   async exportPage(filter: ExportFilter, afterId: bigint, pageSize: number): Promise<ServiceRecord[]> {
     const sql = `SELECT service_id, customer_id, contact_key, started_at, completed_at, expires_at, doc FROM services
-      WHERE service_id > ? AND ${exportWhere(filter, ['?', '?'])} ORDER BY service_id LIMIT ?`;
-    const params = filter.events === 'any' ? [afterId, filter.from, filter.to, filter.from, filter.to, pageSize] : [afterId, filter.from, filter.to, pageSize];
+      WHERE service_id > ? AND expires_at > ? AND ${exportWhere(filter, ['?', '?'])} ORDER BY service_id LIMIT ?`;
+    const range = filter.events === 'any' ? [filter.from, filter.to, filter.from, filter.to] : [filter.from, filter.to];
+    const params = [afterId, Date.now(), ...range, pageSize];
     return (this.stmt(sql).all(...params) as ServiceRow[]).map((row) => this.serviceFromRow(row));
+  }
+
+  sweepExpired(batchSize: number): Promise<number> {
+    return this.write(() => {
+      const ids = this.stmt('SELECT service_id FROM services WHERE expires_at <= ? ORDER BY expires_at LIMIT ?').all(Date.now(), batchSize) as { service_id: bigint }[];
+      const remove = this.stmt('DELETE FROM services WHERE service_id = ?');
+      for (const { service_id } of ids) remove.run(service_id);
+      return ids.length;
+    });
+  }
+
+  autoCompleteIdle(defaultAfterMs: number | undefined, batchSize: number): Promise<number> {
+    return this.write(() => {
+      const now = Date.now();
+      const idle = this.stmt(
+        `SELECT service_id, doc FROM services WHERE completed_at IS NULL AND expires_at > @now
+           AND updated_at + COALESCE(auto_complete_after_ms, @after) <= @now LIMIT @limit`,
+      ).all({ now, after: defaultAfterMs ?? null, limit: batchSize }) as { service_id: bigint; doc: string }[];
+      for (const { service_id: serviceId, doc } of idle) {
+        const end = autoCompletion(now);
+        this.stmt('UPDATE services SET completed_at = ?, doc = ? WHERE service_id = ?').run(now, encodeDoc(completeDoc('service', serviceId, decodeDoc(doc), end)), serviceId);
+        for (const table of ['states', 'tasks'] as const) {
+          const key = table === 'states' ? 'state_id' : 'task_id';
+          const open = this.stmt(`SELECT ${key} AS id, doc FROM ${table} WHERE service_id = ? AND completed_at IS NULL`).all(serviceId) as { id: bigint; doc: string }[];
+          for (const element of open) {
+            const completed = completeDoc(table === 'states' ? 'state' : 'task', element.id, decodeDoc(element.doc), end);
+            this.stmt(`UPDATE ${table} SET completed_at = ?, doc = ? WHERE ${key} = ?`).run(now, encodeDoc(completed), element.id);
+          }
+        }
+        this.touchService(serviceId, now);
+      }
+      return idle.length;
+    });
   }
 }

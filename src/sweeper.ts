@@ -1,0 +1,71 @@
+// The background sweep: deletes expired services and auto-completes idle ones, in bounded batches
+// (each its own short transaction), so requests keep flowing while it works.
+import type { Store } from './store/store.js';
+
+export interface SweeperOptions {
+  /** cview/auto-complete-enabled */
+  autoComplete: boolean;
+  /** cview/auto-complete-after, ms; services without their own auto_complete_after use it */
+  autoCompleteAfterMs?: number;
+  intervalMs?: number;
+  batchSize?: number;
+  /** most batches of each kind in one run */
+  maxBatches?: number;
+  onSwept?: (result: SweepResult) => void;
+  onError?: (error: unknown) => void;
+}
+
+export interface SweepResult {
+  expired: number;
+  completed: number;
+}
+
+export class Sweeper {
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<SweepResult>;
+
+  constructor(
+    private readonly store: Store,
+    private readonly options: SweeperOptions,
+  ) {}
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => {
+      this.runOnce().catch((error) => this.options.onError?.(error));
+    }, this.options.intervalMs ?? 10_000);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running?.catch(() => undefined);
+  }
+
+  /** One sweep (never two at once). */
+  runOnce(): Promise<SweepResult> {
+    this.running ??= this.sweep().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async sweep(): Promise<SweepResult> {
+    const batch = this.options.batchSize ?? 1000;
+    const maxBatches = this.options.maxBatches ?? 20;
+    const result: SweepResult = { expired: 0, completed: 0 };
+    for (let i = 0; i < maxBatches; i++) {
+      const n = await this.store.sweepExpired(batch);
+      result.expired += n;
+      if (n < batch) break;
+    }
+    if (this.options.autoComplete) {
+      for (let i = 0; i < maxBatches; i++) {
+        const n = await this.store.autoCompleteIdle(this.options.autoCompleteAfterMs, batch);
+        result.completed += n;
+        if (n < batch) break;
+      }
+    }
+    if (result.expired + result.completed > 0) this.options.onSwept?.(result);
+    return result;
+  }
+}
