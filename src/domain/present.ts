@@ -147,3 +147,10 @@ export function presentService(
 }
 
 export type { LongOrString };
+
+/** A profile with every core attribute and every extension, for a privacy export. */
+export function presentProfileForExport(profile: { customerId: string; attributes: Record<string, unknown>; extensions: Extensions }): Record<string, unknown> {
+  const view: Json = { customer_id: profile.customerId, ...profile.attributes };
+  addExtensions(view, profile.extensions, 'all');
+  return view;
+}

@@ -16,6 +16,7 @@ import profileRoutes from './routes/profiles.js';
 import metadataRoutes from './routes/metadata.js';
 import eventRoutes from './routes/events.js';
 import maintenanceRoutes from './routes/maintenance.js';
+import customerRoutes from './routes/customers.js';
 import consoleRoutes from './routes/console.js';
 import { EventHub } from './events.js';
 import { Sweeper } from '../sweeper.js';
@@ -86,6 +87,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         { name: 'metadata', description: 'Extension schemas, identification keys, business attributes' },
         { name: 'events', description: 'Live journey events (Server-Sent Events)' },
         { name: 'maintenance', description: 'Purge and export' },
+        { name: 'privacy', description: 'Customer erase and export, and the audit log' },
         { name: 'server', description: 'Health and documents' },
       ],
     },
@@ -139,6 +141,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(metadataRoutes);
   await app.register(eventRoutes);
   await app.register(maintenanceRoutes);
+  await app.register(customerRoutes);
   await app.register(consoleRoutes);
   return app;
 }

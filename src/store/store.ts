@@ -59,6 +59,15 @@ export type ExtensionOwner =
   | { kind: 'state'; serviceId: bigint; id: number }
   | { kind: 'task'; serviceId: bigint; id: number };
 
+export interface AuditRecord {
+  id?: number;
+  at: number;
+  actor: string;
+  action: 'customer.erase' | 'customer.export' | 'services.purge';
+  subject?: string;
+  counts: Record<string, number>;
+}
+
 export interface StoreHealth {
   kind: 'sqlite' | 'postgres';
   ok: boolean;
@@ -143,4 +152,12 @@ export interface Store {
    * have none and it is given), with their active states and tasks; at most `batchSize`.
    */
   autoCompleteIdle(defaultAfterMs: number | undefined, batchSize: number): Promise<number>;
+
+  // ---- privacy and audit ----
+
+  /** Erases the profile and every service (with states, tasks, extensions) of a customer, in one transaction; writes the audit record in it. */
+  eraseCustomer(customerId: string, audit: Omit<AuditRecord, 'counts'>): Promise<{ profile: number; services: number }>;
+  appendAudit(record: AuditRecord): Promise<void>;
+  /** Newest first. */
+  listAudit(limit: number): Promise<AuditRecord[]>;
 }

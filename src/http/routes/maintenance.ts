@@ -31,6 +31,7 @@ export default async function maintenanceRoutes(instance: FastifyInstance): Prom
     async (request) => {
       const { operation, before } = parsePurge(request.body);
       const purged = await app.store.purgeServices(operation, before);
+      await app.store.appendAudit({ at: Date.now(), actor: request.user ?? 'anonymous', action: 'services.purge', subject: operation, counts: { services: purged } });
       app.events.emitMaintenance('maintenance.purged', { purged });
       return { purged };
     },

@@ -23,7 +23,7 @@ import type {
 } from '../../domain/records.js';
 import { decodeDoc, docOf, encodeDoc, encodeExtensionValue, fieldsOf, groupExtensions, type ExtensionRow } from '../codec.js';
 import { loadMigrations } from '../migrations.js';
-import type { ExportFilter, ExtensionOwner, PurgeOperation, ServiceFilter, StateFilter, Store, StoreHealth, TaskFilter } from '../store.js';
+import type { AuditRecord, ExportFilter, ExtensionOwner, PurgeOperation, ServiceFilter, StateFilter, Store, StoreHealth, TaskFilter } from '../store.js';
 import { exportWhere, purgeWhere, rearm, autoCompleteAfterMs, autoCompletion, expiryOnInsert } from '../maintenance.js';
 import type { Expiry } from '../../domain/expiration.js';
 import { identitiesOf, identityValues, type IdentificationKey, type NewIdentificationKey, type ProfileData } from '../../domain/profiles.js';
@@ -990,5 +990,41 @@ export class PostgresStore implements Store {
       }
       return idle.length;
     });
+  }
+
+  // ---- privacy and audit ----
+
+  private async insertAudit(db: Queryable, record: AuditRecord): Promise<void> {
+    await db.query(
+      statement('INSERT INTO audit_log (at, actor, action, subject, counts) VALUES ($1, $2, $3, $4, $5)', [
+        record.at,
+        record.actor,
+        record.action,
+        record.subject ?? null,
+        encodeJson(record.counts),
+      ]),
+    );
+  }
+
+  eraseCustomer(customerId: string, audit: Omit<AuditRecord, 'counts'>): Promise<{ profile: number; services: number }> {
+    return this.write(async (db) => {
+      const profile = (await db.query(statement('DELETE FROM profiles WHERE customer_id = $1', [customerId]))).rowCount ?? 0;
+      const services = (await db.query(statement('DELETE FROM services WHERE customer_id = $1', [customerId]))).rowCount ?? 0;
+      const counts = { profile, services };
+      await this.insertAudit(db, { ...audit, counts });
+      return counts;
+    });
+  }
+
+  appendAudit(record: AuditRecord): Promise<void> {
+    return this.write((db) => this.insertAudit(db, record));
+  }
+
+  async listAudit(limit: number): Promise<AuditRecord[]> {
+    const rows = await this.query<{ audit_id: bigint; at: bigint; actor: string; action: AuditRecord['action']; subject: string | null; counts: string }>(
+      'SELECT audit_id, at, actor, action, subject, counts FROM audit_log ORDER BY audit_id DESC LIMIT $1',
+      [limit],
+    );
+    return rows.map((r) => ({ id: Number(r.audit_id), at: Number(r.at), actor: r.actor, action: r.action, ...(r.subject === null ? {} : { subject: r.subject }), counts: decodeJson(r.counts) as Record<string, number> }));
   }
 }

@@ -23,7 +23,7 @@ import type {
 } from '../../domain/records.js';
 import { decodeDoc, docOf, encodeDoc, encodeExtensionValue, fieldsOf, groupExtensions, type ExtensionRow } from '../codec.js';
 import { loadMigrations } from '../migrations.js';
-import type { ExportFilter, ExtensionOwner, PurgeOperation, ServiceFilter, StateFilter, Store, StoreHealth, TaskFilter } from '../store.js';
+import type { AuditRecord, ExportFilter, ExtensionOwner, PurgeOperation, ServiceFilter, StateFilter, Store, StoreHealth, TaskFilter } from '../store.js';
 import { exportWhere, purgeWhere, rearm, autoCompleteAfterMs, autoCompletion, expiryOnInsert } from '../maintenance.js';
 import type { Expiry } from '../../domain/expiration.js';
 import { identitiesOf, identityValues, type IdentificationKey, type NewIdentificationKey, type ProfileData } from '../../domain/profiles.js';
@@ -754,5 +754,43 @@ export class SqliteStore implements Store {
       }
       return idle.length;
     });
+  }
+
+  // ---- privacy and audit ----
+
+  private insertAudit(record: AuditRecord): void {
+    this.stmt('INSERT INTO audit_log (at, actor, action, subject, counts) VALUES (?, ?, ?, ?, ?)').run(
+      record.at,
+      record.actor,
+      record.action,
+      record.subject ?? null,
+      encodeJson(record.counts),
+    );
+  }
+
+  eraseCustomer(customerId: string, audit: Omit<AuditRecord, 'counts'>): Promise<{ profile: number; services: number }> {
+    return this.write(() => {
+      const profile = this.stmt('DELETE FROM profiles WHERE customer_id = ?').run(customerId).changes;
+      const services = this.stmt('DELETE FROM services WHERE customer_id = ?').run(customerId).changes;
+      const counts = { profile, services };
+      this.insertAudit({ ...audit, counts });
+      return counts;
+    });
+  }
+
+  appendAudit(record: AuditRecord): Promise<void> {
+    return this.write(() => this.insertAudit(record));
+  }
+
+  async listAudit(limit: number): Promise<AuditRecord[]> {
+    const rows = this.stmt('SELECT audit_id, at, actor, action, subject, counts FROM audit_log ORDER BY audit_id DESC LIMIT ?').all(limit) as {
+      audit_id: bigint;
+      at: bigint;
+      actor: string;
+      action: AuditRecord['action'];
+      subject: string | null;
+      counts: string;
+    }[];
+    return rows.map((r) => ({ id: Number(r.audit_id), at: Number(r.at), actor: r.actor, action: r.action, ...(r.subject === null ? {} : { subject: r.subject }), counts: decodeJson(r.counts) as Record<string, number> }));
   }
 }
