@@ -3,7 +3,7 @@ import { DomainError, invalid } from '../domain/errors.js';
 import { parseStoredJson, stringifyJson } from '../domain/json.js';
 import type { IdentificationKey } from '../domain/profiles.js';
 import type { ElementDoc } from '../domain/lifecycle.js';
-import type { ElementFields, Extensions } from '../domain/records.js';
+import type { ElementFields, ElementStatus, Extensions } from '../domain/records.js';
 
 export function encodeDoc(doc: ElementDoc): string {
   return stringifyJson(doc);
@@ -78,4 +78,13 @@ export function keyInUse(schema: string, key: IdentificationKey): DomainError {
 
 export function schemaExists(entity: string, name: string): DomainError {
   return invalid(`a ${entity} extension schema named ${name} exists already`);
+}
+
+export const optionalNumber = (v: bigint | null): number | undefined => (v === null ? undefined : Number(v));
+
+/** The SQL condition of an active / completed / all list. */
+export function statusClause(status: ElementStatus): string {
+  if (status === 'active') return ' AND completed_at IS NULL';
+  if (status === 'completed') return ' AND completed_at IS NOT NULL';
+  return '';
 }

@@ -1,5 +1,5 @@
 // The one storage contract the HTTP layer uses, in domain words. Implementations: sqlite/ (embedded
-// default) and, later, postgres/. Methods throw DomainError (NotFound, Conflict, Validation,
+// default) and postgres/ (shared by several nodes). Methods throw DomainError (NotFound, Conflict, Validation,
 // Unavailable); they never see HTTP.
 import type {
   ElementEnd,

@@ -10,7 +10,6 @@ import { typeKey } from '../../domain/fields.js';
 import { associateDoc, completeDoc } from '../../domain/lifecycle.js';
 import type {
   ElementEnd,
-  ElementStatus,
   Extensions,
   ServiceAssociation,
   ServiceRecord,
@@ -21,7 +20,7 @@ import type {
   TaskRecord,
   TaskStart,
 } from '../../domain/records.js';
-import { decodeDoc, docOf, encodeDoc, encodeExtensionValue, fieldsOf, groupExtensions, type ExtensionRow } from '../codec.js';
+import { decodeDoc, docOf, encodeDoc, encodeExtensionValue, fieldsOf, groupExtensions, optionalNumber, statusClause, type ExtensionRow } from '../codec.js';
 import { loadMigrations } from '../migrations.js';
 import type { AuditRecord, ExportFilter, ExtensionOwner, PurgeOperation, ServiceFilter, StateFilter, Store, StoreHealth, TaskFilter } from '../store.js';
 import { exportWhere, purgeWhere, rearm, autoCompleteAfterMs, autoCompletion, expiryOnInsert } from '../maintenance.js';
@@ -118,13 +117,6 @@ interface TaskRow extends Omit<StateRow, 'state_id'> {
   state_id: number | null;
 }
 
-const optionalNumber = (v: bigint | null): number | undefined => (v === null ? undefined : Number(v));
-
-function statusClause(status: ElementStatus): string {
-  if (status === 'active') return ' AND completed_at IS NULL';
-  if (status === 'completed') return ' AND completed_at IS NOT NULL';
-  return '';
-}
 
 /** Collects positional parameters while a query is assembled. */
 class Params {
