@@ -128,7 +128,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       onError: (error) => app.log.warn({ err: error }, 'sweep failed'),
     }),
   );
-  app.addHook('onClose', async () => app.sweeper.stop());
+  app.addHook('onClose', async () => {
+    app.events.stop();
+    await app.sweeper.stop();
+  });
   registerJson(app, bodyLimit);
   registerErrorHandling(app, options.notFoundStatus ?? 404);
   if (options.users) registerAccessControl(app, options.users);

@@ -56,6 +56,10 @@ export interface EventTransport {
 }
 
 export const EVENT_WINDOW = 10_000;
+/** With several nodes: a node with subscribers says so this often; others publish while they hear it. */
+export const PRESENCE_EVERY_MS = 5_000;
+const PRESENCE_TTL_MS = 3 * PRESENCE_EVERY_MS;
+const PRESENCE = '{"presence":true}';
 /** After the last subscriber leaves, events are still recorded this long, so a reconnect can resume. */
 export const RESUME_GRACE_MS = 10 * 60_000;
 
@@ -78,6 +82,9 @@ export class EventHub {
   private readonly subscribers = new Set<Subscriber>();
   private started?: Promise<void>;
   private lastSubscriberLeft = -Infinity;
+  /** until when another node (or this one, through the database) has announced subscribers */
+  private remoteUntil = -Infinity;
+  private presenceTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly store: Store,
@@ -87,16 +94,47 @@ export class EventHub {
 
   /** Starts listening to the other nodes (once). */
   start(): Promise<void> {
-    this.started ??= this.transport ? this.transport.subscribe((payload) => this.deliver(parseStoredJson(payload) as JourneyEvent)) : Promise.resolve();
+    this.started ??= this.transport
+      ? this.transport.subscribe((payload) => {
+          if (payload === PRESENCE) this.remoteUntil = Date.now() + PRESENCE_TTL_MS;
+          else this.deliver(parseStoredJson(payload) as JourneyEvent);
+        })
+      : Promise.resolve();
     return this.started;
   }
 
+  /** This node has subscribers, or had one recently (it may resume). */
+  private get locallyWanted(): boolean {
+    return this.subscribers.size > 0 || Date.now() - this.lastSubscriberLeft < RESUME_GRACE_MS;
+  }
+
   /**
-   * Someone may be listening: local subscribers, a subscriber that left recently (it may resume), or
-   * any node when events travel between nodes. A node nobody watches does no event work at all.
+   * Someone may be listening: here, or on another node that announced its subscribers. A cluster
+   * nobody watches does no event work at all (no lookups, no NOTIFY).
    */
   get wanted(): boolean {
-    return this.subscribers.size > 0 || this.transport !== undefined || Date.now() - this.lastSubscriberLeft < RESUME_GRACE_MS;
+    return this.locallyWanted || Date.now() < this.remoteUntil;
+  }
+
+  /** Tells the other nodes that this one wants events, now and every PRESENCE_EVERY_MS while it does. */
+  private announce(): Promise<void> {
+    if (!this.transport) return Promise.resolve();
+    if (!this.presenceTimer) {
+      this.presenceTimer = setInterval(() => {
+        if (this.locallyWanted) void this.transport!.publish(PRESENCE).catch(this.onError);
+        else {
+          clearInterval(this.presenceTimer);
+          this.presenceTimer = undefined;
+        }
+      }, PRESENCE_EVERY_MS);
+      this.presenceTimer.unref();
+    }
+    return this.transport.publish(PRESENCE).catch(this.onError);
+  }
+
+  stop(): void {
+    clearInterval(this.presenceTimer);
+    this.presenceTimer = undefined;
   }
 
   /**
@@ -130,11 +168,15 @@ export class EventHub {
     for (const subscriber of this.subscribers) if (matches(subscriber.filter, numbered)) subscriber.send(numbered);
   }
 
-  /** Replays the window after `lastEventId`, then streams; returns the unsubscribe function. */
-  subscribe(filter: EventFilter, send: (event: JourneyEvent) => void, lastEventId?: number): () => void {
+  /**
+   * Replays the window after `lastEventId`, then streams; returns the unsubscribe function. Resolves
+   * once the other nodes have been told to publish.
+   */
+  async subscribe(filter: EventFilter, send: (event: JourneyEvent) => void, lastEventId?: number): Promise<() => void> {
     if (lastEventId !== undefined) for (const event of this.window) if (event.id! > lastEventId && matches(filter, event)) send(event);
     const subscriber = { filter, send };
     this.subscribers.add(subscriber);
+    await this.announce();
     return () => {
       if (this.subscribers.delete(subscriber)) this.lastSubscriberLeft = Date.now();
     };

@@ -58,6 +58,10 @@ async function collect(query: string, count: number, act: () => Promise<void>, l
 const post = (path: string, body: unknown = {}) =>
   fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(async (r) => ({ status: r.status, body: await r.text() }));
 
+test('a node (or cluster) nobody watches does no event work', async () => {
+  assert.equal(t.app.events.wanted, false);
+});
+
 test('a subscriber for a customer receives that customer’s events, in order, and no one else’s', async () => {
   let serviceId = '';
   const events = await collect('customer_id=EV-1', 5, async () => {

@@ -117,6 +117,7 @@ test('live events cross nodes: subscribe on one process, write through the other
     const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
     let text = '';
     while (!text.includes('contextd events')) text += (await reader.read()).value ?? '';
+    await new Promise((r) => setTimeout(r, 300)); // the other node hears the subscriber's presence
     const started = await fetch(`${a.base}/genesys/1/cs/services/start`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

@@ -60,9 +60,10 @@ export default async function eventRoutes(instance: FastifyInstance): Promise<vo
         connection: 'keep-alive',
         'x-accel-buffering': 'no',
       });
-      raw.write(': contextd events\nretry: 2000\n\n');
       const send = (event: JourneyEvent) => raw.write(`id: ${event.id}\nevent: ${event.kind}\ndata: ${stringifyJson(event)}\n\n`);
-      const unsubscribe = app.events.subscribe(filter, send, last);
+      const unsubscribe = await app.events.subscribe(filter, send, last);
+      // the greeting comes once every node publishes to this subscriber
+      raw.write(': contextd events\nretry: 2000\n\n');
       const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), HEARTBEAT_MS);
       const stop = () => {
         clearInterval(heartbeat);

@@ -492,9 +492,11 @@ export class PostgresStore implements Store {
       const { rows } = await db.query<{ doc: string }>(statement('SELECT doc FROM services WHERE service_id = $1 AND expires_at > $2 FOR UPDATE', [serviceId, now]));
       if (rows.length === 0) throw notFound('service', serviceId);
       const doc = completeDoc('service', serviceId, decodeDoc(rows[0].doc), end);
-      await db.query(statement('UPDATE services SET completed_at = $1, doc = $2 WHERE service_id = $3', [end.completedAt, encodeDoc(doc), serviceId]));
+      // one statement: the completion, and the write re-arms the expiry
+      await db.query(
+        statement(`UPDATE services SET completed_at = $1, doc = $2, updated_at = $4, expires_at = ${rearm('$4')} WHERE service_id = $3`, [end.completedAt, encodeDoc(doc), serviceId, now]),
+      );
       await this.writeExtensions(db, 'service', serviceId, serviceId, end.extensions);
-      await this.touchService(db, serviceId, now);
       if (end.expiry) await this.setExpiry(db, serviceId, end.expiry, now);
     });
   }
@@ -505,9 +507,16 @@ export class PostgresStore implements Store {
       const { rows } = await db.query<{ doc: string }>(statement('SELECT doc FROM services WHERE service_id = $1 AND expires_at > $2 FOR UPDATE', [serviceId, now]));
       if (rows.length === 0) throw notFound('service', serviceId);
       const doc = associateDoc(decodeDoc(rows[0].doc), association);
-      await db.query(statement('UPDATE services SET customer_id = $1, service_type = $2, doc = $3 WHERE service_id = $4', [customerId, typeKey(doc.type), encodeDoc(doc), serviceId]));
+      await db.query(
+        statement(`UPDATE services SET customer_id = $1, service_type = $2, doc = $3, updated_at = $5, expires_at = ${rearm('$5')} WHERE service_id = $4`, [
+          customerId,
+          typeKey(doc.type),
+          encodeDoc(doc),
+          serviceId,
+          now,
+        ]),
+      );
       await this.writeExtensions(db, 'service', serviceId, serviceId, association.extensions);
-      await this.touchService(db, serviceId, now);
     });
   }
 

@@ -251,8 +251,13 @@ export class SqliteStore implements Store {
       const row = this.stmt('SELECT doc FROM services WHERE service_id = ? AND expires_at > ?').get(serviceId, now) as { doc: string } | undefined;
       if (!row) throw notFound('service', serviceId);
       const doc = completeDoc('service', serviceId, decodeDoc(row.doc), end);
-      this.stmt('UPDATE services SET completed_at = ?, doc = ? WHERE service_id = ?').run(end.completedAt, encodeDoc(doc), serviceId);
-      this.touchService(serviceId, now);
+      // one statement: the completion, and the write re-arms the expiry
+      this.stmt(`UPDATE services SET completed_at = @completedAt, doc = @doc, updated_at = @now, expires_at = ${rearm('@now')} WHERE service_id = @id`).run({
+        completedAt: end.completedAt,
+        doc: encodeDoc(doc),
+        now,
+        id: serviceId,
+      });
       if (end.expiry) this.setExpiry(serviceId, end.expiry, now);
       this.writeExtensions('service', serviceId, serviceId, end.extensions);
     });
@@ -264,8 +269,9 @@ export class SqliteStore implements Store {
       const row = this.stmt('SELECT doc FROM services WHERE service_id = ? AND expires_at > ?').get(serviceId, now) as { doc: string } | undefined;
       if (!row) throw notFound('service', serviceId);
       const doc = associateDoc(decodeDoc(row.doc), association);
-      this.stmt('UPDATE services SET customer_id = ?, service_type = ?, doc = ? WHERE service_id = ?').run(customerId, typeKey(doc.type), encodeDoc(doc), serviceId);
-      this.touchService(serviceId, now);
+      this.stmt(
+        `UPDATE services SET customer_id = @customerId, service_type = @type, doc = @doc, updated_at = @now, expires_at = ${rearm('@now')} WHERE service_id = @id`,
+      ).run({ customerId, type: typeKey(doc.type), doc: encodeDoc(doc), now, id: serviceId });
       this.writeExtensions('service', serviceId, serviceId, association.extensions);
     });
   }

@@ -8,4 +8,3 @@ ALTER TABLE services ADD COLUMN auto_complete_after_ms INTEGER;
 UPDATE services SET expires_at = updated_at + lifetime_ms WHERE expires_at IS NULL;
 UPDATE services SET expires_fixed = 1 WHERE expires_at IS NOT NULL AND expires_at <> updated_at + lifetime_ms;
 CREATE INDEX services_by_expiry ON services (expires_at);
-CREATE INDEX services_idle ON services (updated_at) WHERE completed_at IS NULL;
