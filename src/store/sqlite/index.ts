@@ -124,19 +124,19 @@ export class SqliteStore implements Store {
     if (batch.length === 0) return;
     const outcomes: { ok: boolean; value: unknown }[] = [];
     try {
-      this.db.exec('BEGIN IMMEDIATE');
+      this.stmt('BEGIN IMMEDIATE').run();
       for (const write of batch) {
-        this.db.exec('SAVEPOINT write');
+        this.stmt('SAVEPOINT write').run();
         try {
           outcomes.push({ ok: true, value: write.run() });
-          this.db.exec('RELEASE write');
+          this.stmt('RELEASE write').run();
         } catch (error) {
-          this.db.exec('ROLLBACK TO write');
-          this.db.exec('RELEASE write');
+          this.stmt('ROLLBACK TO write').run();
+          this.stmt('RELEASE write').run();
           outcomes.push({ ok: false, value: error });
         }
       }
-      this.db.exec('COMMIT');
+      this.stmt('COMMIT').run();
     } catch (error) {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
       const failure = unavailable(`the store could not commit: ${(error as Error).message}`);
