@@ -12,8 +12,8 @@ import pg from 'pg';
 import { freePort } from '../test/helpers/process.js';
 import { seedPostgres, seedSqlite, type SeedPlan } from './seed.js';
 
-const DURATION = Number(process.env.BENCH_DURATION ?? 6);
-const WARMUP = Number(process.env.BENCH_WARMUP ?? 2);
+const DURATION = Number(process.env.BENCH_DURATION ?? 5);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 1);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const PLAN: SeedPlan = { services: Number(process.env.BENCH_SERVICES ?? 1_000_000), customers: Number(process.env.BENCH_CUSTOMERS ?? 100_000) };
 const POSTGRES_URL = process.env.CONTEXTD_TEST_POSTGRES_URL ?? 'postgres://root@127.0.0.1:5432/test';
