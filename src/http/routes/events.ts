@@ -61,13 +61,14 @@ export default async function eventRoutes(instance: FastifyInstance): Promise<vo
         'x-accel-buffering': 'no',
       });
       const send = (event: JourneyEvent) => raw.write(`id: ${event.id}\nevent: ${event.kind}\ndata: ${stringifyJson(event)}\n\n`);
-      const unsubscribe = await app.events.subscribe(filter, send, last);
-      // the greeting comes once every node publishes to this subscriber
-      raw.write(': contextd events\nretry: 2000\n\n');
-      const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), HEARTBEAT_MS);
+      // cleanup is in place before the subscription, so a client that leaves at once leaks nothing
+      let unsubscribe: (() => void) | undefined;
+      let heartbeat: NodeJS.Timeout | undefined;
+      let closed = false;
       const stop = () => {
+        closed = true;
         clearInterval(heartbeat);
-        unsubscribe();
+        unsubscribe?.();
         streams.delete(end);
       };
       const end = () => {
@@ -76,6 +77,11 @@ export default async function eventRoutes(instance: FastifyInstance): Promise<vo
       };
       streams.add(end);
       raw.once('close', stop);
+      unsubscribe = await app.events.subscribe(filter, send, last);
+      if (closed) return unsubscribe();
+      // the greeting comes once every node publishes to this subscriber
+      raw.write(': contextd events\nretry: 2000\n\n');
+      heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), HEARTBEAT_MS);
     },
   );
 }
