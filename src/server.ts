@@ -36,7 +36,14 @@ export async function startServer(config: Config): Promise<RunningServer> {
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
-      await app.close();
+      // keep-alive connections that were busy when closing began become idle later: close those as
+      // they do, instead of waiting for their keep-alive timeout; requests arriving meanwhile get 503
+      const idleCloser = setInterval(() => app.server.closeIdleConnections(), 50);
+      try {
+        await app.close();
+      } finally {
+        clearInterval(idleCloser);
+      }
       await store.close();
     })());
   return { app, address, stop };
