@@ -3,7 +3,7 @@ import { DomainError, invalid } from '../domain/errors.js';
 import { parseStoredJson, stringifyJson } from '../domain/json.js';
 import type { IdentificationKey } from '../domain/profiles.js';
 import type { ElementDoc } from '../domain/lifecycle.js';
-import type { ElementFields, ElementStatus, Extensions } from '../domain/records.js';
+import type { ElementFields, ElementStatus, Extensions, ServiceRecord, StateRecord, TaskRecord } from '../domain/records.js';
 
 export function encodeDoc(doc: ElementDoc): string {
   return stringifyJson(doc);
@@ -80,11 +80,61 @@ export function schemaExists(entity: string, name: string): DomainError {
   return invalid(`a ${entity} extension schema named ${name} exists already`);
 }
 
-export const optionalNumber = (v: bigint | null): number | undefined => (v === null ? undefined : Number(v));
+export const optionalNumber = (v: bigint | number | null): number | undefined => (v === null ? undefined : Number(v));
 
 /** The SQL condition of an active / completed / all list. */
 export function statusClause(status: ElementStatus): string {
   if (status === 'active') return ' AND completed_at IS NULL';
   if (status === 'completed') return ' AND completed_at IS NOT NULL';
   return '';
+}
+
+// ---- rows of the SQL stores (SQLite hands integers over as bigint, pg int4 as number) ----
+
+export interface ServiceRow {
+  service_id: bigint;
+  customer_id: string | null;
+  contact_key: string | null;
+  started_at: bigint;
+  completed_at: bigint | null;
+  expires_at: bigint | null;
+  doc: string;
+}
+
+export interface StateRow {
+  state_id: bigint | number;
+  service_id: bigint;
+  started_at: bigint;
+  completed_at: bigint | null;
+  doc: string;
+}
+
+export interface TaskRow extends Omit<StateRow, 'state_id'> {
+  task_id: bigint | number;
+  state_id: bigint | number | null;
+}
+
+export function serviceFromRow(row: ServiceRow): ServiceRecord {
+  const doc = decodeDoc(row.doc);
+  const record: ServiceRecord = { serviceId: row.service_id, ...fieldsOf(doc, Number(row.started_at), optionalNumber(row.completed_at)) };
+  if (row.customer_id !== null) record.customerId = row.customer_id;
+  if (row.contact_key !== null) record.contactKey = row.contact_key;
+  if (doc.type !== undefined) record.serviceType = doc.type;
+  if (row.expires_at !== null) record.expiresAt = Number(row.expires_at);
+  return record;
+}
+
+export function stateFromRow(row: StateRow): StateRecord {
+  const doc = decodeDoc(row.doc);
+  const record: StateRecord = { serviceId: row.service_id, stateId: Number(row.state_id), ...fieldsOf(doc, Number(row.started_at), optionalNumber(row.completed_at)) };
+  if (doc.type !== undefined) record.stateType = doc.type;
+  return record;
+}
+
+export function taskFromRow(row: TaskRow): TaskRecord {
+  const doc = decodeDoc(row.doc);
+  const record: TaskRecord = { serviceId: row.service_id, taskId: Number(row.task_id), ...fieldsOf(doc, Number(row.started_at), optionalNumber(row.completed_at)) };
+  if (row.state_id !== null) record.stateId = Number(row.state_id);
+  if (doc.type !== undefined) record.taskType = doc.type;
+  return record;
 }

@@ -20,7 +20,21 @@ import type {
   TaskRecord,
   TaskStart,
 } from '../../domain/records.js';
-import { decodeDoc, docOf, encodeDoc, encodeExtensionValue, fieldsOf, groupExtensions, optionalNumber, statusClause, type ExtensionRow } from '../codec.js';
+import {
+  decodeDoc,
+  docOf,
+  encodeDoc,
+  encodeExtensionValue,
+  groupExtensions,
+  serviceFromRow,
+  stateFromRow,
+  statusClause,
+  taskFromRow,
+  type ExtensionRow,
+  type ServiceRow,
+  type StateRow,
+  type TaskRow,
+} from '../codec.js';
 import { loadMigrations } from '../migrations.js';
 import type { AuditRecord, ExportFilter, ExtensionOwner, PurgeOperation, ServiceFilter, StateFilter, Store, StoreHealth, TaskFilter } from '../store.js';
 import { exportWhere, purgeWhere, rearm, autoCompleteAfterMs, autoCompletion, expiryOnInsert } from '../maintenance.js';
@@ -96,26 +110,6 @@ interface PendingWrite {
   start?: ServiceStart;
 }
 
-interface ServiceRow {
-  service_id: bigint;
-  customer_id: string | null;
-  contact_key: string | null;
-  started_at: bigint;
-  completed_at: bigint | null;
-  expires_at: bigint | null;
-  doc: string;
-}
-interface StateRow {
-  state_id: number;
-  service_id: bigint;
-  started_at: bigint;
-  completed_at: bigint | null;
-  doc: string;
-}
-interface TaskRow extends Omit<StateRow, 'state_id'> {
-  task_id: number;
-  state_id: number | null;
-}
 
 
 /** Collects positional parameters while a query is assembled. */
@@ -537,19 +531,9 @@ export class PostgresStore implements Store {
     });
   }
 
-  private serviceFromRow(row: ServiceRow): ServiceRecord {
-    const doc = decodeDoc(row.doc);
-    const record: ServiceRecord = { serviceId: row.service_id, ...fieldsOf(doc, Number(row.started_at), optionalNumber(row.completed_at)) };
-    if (row.customer_id !== null) record.customerId = row.customer_id;
-    if (row.contact_key !== null) record.contactKey = row.contact_key;
-    if (doc.type !== undefined) record.serviceType = doc.type;
-    if (row.expires_at !== null) record.expiresAt = Number(row.expires_at);
-    return record;
-  }
-
   async getService(serviceId: bigint): Promise<ServiceRecord | undefined> {
     const [row] = await this.query<ServiceRow>(`SELECT ${SERVICE_COLUMNS} FROM services WHERE service_id = $1 AND expires_at > $2`, [serviceId, Date.now()]);
-    return row && this.serviceFromRow(row);
+    return row && serviceFromRow(row);
   }
 
   async listServices(filter: ServiceFilter): Promise<ServiceRecord[]> {
@@ -563,7 +547,7 @@ export class PostgresStore implements Store {
     if (filter.startedFrom !== undefined) where += ` AND started_at >= ${params.add(filter.startedFrom)}`;
     if (filter.startedTo !== undefined) where += ` AND started_at < ${params.add(filter.startedTo)}`;
     const sql = `SELECT ${SERVICE_COLUMNS} FROM services WHERE ${where} ORDER BY started_at, service_id${pageClause(params, filter.limit, filter.offset)}`;
-    return (await this.query<ServiceRow>(sql, params.values)).map((row) => this.serviceFromRow(row));
+    return (await this.query<ServiceRow>(sql, params.values)).map((row) => serviceFromRow(row));
   }
 
   // ---- states ----
@@ -624,16 +608,9 @@ export class PostgresStore implements Store {
     });
   }
 
-  private stateFromRow(row: StateRow): StateRecord {
-    const doc = decodeDoc(row.doc);
-    const record: StateRecord = { serviceId: row.service_id, stateId: row.state_id, ...fieldsOf(doc, Number(row.started_at), optionalNumber(row.completed_at)) };
-    if (doc.type !== undefined) record.stateType = doc.type;
-    return record;
-  }
-
   async getState(serviceId: bigint, stateId: number): Promise<StateRecord | undefined> {
     const [row] = await this.query<StateRow>(`SELECT ${STATE_COLUMNS} FROM states WHERE state_id = $1 AND service_id = $2`, [stateId, serviceId]);
-    return row && this.stateFromRow(row);
+    return row && stateFromRow(row);
   }
 
   async listStates(filter: StateFilter): Promise<StateRecord[]> {
@@ -642,7 +619,7 @@ export class PostgresStore implements Store {
     let where = `service_id = ANY(${params.add(filter.serviceIds.map(String))}::bigint[])` + statusClause(filter.status);
     if (filter.stateTypes.length > 0) where += ` AND state_type = ANY(${params.add(filter.stateTypes)}::text[])`;
     const sql = `SELECT ${STATE_COLUMNS} FROM states WHERE ${where} ORDER BY started_at, state_id${pageClause(params, filter.limit, filter.offset)}`;
-    return (await this.query<StateRow>(sql, params.values)).map((row) => this.stateFromRow(row));
+    return (await this.query<StateRow>(sql, params.values)).map((row) => stateFromRow(row));
   }
 
   // ---- tasks ----
@@ -677,17 +654,9 @@ export class PostgresStore implements Store {
     });
   }
 
-  private taskFromRow(row: TaskRow): TaskRecord {
-    const doc = decodeDoc(row.doc);
-    const record: TaskRecord = { serviceId: row.service_id, taskId: row.task_id, ...fieldsOf(doc, Number(row.started_at), optionalNumber(row.completed_at)) };
-    if (row.state_id !== null) record.stateId = row.state_id;
-    if (doc.type !== undefined) record.taskType = doc.type;
-    return record;
-  }
-
   async getTask(serviceId: bigint, taskId: number): Promise<TaskRecord | undefined> {
     const [row] = await this.query<TaskRow>(`SELECT ${TASK_COLUMNS} FROM tasks WHERE task_id = $1 AND service_id = $2`, [taskId, serviceId]);
-    return row && this.taskFromRow(row);
+    return row && taskFromRow(row);
   }
 
   async listTasks(filter: TaskFilter): Promise<TaskRecord[]> {
@@ -697,7 +666,7 @@ export class PostgresStore implements Store {
     if (filter.taskTypes.length > 0) where += ` AND task_type = ANY(${params.add(filter.taskTypes)}::text[])`;
     if (filter.stateId !== undefined) where += ` AND state_id = ${params.add(filter.stateId)}`;
     const sql = `SELECT ${TASK_COLUMNS} FROM tasks WHERE ${where} ORDER BY started_at, task_id${pageClause(params, filter.limit, filter.offset)}`;
-    return (await this.query<TaskRow>(sql, params.values)).map((row) => this.taskFromRow(row));
+    return (await this.query<TaskRow>(sql, params.values)).map((row) => taskFromRow(row));
   }
 
   // ---- extensions ----
@@ -949,7 +918,7 @@ export class PostgresStore implements Store {
       `SELECT ${SERVICE_COLUMNS} FROM services WHERE service_id > $1 AND expires_at > $5 AND ${exportWhere(filter, ['$2', '$3'])} ORDER BY service_id LIMIT $4`,
       [afterId, filter.from, filter.to, pageSize, Date.now()],
     );
-    return rows.map((row) => this.serviceFromRow(row));
+    return rows.map((row) => serviceFromRow(row));
   }
 
   sweepExpired(batchSize: number): Promise<number> {

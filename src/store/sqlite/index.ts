@@ -20,7 +20,21 @@ import type {
   TaskRecord,
   TaskStart,
 } from '../../domain/records.js';
-import { decodeDoc, docOf, encodeDoc, encodeExtensionValue, fieldsOf, groupExtensions, optionalNumber, statusClause, type ExtensionRow } from '../codec.js';
+import {
+  decodeDoc,
+  docOf,
+  encodeDoc,
+  encodeExtensionValue,
+  groupExtensions,
+  serviceFromRow,
+  stateFromRow,
+  statusClause,
+  taskFromRow,
+  type ExtensionRow,
+  type ServiceRow,
+  type StateRow,
+  type TaskRow,
+} from '../codec.js';
 import { loadMigrations } from '../migrations.js';
 import type { AuditRecord, ExportFilter, ExtensionOwner, PurgeOperation, ServiceFilter, StateFilter, Store, StoreHealth, TaskFilter } from '../store.js';
 import { exportWhere, purgeWhere, rearm, autoCompleteAfterMs, autoCompletion, expiryOnInsert } from '../maintenance.js';
@@ -38,26 +52,6 @@ export interface SqliteStoreOptions {
   maxBatch?: number;
 }
 
-interface ServiceRow {
-  service_id: bigint;
-  customer_id: string | null;
-  contact_key: string | null;
-  started_at: bigint;
-  completed_at: bigint | null;
-  expires_at: bigint | null;
-  doc: string;
-}
-interface StateRow {
-  state_id: bigint;
-  service_id: bigint;
-  started_at: bigint;
-  completed_at: bigint | null;
-  doc: string;
-}
-interface TaskRow extends StateRow {
-  task_id: bigint;
-  state_id: bigint;
-}
 
 interface PendingWrite {
   run: () => unknown;
@@ -293,24 +287,11 @@ export class SqliteStore implements Store {
     });
   }
 
-  private serviceFromRow(row: ServiceRow): ServiceRecord {
-    const doc = decodeDoc(row.doc);
-    const record: ServiceRecord = {
-      serviceId: row.service_id,
-      ...fieldsOf(doc, Number(row.started_at), optionalNumber(row.completed_at)),
-    };
-    if (row.customer_id !== null) record.customerId = row.customer_id;
-    if (row.contact_key !== null) record.contactKey = row.contact_key;
-    if (doc.type !== undefined) record.serviceType = doc.type;
-    if (row.expires_at !== null) record.expiresAt = Number(row.expires_at);
-    return record;
-  }
-
   async getService(serviceId: bigint): Promise<ServiceRecord | undefined> {
     const row = this.stmt(
       'SELECT service_id, customer_id, contact_key, started_at, completed_at, expires_at, doc FROM services WHERE service_id = ? AND expires_at > ?',
     ).get(serviceId, Date.now()) as ServiceRow | undefined;
-    return row && this.serviceFromRow(row);
+    return row && serviceFromRow(row);
   }
 
   async listServices(filter: ServiceFilter): Promise<ServiceRecord[]> {
@@ -341,7 +322,7 @@ export class SqliteStore implements Store {
     }
     const sql = `SELECT service_id, customer_id, contact_key, started_at, completed_at, expires_at, doc FROM services
       WHERE ${where} ORDER BY started_at, service_id${pageClause(filter.limit, filter.offset)}`;
-    return (this.stmt(sql).all(...params) as ServiceRow[]).map((row) => this.serviceFromRow(row));
+    return (this.stmt(sql).all(...params) as ServiceRow[]).map((row) => serviceFromRow(row));
   }
 
   /** The query plan of a customer's active services (shown by tests to prove the index is used). */
@@ -410,23 +391,12 @@ export class SqliteStore implements Store {
     });
   }
 
-  private stateFromRow(row: StateRow): StateRecord {
-    const doc = decodeDoc(row.doc);
-    const record: StateRecord = {
-      serviceId: row.service_id,
-      stateId: Number(row.state_id),
-      ...fieldsOf(doc, Number(row.started_at), optionalNumber(row.completed_at)),
-    };
-    if (doc.type !== undefined) record.stateType = doc.type;
-    return record;
-  }
-
   async getState(serviceId: bigint, stateId: number): Promise<StateRecord | undefined> {
     const row = this.stmt('SELECT state_id, service_id, started_at, completed_at, doc FROM states WHERE state_id = ? AND service_id = ?').get(
       stateId,
       serviceId,
     ) as StateRow | undefined;
-    return row && this.stateFromRow(row);
+    return row && stateFromRow(row);
   }
 
   async listStates(filter: StateFilter): Promise<StateRecord[]> {
@@ -439,7 +409,7 @@ export class SqliteStore implements Store {
     }
     const sql = `SELECT state_id, service_id, started_at, completed_at, doc FROM states WHERE ${where}
       ORDER BY started_at, state_id${pageClause(filter.limit, filter.offset)}`;
-    return (this.stmt(sql).all(...params) as StateRow[]).map((row) => this.stateFromRow(row));
+    return (this.stmt(sql).all(...params) as StateRow[]).map((row) => stateFromRow(row));
   }
 
   // ---- tasks ----
@@ -473,23 +443,11 @@ export class SqliteStore implements Store {
     });
   }
 
-  private taskFromRow(row: TaskRow): TaskRecord {
-    const doc = decodeDoc(row.doc);
-    const record: TaskRecord = {
-      serviceId: row.service_id,
-      taskId: Number(row.task_id),
-      ...fieldsOf(doc, Number(row.started_at), optionalNumber(row.completed_at)),
-    };
-    if (row.state_id !== null) record.stateId = Number(row.state_id);
-    if (doc.type !== undefined) record.taskType = doc.type;
-    return record;
-  }
-
   async getTask(serviceId: bigint, taskId: number): Promise<TaskRecord | undefined> {
     const row = this.stmt(
       'SELECT task_id, service_id, state_id, started_at, completed_at, doc FROM tasks WHERE task_id = ? AND service_id = ?',
     ).get(taskId, serviceId) as TaskRow | undefined;
-    return row && this.taskFromRow(row);
+    return row && taskFromRow(row);
   }
 
   async listTasks(filter: TaskFilter): Promise<TaskRecord[]> {
@@ -506,7 +464,7 @@ export class SqliteStore implements Store {
     }
     const sql = `SELECT task_id, service_id, state_id, started_at, completed_at, doc FROM tasks WHERE ${where}
       ORDER BY started_at, task_id${pageClause(filter.limit, filter.offset)}`;
-    return (this.stmt(sql).all(...params) as TaskRow[]).map((row) => this.taskFromRow(row));
+    return (this.stmt(sql).all(...params) as TaskRow[]).map((row) => taskFromRow(row));
   }
 
   // ---- extensions ----
@@ -718,7 +676,7 @@ export class SqliteStore implements Store {
       WHERE service_id > ? AND expires_at > ? AND ${exportWhere(filter, ['?', '?'])} ORDER BY service_id LIMIT ?`;
     const range = filter.events === 'any' ? [filter.from, filter.to, filter.from, filter.to] : [filter.from, filter.to];
     const params = [afterId, Date.now(), ...range, pageSize];
-    return (this.stmt(sql).all(...params) as ServiceRow[]).map((row) => this.serviceFromRow(row));
+    return (this.stmt(sql).all(...params) as ServiceRow[]).map((row) => serviceFromRow(row));
   }
 
   sweepExpired(batchSize: number): Promise<number> {
