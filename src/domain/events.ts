@@ -2,7 +2,6 @@
 // are validated and normalized; every other top-level key is an extension (spec: "Extensions").
 import { invalid } from './errors.js';
 import {
-  type LongOrString,
   formatTimestamp,
   readInt32,
   readLongOrString,
@@ -259,4 +258,3 @@ export function parseExtensionValue(name: string, value: unknown): Extensions {
   return new Map([[name.toLowerCase(), { name, value }]]);
 }
 
-export type { LongOrString };

@@ -146,7 +146,6 @@ export function presentService(
   return view;
 }
 
-export type { LongOrString };
 
 /** A profile with every core attribute and every extension, for a privacy export. */
 export function presentProfileForExport(profile: { customerId: string; attributes: Record<string, unknown>; extensions: Extensions }): Record<string, unknown> {

@@ -411,6 +411,7 @@ export class PostgresStore implements Store {
     );
     const ids = rows.map((r) => r.id);
     const now = Date.now();
+    const expiries = starts.map((s) => expiryOnInsert(s.expiry, now));
     await db.query(
       statement(
         `INSERT INTO services (service_id, customer_id, contact_key, service_type, started_at, expires_at, lifetime_ms, expires_fixed, auto_complete_after_ms, updated_at, doc)
@@ -421,9 +422,9 @@ export class PostgresStore implements Store {
           starts.map((s) => s.contactKey ?? null),
           starts.map((s) => typeKey(s.serviceType)),
           starts.map((s) => s.startedAt),
-          starts.map((s) => expiryOnInsert(s.expiry, now).expiresAt),
-          starts.map((s) => expiryOnInsert(s.expiry, now).lifetimeMs),
-          starts.map((s) => expiryOnInsert(s.expiry, now).fixed),
+          expiries.map((e) => e.expiresAt),
+          expiries.map((e) => e.lifetimeMs),
+          expiries.map((e) => e.fixed),
           starts.map((s) => autoCompleteAfterMs(s)),
           starts.map(() => now),
           starts.map((s) => encodeDoc(docOf({ ...s, type: s.serviceType }))),

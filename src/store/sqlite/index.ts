@@ -656,16 +656,11 @@ export class SqliteStore implements Store {
   // ---- maintenance ----
 
   async purgeServices(operation: PurgeOperation, before: number, batchSize = 1000): Promise<number> {
-    const select = this.stmt(`SELECT service_id FROM services WHERE ${purgeWhere(operation, '?')} ORDER BY service_id LIMIT ?`);
-    const remove = this.stmt('DELETE FROM services WHERE service_id = ?');
+    const purge = this.stmt(`DELETE FROM services WHERE service_id IN (SELECT service_id FROM services WHERE ${purgeWhere(operation, '?')} ORDER BY service_id LIMIT ?)`);
     let purged = 0;
     for (;;) {
       // one bounded transaction per batch: requests keep flowing between batches
-      const n = await this.write(() => {
-        const ids = (select.all(before, batchSize) as { service_id: bigint }[]).map((r) => r.service_id);
-        for (const id of ids) remove.run(id);
-        return ids.length;
-      });
+      const n = await this.write(() => purge.run(before, batchSize).changes);
       purged += n;
       if (n < batchSize) return purged;
     }
@@ -680,12 +675,11 @@ export class SqliteStore implements Store {
   }
 
   sweepExpired(batchSize: number): Promise<number> {
-    return this.write(() => {
-      const ids = this.stmt('SELECT service_id FROM services WHERE expires_at <= ? ORDER BY expires_at LIMIT ?').all(Date.now(), batchSize) as { service_id: bigint }[];
-      const remove = this.stmt('DELETE FROM services WHERE service_id = ?');
-      for (const { service_id } of ids) remove.run(service_id);
-      return ids.length;
-    });
+    return this.write(
+      () =>
+        this.stmt('DELETE FROM services WHERE service_id IN (SELECT service_id FROM services WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)').run(Date.now(), batchSize)
+          .changes,
+    );
   }
 
   autoCompleteIdle(defaultAfterMs: number | undefined, batchSize: number): Promise<number> {
