@@ -10,7 +10,10 @@ import { BusinessAttributeCatalog } from './domain/business-attributes.js';
 import { parseExport, parsePurge } from './domain/maintenance.js';
 import { exportChunks } from './http/export.js';
 import { startServer, stopOnSignals } from './server.js';
-import { openStore } from './store/open.js';
+import { openPartitionStore, openPartitionStores } from './store/open.js';
+import { partitionsOf, resolvePartition } from './domain/tenancy.js';
+import { catalogConfigFor } from './domain/business-attributes.js';
+import type { Config } from './config.js';
 import { VERSION } from './version.js';
 
 
@@ -19,6 +22,23 @@ interface ServeFlags {
   port?: string;
   host?: string;
   databaseUrl?: string;
+}
+
+interface PartitionFlags {
+  tenant?: string;
+  group?: string;
+}
+
+/** The partition --tenant / --group select, by the rules of the ContactCenterId / GroupId headers. */
+function partitionOf(config: Config, flags: PartitionFlags) {
+  if (config.tenants.length === 0 && (flags.tenant !== undefined || flags.group !== undefined)) {
+    throw new Error('--tenant / --group: the config has no tenants (single-tenant mode)');
+  }
+  try {
+    return resolvePartition(config.tenants, flags.tenant, flags.group);
+  } catch (error) {
+    throw new Error(`--tenant / --group: ${(error as Error).message}`);
+  }
 }
 
 function fail(error: unknown): never {
@@ -55,10 +75,16 @@ program
   .action(async (flags: ServeFlags) => {
     try {
       const config = loadConfig({ configFile: flags.config, databaseUrl: flags.databaseUrl });
-      const store = await openStore(config);
-      const applied = await store.migrate();
-      await store.close();
-      process.stdout.write(applied.length ? `applied migrations: ${applied.join(', ')}\n` : 'schema is up to date\n');
+      const partitions = partitionsOf(config.tenants);
+      const stores = await openPartitionStores(config, partitions);
+      let applied: number[];
+      try {
+        applied = await stores.migrate();
+      } finally {
+        await stores.close();
+      }
+      const tenantNote = config.tenants.length ? ` (and ${partitions.length} tenant partitions)` : '';
+      process.stdout.write(applied.length ? `applied migrations: ${applied.join(', ')}${tenantNote}\n` : `schema is up to date${tenantNote}\n`);
     } catch (error) {
       fail(error);
     }
@@ -71,11 +97,14 @@ program
   .requiredOption('-b, --before <date-time>', 'cut-off: services started before it (ISO 8601)')
   .option('-c, --config <file>', 'config file, JSON or YAML (or CONTEXTD_CONFIG)')
   .option('-d, --database-url <url>', 'store (or DATABASE_URL)')
-  .action(async (flags: ServeFlags & { operation: string; before: string }) => {
+  .option('--tenant <id-or-name>', "the tenant's partition (multi-tenant mode), as in ContactCenterId")
+  .option('--group <name>', "a group of the tenant, as in GroupId (default: the tenant's no-group partition)")
+  .action(async (flags: ServeFlags & PartitionFlags & { operation: string; before: string }) => {
     try {
       const config = loadConfig({ configFile: flags.config, databaseUrl: flags.databaseUrl });
       const { operation, before } = parsePurge({ operation: flags.operation, limit: flags.before });
-      const store = await openStore(config);
+      const partition = partitionOf(config, flags);
+      const store = await openPartitionStore(config, partition);
       await store.migrate();
       const purged = await store.purgeServices(operation, before);
       await store.close();
@@ -96,17 +125,21 @@ program
   .option('--out <file>', 'write to a file instead of stdout')
   .option('-c, --config <file>', 'config file, JSON or YAML (or CONTEXTD_CONFIG)')
   .option('-d, --database-url <url>', 'store (or DATABASE_URL)')
-  .action(async (flags: ServeFlags & { from: string; to?: string; events: string; content?: boolean; state: string; out?: string }) => {
+  .option('--tenant <id-or-name>', "the tenant's partition (multi-tenant mode), as in ContactCenterId")
+  .option('--group <name>', "a group of the tenant, as in GroupId (default: the tenant's no-group partition)")
+  .action(async (flags: ServeFlags & PartitionFlags & { from: string; to?: string; events: string; content?: boolean; state: string; out?: string }) => {
     try {
       const config = loadConfig({ configFile: flags.config, databaseUrl: flags.databaseUrl });
+      const partition = partitionOf(config, flags);
       const request = parseExport(
         { time_from: flags.from, time_to: flags.to, filter_events: flags.events, export_content: flags.content ? 'true' : 'false', filter_state: flags.state },
         Date.now(),
       );
-      const store = await openStore(config);
+      const store = await openPartitionStore(config, partition);
       await store.migrate();
       const out = flags.out ? createWriteStream(flags.out) : process.stdout;
-      await pipeline(Readable.from(exportChunks({ store, catalog: new BusinessAttributeCatalog(config.businessAttributes) }, request)), out, { end: Boolean(flags.out) });
+      const catalog = new BusinessAttributeCatalog(catalogConfigFor(config.businessAttributes, partition.tenant));
+      await pipeline(Readable.from(exportChunks({ store, catalog }, request)), out, { end: Boolean(flags.out) });
       if (!flags.out) process.stdout.write('\n');
       await store.close();
     } catch (error) {

@@ -5,10 +5,11 @@ import { resolve } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value, ValueErrorType } from '@sinclair/typebox/value';
 import { createRequire } from 'node:module';
-import { BusinessAttributeCatalog, type CatalogConfig } from './domain/business-attributes.js';
+import { BusinessAttributeCatalog, catalogConfigFor, tenantSection, type CatalogConfig } from './domain/business-attributes.js';
 import { DEFAULT_CORE_ATTRIBUTES, type CoreAttribute } from './domain/profiles.js';
 import { parsePasswordHash, type User } from './domain/access.js';
 import { DEFAULT_EXPIRATION, parseLifetime } from './domain/expiration.js';
+import { checkTenants, type Tenant } from './domain/tenancy.js';
 
 const Expiration = Type.String({ pattern: '^[0-9]+[smhdwMy]$', description: '<integer><unit>, units s m h d w M y' });
 
@@ -114,8 +115,10 @@ export interface Config {
   autoComplete: { enabled: boolean; afterSeconds?: number };
   /** core profile attributes */
   profileAttributes: CoreAttribute[];
-  /** the business-attribute catalog, mapping and the validation / map-names switches */
+  /** the business-attribute catalog, mapping and the validation / map-names switches, with per-tenant sections */
   businessAttributes: CatalogConfig;
+  /** multi-tenant mode when not empty */
+  tenants: Tenant[];
   port: number;
   host: string;
   database: DatabaseTarget;
@@ -201,8 +204,11 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   }
   if (new Set(users.map((u) => u.name)).size !== users.length) throw new ConfigError('users: a name appears twice');
   if (file.cview?.['use-role'] && users.length === 0) throw new ConfigError('cview.use-role is on but users is empty: nobody could use the server');
-  if (file.tenants && file.tenants.length > 0) {
-    throw new ConfigError('tenants: multi-tenant mode is not implemented in this version; refusing to start rather than mix tenants');
+  const tenants: Tenant[] = file.tenants ?? [];
+  try {
+    checkTenants(tenants);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
   }
   const port =
     overrides.port !== undefined ? parsePort(overrides.port, '--port') : env.PORT !== undefined && env.PORT !== '' ? parsePort(env.PORT, 'PORT') : (file.port ?? 8080);
@@ -215,12 +221,21 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     mapping: file['business-attributes']?.mapping,
     attributes: file['business-attributes']?.attributes,
     dataValidation: file.cview?.['data-validation'],
+    tenants: file['business-attributes']?.tenants,
   };
   try {
-    new BusinessAttributeCatalog(businessAttributes);
-    for (const attribute of businessAttributes.attributes ?? []) {
-      for (const value of attribute.values ?? []) {
-        if (value.settings?.expiration !== undefined) parseLifetime(`business-attributes ${attribute.name}.${value.name} settings.expiration`, value.settings.expiration);
+    for (const key of Object.keys(businessAttributes.tenants ?? {})) {
+      if (!tenants.some((t) => tenantSection({ tenants: { [key]: {} } }, t))) throw new Error(`business-attributes.tenants: ${key} is not a tenant of tenants`);
+    }
+    // the global catalog and each tenant's must hold together
+    for (const tenant of [undefined, ...tenants]) {
+      const catalog = catalogConfigFor(businessAttributes, tenant);
+      const where = tenant ? `business-attributes.tenants.${tenant.name}` : 'business-attributes';
+      new BusinessAttributeCatalog(catalog);
+      for (const attribute of catalog.attributes ?? []) {
+        for (const value of attribute.values ?? []) {
+          if (value.settings?.expiration !== undefined) parseLifetime(`${where} ${attribute.name}.${value.name} settings.expiration`, value.settings.expiration);
+        }
       }
     }
   } catch (error) {
@@ -240,6 +255,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     users: users as User[],
     profileAttributes: file['profile-attributes'] ?? DEFAULT_CORE_ATTRIBUTES,
     businessAttributes,
+    tenants,
     notFoundStatus: file.cview?.['not-found-status'] ?? 404,
     file,
   };

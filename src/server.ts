@@ -3,7 +3,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import { buildApp } from './http/app.js';
-import { openStore } from './store/open.js';
+import { partitionsOf } from './domain/tenancy.js';
+import { openPartitionStores } from './store/open.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -12,10 +13,17 @@ export interface RunningServer {
 }
 
 export async function startServer(config: Config): Promise<RunningServer> {
-  const store = await openStore(config);
-  await store.migrate();
+  const stores = await openPartitionStores(config, partitionsOf(config.tenants));
+  try {
+    await stores.migrate();
+  } catch (error) {
+    await stores.close();
+    throw error;
+  }
   const app = await buildApp({
-    store,
+    store: stores.main,
+    tenants: config.tenants,
+    storeFor: (partition) => stores.get(partition),
     bodyLimit: config.bodyLimit,
     notFoundStatus: config.notFoundStatus,
     businessAttributes: config.businessAttributes,
@@ -29,7 +37,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   try {
     address = await app.listen({ port: config.port, host: config.host });
   } catch (error) {
-    await store.close();
+    await stores.close();
     throw error;
   }
   app.sweeper.start();
@@ -44,7 +52,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       } finally {
         clearInterval(idleCloser);
       }
-      await store.close();
+      await stores.close();
     })());
   return { app, address, stop };
 }

@@ -1,5 +1,7 @@
 // The background sweep: deletes expired services and auto-completes idle ones, in bounded batches
-// (each its own short transaction), so requests keep flowing while it works.
+// (each its own short transaction), so requests keep flowing while it works. With tenants, it
+// sweeps every partition's store in turn.
+import type { Partition } from './domain/tenancy.js';
 import type { Store } from './store/store.js';
 
 export interface SweeperOptions {
@@ -11,7 +13,7 @@ export interface SweeperOptions {
   batchSize?: number;
   /** most batches of each kind in one run */
   maxBatches?: number;
-  onSwept?: (result: SweepResult) => void;
+  onSwept?: (partition: Partition, result: SweepResult) => void;
   onError?: (error: unknown) => void;
 }
 
@@ -25,7 +27,7 @@ export class Sweeper {
   private running?: Promise<SweepResult>;
 
   constructor(
-    private readonly store: Store,
+    private readonly targets: readonly { partition: Partition; store: Store }[],
     private readonly options: SweeperOptions,
   ) {}
 
@@ -50,22 +52,32 @@ export class Sweeper {
   }
 
   private async sweep(): Promise<SweepResult> {
+    const total: SweepResult = { expired: 0, completed: 0 };
+    for (const { partition, store } of this.targets) {
+      const result = await this.sweepOne(store);
+      total.expired += result.expired;
+      total.completed += result.completed;
+      if (result.expired + result.completed > 0) this.options.onSwept?.(partition, result);
+    }
+    return total;
+  }
+
+  private async sweepOne(store: Store): Promise<SweepResult> {
     const batch = this.options.batchSize ?? 1000;
     const maxBatches = this.options.maxBatches ?? 20;
     const result: SweepResult = { expired: 0, completed: 0 };
     for (let i = 0; i < maxBatches; i++) {
-      const n = await this.store.sweepExpired(batch);
+      const n = await store.sweepExpired(batch);
       result.expired += n;
       if (n < batch) break;
     }
     if (this.options.autoComplete) {
       for (let i = 0; i < maxBatches; i++) {
-        const n = await this.store.autoCompleteIdle(this.options.autoCompleteAfterMs, batch);
+        const n = await store.autoCompleteIdle(this.options.autoCompleteAfterMs, batch);
         result.completed += n;
         if (n < batch) break;
       }
     }
-    if (result.expired + result.completed > 0) this.options.onSwept?.(result);
     return result;
   }
 }

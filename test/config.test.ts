@@ -32,7 +32,7 @@ test('DATABASE_URL forms', () => {
   assert.throws(() => parseDatabaseUrl('sqlite:'), ConfigError);
 });
 
-test('a missing file is named; use-role needs valid users; tenants (not built yet) refuse to start', () => {
+test('a missing file is named; use-role needs valid users; tenants must be consistent', () => {
   assert.throws(() => loadConfig({ configFile: 'nonexistent.json' }, {}), /cannot read config file nonexistent\.json/);
   const dir = mkdtempSync(join(tmpdir(), 'contextd-config-'));
   const roles = join(dir, 'roles.json');
@@ -43,8 +43,18 @@ test('a missing file is named; use-role needs valid users; tenants (not built ye
   writeFileSync(roles, JSON.stringify({ cview: { 'use-role': true }, users: [{ name: 'a', password_hash: hashPassword('p'), roles: ['Supervisor'] }] }));
   assert.equal(loadConfig({ configFile: roles }, {}).useRole, true);
   const tenants = join(dir, 'tenants.yaml');
-  writeFileSync(tenants, 'tenants:\n  - id: 101\n    name: Acme\n');
-  assert.throws(() => loadConfig({ configFile: tenants }, {}), /tenants/);
+  writeFileSync(tenants, 'tenants:\n  - id: 101\n    name: Acme\n    groups: [Sales, Care]\n');
+  assert.deepEqual(loadConfig({ configFile: tenants }, {}).tenants, [{ id: 101, name: 'Acme', groups: ['Sales', 'Care'] }]);
+  writeFileSync(tenants, 'tenants:\n  - id: 101\n    name: Acme\n  - id: 101\n    name: Other\n');
+  assert.throws(() => loadConfig({ configFile: tenants }, {}), /tenants: a tenant id appears twice/);
+  writeFileSync(tenants, 'tenants:\n  - id: 101\n    name: Acme\n  - id: 102\n    name: "101"\n');
+  assert.throws(() => loadConfig({ configFile: tenants }, {}), /is another tenant's id/);
+  writeFileSync(tenants, 'tenants:\n  - id: 101\n    name: Acme\n    groups: [Sales, sales]\n');
+  assert.throws(() => loadConfig({ configFile: tenants }, {}), /lists a group twice/);
+  writeFileSync(tenants, 'tenants:\n  - id: 101\n    name: Acme\nbusiness-attributes:\n  tenants:\n    Globex: {}\n');
+  assert.throws(() => loadConfig({ configFile: tenants }, {}), /business-attributes\.tenants: Globex is not a tenant/);
+  writeFileSync(tenants, 'tenants:\n  - id: 101\n    name: Acme\nbusiness-attributes:\n  tenants:\n    "101":\n      mapping: { Service.type: Nope }\n');
+  assert.throws(() => loadConfig({ configFile: tenants }, {}), /Service\.type names Nope/);
   const accepted = join(dir, 'accepted.yaml');
   writeFileSync(accepted, 'cview:\n  expiration: 2w\n  data-validation: true\ndurability: relaxed\n');
   assert.equal(loadConfig({ configFile: accepted }, {}).durability, 'relaxed');

@@ -21,11 +21,39 @@ export interface BusinessAttribute {
   values?: BusinessAttributeValue[];
 }
 
-export interface CatalogConfig {
-  mapNames?: boolean;
-  dataValidation?: boolean;
+export interface CatalogSection {
   mapping?: Record<string, string>;
   attributes?: BusinessAttribute[];
+}
+
+export interface CatalogConfig extends CatalogSection {
+  mapNames?: boolean;
+  dataValidation?: boolean;
+  /** per-tenant sections (`business-attributes.tenants.<tenant name or id>`) */
+  tenants?: Record<string, CatalogSection>;
+}
+
+/** The tenant's section of `tenants`, keyed by its name (case-insensitively) or its id. */
+export function tenantSection(config: CatalogConfig, tenant: { id: number; name: string }): CatalogSection | undefined {
+  const entries = Object.entries(config.tenants ?? {});
+  return entries.find(([key]) => key === String(tenant.id))?.[1] ?? entries.find(([key]) => key.toLowerCase() === tenant.name.toLowerCase())?.[1];
+}
+
+/**
+ * A tenant's catalog config: the global section overlaid by the tenant's — its mapping keys replace
+ * the global ones, its attributes replace global attributes of the same name and add the others.
+ */
+export function catalogConfigFor(config: CatalogConfig, tenant?: { id: number; name: string }): CatalogConfig {
+  const { tenants: _sections, ...global } = config;
+  const section = tenant ? tenantSection(config, tenant) : undefined;
+  if (!section) return global;
+  const own = section.attributes ?? [];
+  const ownNames = new Set(own.map((a) => a.name.toLowerCase()));
+  return {
+    ...global,
+    mapping: { ...(global.mapping ?? {}), ...(section.mapping ?? {}) },
+    attributes: [...(global.attributes ?? []).filter((a) => !ownNames.has(a.name.toLowerCase())), ...own],
+  };
 }
 
 export const STATE_TYPES: BusinessAttribute = {

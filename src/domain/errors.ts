@@ -1,6 +1,7 @@
 // Errors are values with a kind; the HTTP layer maps each kind to a status once (src/http/errors.ts).
 
-export type ErrorKind = 'NotFound' | 'Conflict' | 'Validation' | 'Unavailable';
+/** Tenant: a missing or unknown ContactCenterId / GroupId (400, the documented tenant exception). */
+export type ErrorKind = 'NotFound' | 'Conflict' | 'Validation' | 'Unavailable' | 'Tenant';
 
 export class DomainError extends Error {
   constructor(

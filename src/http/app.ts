@@ -9,9 +9,8 @@ import serviceRoutes from './routes/services.js';
 import stateRoutes from './routes/states.js';
 import taskRoutes from './routes/tasks.js';
 import { VERSION } from '../version.js';
-import { BusinessAttributeCatalog, type CatalogConfig } from '../domain/business-attributes.js';
+import type { CatalogConfig } from '../domain/business-attributes.js';
 import { DEFAULT_CORE_ATTRIBUTES, type CoreAttribute } from '../domain/profiles.js';
-import { ExtensionSchemaCache } from './extension-schemas.js';
 import profileRoutes from './routes/profiles.js';
 import metadataRoutes from './routes/metadata.js';
 import eventRoutes from './routes/events.js';
@@ -22,30 +21,33 @@ import { EventHub } from './events.js';
 import { Sweeper } from '../sweeper.js';
 import { registerAccessControl } from './auth.js';
 import type { User } from '../domain/access.js';
-import { DEFAULT_EXPIRATION, parseLifetime } from '../domain/expiration.js';
-import type { LongOrString } from '../domain/fields.js';
+import type { Partition, Tenant } from '../domain/tenancy.js';
+import { buildScopes, registerScopes, type Scope } from './scope.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    store: Store;
+    /** the main store: /health and events between nodes; data goes through request.scope */
+    mainStore: Store;
+    /** every partition's scope, by partition key ('' in single-tenant mode) */
+    scopes: ReadonlyMap<string, Scope>;
     /** the clock: epoch ms used for events without a timestamp */
     clock: () => number;
-    catalog: BusinessAttributeCatalog;
     /** core profile attributes */
     profileCore: CoreAttribute[];
-    /** extension schemas, cached briefly (see extension-schemas.ts) */
-    schemas: ExtensionSchemaCache;
     events: EventHub;
     sweeper: Sweeper;
-    /** how long a service of this type lives after its last write, unless a ttl or expiration_time says otherwise */
-    lifetimeFor: (serviceType: LongOrString | undefined) => number;
     /** every route registered, for the OpenAPI and route-table checks */
     routeTable: { method: string; url: string; documented: boolean }[];
   }
 }
 
 export interface AppOptions {
+  /** the main store (the only one in single-tenant mode) */
   store: Store;
+  /** multi-tenant mode when not empty: ContactCenterId / GroupId select a partition */
+  tenants?: Tenant[];
+  /** the store of each tenant partition (required with tenants) */
+  storeFor?: (partition: Partition) => Store;
   bodyLimit?: number;
   notFoundStatus?: 404 | 400;
   logger?: FastifyServerOptions['logger'];
@@ -99,31 +101,35 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       if (method !== 'HEAD') app.routeTable.push({ method, url: route.url, documented: !(route.schema as { hide?: boolean } | undefined)?.hide });
     }
   });
-  app.decorate('store', options.store);
-  app.decorate('clock', options.clock ?? Date.now);
-  app.decorate('catalog', new BusinessAttributeCatalog(options.businessAttributes));
-  const defaultLifetime = parseLifetime('cview.expiration', options.expiration ?? DEFAULT_EXPIRATION);
-  app.decorate('lifetimeFor', (serviceType: LongOrString | undefined) => {
-    const byType = app.catalog.expirationFor(serviceType);
-    return byType === undefined ? defaultLifetime : parseLifetime('settings.expiration', byType);
-  });
-  app.decorate('profileCore', options.profileAttributes ?? DEFAULT_CORE_ATTRIBUTES);
-  app.decorate('schemas', new ExtensionSchemaCache(options.store));
+  const tenants = options.tenants ?? [];
+  if (tenants.length > 0 && !options.storeFor) throw new Error('buildApp: tenants need storeFor');
   const store = options.store;
+  app.decorate('mainStore', store);
+  app.decorate(
+    'scopes',
+    buildScopes({
+      tenants,
+      storeFor: (partition) => (partition.key === '' ? store : options.storeFor!(partition)),
+      businessAttributes: options.businessAttributes,
+      expiration: options.expiration,
+    }),
+  );
+  app.decorate('clock', options.clock ?? Date.now);
+  app.decorate('profileCore', options.profileAttributes ?? DEFAULT_CORE_ATTRIBUTES);
   const transport =
     store.publishEvent && store.subscribeEvents
       ? { publish: store.publishEvent.bind(store), subscribe: store.subscribeEvents.bind(store) }
       : undefined;
-  app.decorate('events', new EventHub(store, transport, (error) => app.log.warn({ err: error }, 'event not published')));
+  app.decorate('events', new EventHub(transport, (error) => app.log.warn({ err: error }, 'event not published')));
   await app.events.start();
   app.decorate(
     'sweeper',
-    new Sweeper(store, {
+    new Sweeper([...app.scopes.values()].map((scope) => ({ partition: scope.partition, store: scope.store })), {
       autoComplete: options.autoComplete?.enabled ?? false,
       autoCompleteAfterMs: options.autoComplete?.afterSeconds === undefined ? undefined : options.autoComplete.afterSeconds * 1000,
-      onSwept: ({ expired, completed }) => {
-        if (expired) app.events.emitMaintenance('maintenance.expired', { purged: expired });
-        if (completed) app.events.emitMaintenance('maintenance.auto-completed', { purged: completed });
+      onSwept: (partition, { expired, completed }) => {
+        if (expired) app.events.emitMaintenance(partition, 'maintenance.expired', { purged: expired });
+        if (completed) app.events.emitMaintenance(partition, 'maintenance.auto-completed', { purged: completed });
       },
       onError: (error) => app.log.warn({ err: error }, 'sweep failed'),
     }),
@@ -135,6 +141,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerJson(app, bodyLimit);
   registerErrorHandling(app, options.notFoundStatus ?? 404);
   if (options.users) registerAccessControl(app, options.users);
+  registerScopes(app, tenants, app.scopes);
 
   await app.register(healthRoutes, { version: VERSION });
   await app.register(serviceRoutes);

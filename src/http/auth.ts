@@ -5,8 +5,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DUMMY_HASH, allows, credentialDigest, parseBasicAuthorization, parsePasswordHash, verifyPassword, type Role, type User } from '../domain/access.js';
 import { Exceptions } from './errors.js';
+import { OPEN_PATHS } from './scope.js';
 
-const OPEN = /^\/(health|openapi\.json|docs|console)(\/|$|\?)/;
 // reads that expose a whole customer or the audit trail: Administrator only, like writes
 const ADMIN_READS = /^\/genesys\/1\/cs\/(customers\/[^/?]+\/export|maintenance\/audit)(\?|$)/;
 
@@ -29,7 +29,7 @@ export function registerAccessControl(app: FastifyInstance, users: User[]): void
   };
 
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    if (OPEN.test(request.url)) return;
+    if (OPEN_PATHS.test(request.url)) return;
     const header = request.headers.authorization;
     const credentials = parseBasicAuthorization(header);
     if (!credentials || !header) return deny(reply, 401, 'credentials required: HTTP Basic with a configured user', Exceptions.Authentication);

@@ -11,6 +11,7 @@ export const Exceptions = {
   Conflict: `${EXCEPTION_PREFIX}ConflictException`,
   Validation: `${EXCEPTION_PREFIX}ValidationException`,
   Unavailable: `${EXCEPTION_PREFIX}StoreUnavailableException`,
+  Tenant: `${EXCEPTION_PREFIX}ContextServicesExceptionResource`,
   UnknownRoute: `${EXCEPTION_PREFIX}UnknownRouteException`,
   MethodNotAllowed: `${EXCEPTION_PREFIX}MethodNotAllowedException`,
   PayloadTooLarge: `${EXCEPTION_PREFIX}PayloadTooLargeException`,
@@ -63,7 +64,7 @@ export function formatSchemaErrors(errors: AjvError[], dataVar: string): Error {
 }
 
 const statusOfKind = (kind: ErrorKind, notFoundStatus: number): number =>
-  ({ NotFound: notFoundStatus, Conflict: 409, Validation: 400, Unavailable: 503 })[kind];
+  ({ NotFound: notFoundStatus, Conflict: 409, Validation: 400, Unavailable: 503, Tenant: 400 })[kind];
 
 export function toErrorResponse(error: FastifyError | Error, notFoundStatus: number): { status: number; body: ErrorBody } {
   if (error instanceof DomainError) {

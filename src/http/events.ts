@@ -4,7 +4,11 @@
 // reconnecting with Last-Event-ID misses nothing within that window (events are recorded while a
 // client is connected, or left less than RESUME_GRACE_MS ago). With several nodes on
 // PostgreSQL, events travel through LISTEN/NOTIFY, so a subscriber on any node sees every node's.
+//
+// Events carry their partition (tenant, group) inside the server and reach only subscribers of the
+// same partition; the partition is never sent to clients.
 import { parseStoredJson, stringifyJson } from '../domain/json.js';
+import type { Partition } from '../domain/tenancy.js';
 import type { Store } from '../store/store.js';
 
 export const EVENT_KINDS = [
@@ -29,6 +33,8 @@ export type EventKind = (typeof EVENT_KINDS)[number];
 
 export interface JourneyEvent {
   id?: number;
+  /** the partition key: internal, stripped before sending */
+  partition: string;
   kind: EventKind;
   at: string;
   /** absent on maintenance events, which concern many services */
@@ -43,6 +49,7 @@ export interface JourneyEvent {
 }
 
 export interface EventFilter {
+  partition: string;
   customerId?: string;
   contactKey?: string;
   serviceId?: string;
@@ -69,6 +76,7 @@ interface Subscriber {
 }
 
 function matches(filter: EventFilter, event: JourneyEvent): boolean {
+  if (filter.partition !== event.partition) return false;
   if (filter.kinds && !filter.kinds.has(event.kind)) return false;
   if (filter.serviceId !== undefined && filter.serviceId !== event.service_id) return false;
   if (filter.customerId !== undefined && filter.customerId !== event.customer_id) return false;
@@ -87,7 +95,6 @@ export class EventHub {
   private presenceTimer?: NodeJS.Timeout;
 
   constructor(
-    private readonly store: Store,
     private readonly transport?: EventTransport,
     private readonly onError: (error: unknown) => void = () => undefined,
   ) {}
@@ -141,12 +148,17 @@ export class EventHub {
    * Publishes an event about a service after its write committed. Fire and forget: a failure to
    * publish never fails the write that caused it.
    */
-  emit(kind: EventKind, serviceId: bigint, details: Omit<JourneyEvent, 'kind' | 'at' | 'service_id'> = {}): void {
+  emit(
+    scope: { partition: Partition; store: Store },
+    kind: EventKind,
+    serviceId: bigint,
+    details: Omit<JourneyEvent, 'kind' | 'at' | 'service_id' | 'partition'> = {},
+  ): void {
     if (!this.wanted) return;
     void (async () => {
       const known = details.customer_id !== undefined || details.contact_key !== undefined || kind === 'service.deleted';
-      const owner = known ? undefined : await this.store.getService(serviceId);
-      const event: JourneyEvent = { kind, at: new Date().toISOString(), service_id: String(serviceId), ...details };
+      const owner = known ? undefined : await scope.store.getService(serviceId);
+      const event: JourneyEvent = { partition: scope.partition.key, kind, at: new Date().toISOString(), service_id: String(serviceId), ...details };
       if (owner?.customerId !== undefined) event.customer_id = owner.customerId;
       if (owner?.contactKey !== undefined) event.contact_key = owner.contactKey;
       if (this.transport) await this.transport.publish(stringifyJson(event));
@@ -155,9 +167,13 @@ export class EventHub {
   }
 
   /** An event about many services (purge, expiry sweep): reaches subscribers without an owner filter. */
-  emitMaintenance(kind: 'maintenance.purged' | 'maintenance.expired' | 'maintenance.auto-completed', details: Pick<JourneyEvent, 'purged'>): void {
+  emitMaintenance(
+    partition: Partition,
+    kind: 'maintenance.purged' | 'maintenance.expired' | 'maintenance.auto-completed',
+    details: Pick<JourneyEvent, 'purged'>,
+  ): void {
     if (!this.wanted) return;
-    const event: JourneyEvent = { kind, at: new Date().toISOString(), ...details };
+    const event: JourneyEvent = { partition: partition.key, kind, at: new Date().toISOString(), ...details };
     (this.transport ? this.transport.publish(stringifyJson(event)) : Promise.resolve(this.deliver(event))).catch(this.onError);
   }
 

@@ -1,14 +1,92 @@
-// Opens the store that DATABASE_URL names. Each implementation is loaded only when chosen, so a
-// SQLite node never loads pg (and the reverse): start-up stays short.
+// Opens stores. Each implementation is loaded only when chosen, so a SQLite node never loads pg (and
+// the reverse): start-up stays short.
+//
+// Tenant partitions are kept apart physically: each (tenant, group) has a store of its own — a
+// SQLite file beside the main one, or a PostgreSQL schema — with the same tables and migrations.
+// No query can reach another partition's rows, whatever it forgets to filter on. The main store
+// (DATABASE_URL as given) holds single-tenant data, answers /health and carries events between nodes.
+import { createHash } from 'node:crypto';
+import { basename, dirname, join } from 'node:path';
 import type { Config } from '../config.js';
+import type { Partition } from '../domain/tenancy.js';
 import type { Store } from './store.js';
 
-export async function openStore(config: Pick<Config, 'database' | 'durability' | 'poolSize'>): Promise<Store> {
+/** A name part for the partition: `t<id>` or `t<id>_g_<group slug>_<hash>` (the hash keeps groups that slug alike apart). */
+export function partitionSuffix(partition: Partition): string {
+  if (!partition.tenant) return '';
+  const tenant = `t${partition.tenant.id < 0 ? `m${-partition.tenant.id}` : partition.tenant.id}`;
+  if (partition.group === undefined) return tenant;
+  const slug = partition.group.toLowerCase().replace(/[^a-z0-9]+/g, '_').slice(0, 20);
+  const hash = createHash('sha256').update(partition.group).digest('hex').slice(0, 8);
+  return `${tenant}_g_${slug}_${hash}`;
+}
+
+/** `./data/contextd.db` → `./data/contextd.t101.db` (and `.t101_g_sales_1a2b3c4d.db` for a group). */
+export function partitionFilePath(mainPath: string, partition: Partition): string {
+  const suffix = partitionSuffix(partition);
+  if (!suffix) return mainPath;
+  const file = basename(mainPath);
+  const dot = file.lastIndexOf('.');
+  const stem = dot > 0 ? file.slice(0, dot) : file;
+  const extension = dot > 0 ? file.slice(dot) : '.db';
+  return join(dirname(mainPath), `${stem}.${suffix}${extension}`);
+}
+
+/** `contextd_t101` — or `<schema>_t101` when DATABASE_URL selects a schema of its own. */
+export function partitionSchema(baseSchema: string | undefined, partition: Partition): string {
+  return `${baseSchema ?? 'contextd'}_${partitionSuffix(partition)}`.toLowerCase().slice(0, 63);
+}
+
+/** Opens the store of one partition (not migrated). */
+export async function openPartitionStore(config: Pick<Config, 'database' | 'durability' | 'poolSize'>, partition: Partition): Promise<Store> {
   const { database, durability } = config;
   if (database.kind === 'postgres') {
-    const { PostgresStore } = await import('./postgres/index.js');
-    return new PostgresStore({ url: database.url, poolSize: config.poolSize, durability });
+    const { PostgresStore, searchPathOf } = await import('./postgres/index.js');
+    const schema = partition.tenant ? partitionSchema(searchPathOf(database.url), partition) : undefined;
+    return new PostgresStore({ url: database.url, poolSize: config.poolSize, durability, schema });
   }
   const { SqliteStore } = await import('./sqlite/index.js');
-  return new SqliteStore({ path: database.path, durability });
+  return new SqliteStore({ path: partitionFilePath(database.path, partition), durability });
+}
+
+/** The main store and one store per partition (in single-tenant mode, the main store is the only one). */
+export class PartitionStores {
+  constructor(
+    readonly main: Store,
+    private readonly byKey: ReadonlyMap<string, Store>,
+  ) {}
+
+  get(partition: Partition): Store {
+    if (partition.key === '') return this.main;
+    const store = this.byKey.get(partition.key);
+    if (!store) throw new Error(`no store for partition ${partition.key}`);
+    return store;
+  }
+
+  /** Applies pending migrations to every store; returns the versions applied to the main one. */
+  async migrate(): Promise<number[]> {
+    const applied = await this.main.migrate();
+    for (const store of this.byKey.values()) await store.migrate();
+    return applied;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.byKey.values(), this.main].map((store) => store.close()));
+  }
+}
+
+/** Opens the main store and one per partition (none in single-tenant mode). */
+export async function openPartitionStores(
+  config: Pick<Config, 'database' | 'durability' | 'poolSize'>,
+  partitions: readonly Partition[],
+): Promise<PartitionStores> {
+  const main = await openPartitionStore(config, { key: '' });
+  const byKey = new Map<string, Store>();
+  try {
+    for (const partition of partitions) if (partition.key !== '') byKey.set(partition.key, await openPartitionStore(config, partition));
+  } catch (error) {
+    await Promise.all([main, ...byKey.values()].map((s) => s.close().catch(() => undefined)));
+    throw error;
+  }
+  return new PartitionStores(main, byKey);
 }

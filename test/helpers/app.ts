@@ -3,7 +3,12 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildApp, type AppOptions } from '../../src/http/app.js';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
 import { join } from 'node:path';
-import { openTestStore, tempDir, type TestStore } from './stores.js';
+import { openTestStore, tempDir, POSTGRES_URL, type TestStore } from './stores.js';
+import pg from 'pg';
+import { partitionsOf, type Partition } from '../../src/domain/tenancy.js';
+import { openPartitionStore, partitionSchema } from '../../src/store/open.js';
+import { searchPathOf } from '../../src/store/postgres/index.js';
+import type { Store } from '../../src/store/store.js';
 
 export { tempDir };
 export const BASE = '/genesys/1/cs';
@@ -21,9 +26,38 @@ export async function openSqlite(dir: string): Promise<SqliteStore> {
   return store;
 }
 
-export async function createTestApp(options: Partial<Omit<AppOptions, 'store'>> = {}): Promise<TestApp> {
+/**
+ * The tenant partitions' stores, opened the way the server opens them (a SQLite file beside the main
+ * one, or a PostgreSQL schema named after the main one's); `drop` closes them and removes their data.
+ */
+async function openTenantStores(testStore: TestStore, partitions: Partition[]): Promise<{ stores: Map<string, Store>; drop: () => Promise<void> }> {
+  const database = testStore.kind === 'postgres' ? { kind: 'postgres' as const, url: testStore.url } : { kind: 'sqlite' as const, path: testStore.url };
+  const stores = new Map<string, Store>();
+  for (const partition of partitions) {
+    if (partition.key === '') continue;
+    const store = await openPartitionStore({ database, durability: 'full', poolSize: 4 }, partition);
+    await store.migrate();
+    stores.set(partition.key, store);
+  }
+  return {
+    stores,
+    drop: async () => {
+      await Promise.all([...stores.values()].map((s) => s.close()));
+      if (testStore.kind !== 'postgres') return;
+      const client = new pg.Client({ connectionString: POSTGRES_URL });
+      await client.connect();
+      for (const partition of partitions) {
+        if (partition.key !== '') await client.query(`DROP SCHEMA IF EXISTS "${partitionSchema(searchPathOf(testStore.url), partition)}" CASCADE`);
+      }
+      await client.end();
+    },
+  };
+}
+
+export async function createTestApp(options: Partial<Omit<AppOptions, 'store' | 'storeFor'>> = {}): Promise<TestApp> {
   const testStore = await openTestStore();
-  const app = await buildApp({ ...options, store: testStore.store });
+  const tenants = await openTenantStores(testStore, partitionsOf(options.tenants ?? []));
+  const app = await buildApp({ ...options, store: testStore.store, storeFor: (partition) => tenants.stores.get(partition.key)! });
   await app.ready();
   return {
     ...testStore,
@@ -38,6 +72,7 @@ export async function createTestApp(options: Partial<Omit<AppOptions, 'store'>> 
       }),
     close: async () => {
       await app.close();
+      await tenants.drop();
       await testStore.destroy();
     },
   };

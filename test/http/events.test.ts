@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { AddressInfo } from 'node:net';
 import { createTestApp, type TestApp } from '../helpers/app.js';
+import { collectEvents } from '../helpers/sse.js';
 
 let t: TestApp;
 let base: string;
@@ -13,47 +14,9 @@ before(async () => {
 });
 after(async () => t.close());
 
-interface Received {
-  id: string;
-  event: string;
-  data: Record<string, unknown>;
-}
-
 /** Opens the stream, runs `act` once the server has greeted, and collects events until `count` arrive (or 5 s pass). */
-async function collect(query: string, count: number, act: () => Promise<void>, lastEventId?: string): Promise<Received[]> {
-  const controller = new AbortController();
-  const headers: Record<string, string> = lastEventId ? { 'last-event-id': lastEventId } : {};
-  const response = await fetch(`${base}/events?${query}`, { signal: controller.signal, headers });
-  assert.equal(response.status, 200);
-  assert.match(response.headers.get('content-type') ?? '', /text\/event-stream/);
-  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-  const received: Received[] = [];
-  const timer = setTimeout(() => controller.abort(), 5000);
-  let buffer = '';
-  let acting: Promise<void> | undefined;
-  try {
-    while (received.length < count) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffer += value;
-      let cut;
-      while ((cut = buffer.indexOf('\n\n')) >= 0) {
-        const block = buffer.slice(0, cut);
-        buffer = buffer.slice(cut + 2);
-        if (block.startsWith(': contextd events')) acting ??= act();
-        const data = /^data: (.*)$/m.exec(block);
-        if (data) received.push({ id: /^id: (.*)$/m.exec(block)![1], event: /^event: (.*)$/m.exec(block)![1], data: JSON.parse(data[1]) });
-      }
-    }
-  } catch {
-    // aborted by the timeout: the assertions below say what was missing
-  } finally {
-    clearTimeout(timer);
-    controller.abort();
-  }
-  await acting;
-  return received;
-}
+const collect = (query: string, count: number, act: () => Promise<void>, lastEventId?: string) =>
+  collectEvents(`${base}/events?${query}`, count, act, lastEventId ? { 'last-event-id': lastEventId } : {});
 
 const post = (path: string, body: unknown = {}) =>
   fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(async (r) => ({ status: r.status, body: await r.text() }));

@@ -17,7 +17,6 @@ export function actorOf(request: FastifyRequest): string {
 
 export default async function customerRoutes(instance: FastifyInstance): Promise<void> {
   const app = instance.withTypeProvider<RequestTypeProvider>();
-  const { store } = app;
 
   app.delete(
     `${BASE}/customers/:customer_id`,
@@ -31,7 +30,7 @@ export default async function customerRoutes(instance: FastifyInstance): Promise
     },
     async (request) => {
       const customerId = readStringId('customer_id', request.params.customer_id);
-      const erased = await store.eraseCustomer(customerId, { at: Date.now(), actor: actorOf(request), action: 'customer.erase', subject: customerId });
+      const erased = await request.scope.store.eraseCustomer(customerId, { at: Date.now(), actor: actorOf(request), action: 'customer.erase', subject: customerId });
       return { customer_id: customerId, erased };
     },
   );
@@ -54,16 +53,16 @@ export default async function customerRoutes(instance: FastifyInstance): Promise
     },
     async (request) => {
       const customerId = readStringId('customer_id', request.params.customer_id);
-      const [profile] = await store.getProfiles([customerId]);
-      const services = await store.listServices({ customerId, status: 'all', serviceTypes: [] });
-      const views = await serviceViews(app, services, {
+      const [profile] = await request.scope.store.getProfiles([customerId]);
+      const services = await request.scope.store.listServices({ customerId, status: 'all', serviceTypes: [] });
+      const views = await serviceViews(request.scope, services, {
         activeStates: true,
         completedStates: true,
         activeTasks: true,
         completedTasks: true,
         extensions: parseExtensionSelection(['*'], 'service'),
       });
-      await store.appendAudit({ at: Date.now(), actor: actorOf(request), action: 'customer.export', subject: customerId, counts: { profile: profile ? 1 : 0, services: services.length } });
+      await request.scope.store.appendAudit({ at: Date.now(), actor: actorOf(request), action: 'customer.export', subject: customerId, counts: { profile: profile ? 1 : 0, services: services.length } });
       return { customer_id: customerId, profile: profile ? presentProfileForExport(profile) : null, services: views };
     },
   );
@@ -92,7 +91,7 @@ export default async function customerRoutes(instance: FastifyInstance): Promise
     },
     async (request) => {
       const limit = readQueryCount('limit', request.query.limit) ?? 100;
-      return (await store.listAudit(Math.min(limit, 10_000))).map((r) => ({ ...r, at: new Date(r.at).toISOString() }));
+      return (await request.scope.store.listAudit(Math.min(limit, 10_000))).map((r) => ({ ...r, at: new Date(r.at).toISOString() }));
     },
   );
 }

@@ -44,6 +44,7 @@ export default async function eventRoutes(instance: FastifyInstance): Promise<vo
       const kinds = readQueryList(request.query.kinds);
       for (const kind of kinds) if (!(EVENT_KINDS as readonly string[]).includes(kind)) throw invalid(`kinds: unknown event kind ${kind}; known: ${EVENT_KINDS.join(', ')}`);
       const filter: EventFilter = {
+        partition: request.scope.partition.key,
         customerId: request.query.customer_id,
         contactKey: request.query.contact_key,
         serviceId: request.query.service_id,
@@ -60,7 +61,7 @@ export default async function eventRoutes(instance: FastifyInstance): Promise<vo
         connection: 'keep-alive',
         'x-accel-buffering': 'no',
       });
-      const send = (event: JourneyEvent) => raw.write(`id: ${event.id}\nevent: ${event.kind}\ndata: ${stringifyJson(event)}\n\n`);
+      const send = ({ partition: _partition, ...event }: JourneyEvent) => raw.write(`id: ${event.id}\nevent: ${event.kind}\ndata: ${stringifyJson(event)}\n\n`);
       // cleanup is in place before the subscription, so a client that leaves at once leaks nothing
       let unsubscribe: (() => void) | undefined;
       let heartbeat: NodeJS.Timeout | undefined;

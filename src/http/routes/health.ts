@@ -13,7 +13,7 @@ export default async function healthRoutes(app: FastifyInstance, options: { vers
     '/health',
     { schema: { tags: ['server'], summary: 'Liveness and store status', response: { 200: HealthOut, 503: HealthOut } } },
     async (_request, reply) => {
-      const store = await app.store.health();
+      const store = await app.mainStore.health();
       return reply.status(store.ok ? 200 : 503).send({ status: store.ok ? 'ok' : 'unavailable', store, version: options.version });
     },
   );

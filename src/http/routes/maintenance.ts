@@ -30,9 +30,9 @@ export default async function maintenanceRoutes(instance: FastifyInstance): Prom
     },
     async (request) => {
       const { operation, before } = parsePurge(request.body);
-      const purged = await app.store.purgeServices(operation, before);
-      await app.store.appendAudit({ at: Date.now(), actor: request.user ?? 'anonymous', action: 'services.purge', subject: operation, counts: { services: purged } });
-      app.events.emitMaintenance('maintenance.purged', { purged });
+      const purged = await request.scope.store.purgeServices(operation, before);
+      await request.scope.store.appendAudit({ at: Date.now(), actor: request.user ?? 'anonymous', action: 'services.purge', subject: operation, counts: { services: purged } });
+      app.events.emitMaintenance(request.scope.partition, 'maintenance.purged', { purged });
       return { purged };
     },
   );
@@ -58,7 +58,7 @@ export default async function maintenanceRoutes(instance: FastifyInstance): Prom
     },
     async (request, reply) => {
       const exportRequest = parseExport(request.query, app.clock());
-      return reply.type('application/json; charset=utf-8').send(Readable.from(exportChunks(app, exportRequest)));
+      return reply.type('application/json; charset=utf-8').send(Readable.from(exportChunks(request.scope, exportRequest)));
     },
   );
 }

@@ -16,7 +16,6 @@ const AnyBody = Type.Object({}, { additionalProperties: true, 'x-expected': 'a J
 
 export default async function metadataRoutes(instance: FastifyInstance): Promise<void> {
   const app = instance.withTypeProvider<RequestTypeProvider>();
-  const { store } = app;
 
   app.get(
     `${BASE}/metadata/profiles`,
@@ -37,19 +36,19 @@ export default async function metadataRoutes(instance: FastifyInstance): Promise
       { schema: { tags, summary: `Create ${entity} extension schema`, body: AnyBody, response: { 201: Created, ...errorResponses } } },
       async (request, reply) => {
         const schema = parseExtensionSchema(request.body, entity);
-        await store.createExtensionSchema(entity, schema);
-        app.schemas.invalidate(entity);
+        await request.scope.store.createExtensionSchema(entity, schema);
+        request.scope.schemas.invalidate(entity);
         return reply.status(201).header('location', `${path}/${schema.name}`).send({ name: schema.name });
       },
     );
-    app.get(path, { schema: { tags, summary: `Query ${entity} extension schemas`, response: { 200: Type.Array(AnyOut), ...errorResponses } } }, async () =>
-      (await store.listExtensionSchemas(entity)).map((s) => presentExtensionSchema(s, entity)),
+    app.get(path, { schema: { tags, summary: `Query ${entity} extension schemas`, response: { 200: Type.Array(AnyOut), ...errorResponses } } }, async (request) =>
+      (await request.scope.store.listExtensionSchemas(entity)).map((s) => presentExtensionSchema(s, entity)),
     );
     app.get(
       `${path}/:name`,
       { schema: { tags, summary: `Query one ${entity} extension schema`, params: NameParams, response: { 200: AnyOut, ...errorResponses } } },
       async (request) => {
-        const schema = (await store.listExtensionSchemas(entity)).find((s) => s.name.toLowerCase() === request.params.name.toLowerCase());
+        const schema = (await request.scope.store.listExtensionSchemas(entity)).find((s) => s.name.toLowerCase() === request.params.name.toLowerCase());
         if (!schema) throw notFound('extension', request.params.name);
         return presentExtensionSchema(schema, entity);
       },
@@ -58,8 +57,8 @@ export default async function metadataRoutes(instance: FastifyInstance): Promise
       `${path}/:name`,
       { schema: { tags, summary: `Delete ${entity} extension schema`, params: NameParams, response: { 204: EmptyOut, ...errorResponses } } },
       async (request, reply) => {
-        await store.deleteExtensionSchema(entity, request.params.name);
-        app.schemas.invalidate(entity);
+        await request.scope.store.deleteExtensionSchema(entity, request.params.name);
+        request.scope.schemas.invalidate(entity);
         return reply.status(204).send();
       },
     );
@@ -67,18 +66,18 @@ export default async function metadataRoutes(instance: FastifyInstance): Promise
 
   const keys = `${BASE}/metadata/identification-keys`;
   app.post(keys, { schema: { tags, summary: 'Create Identification Key', body: AnyBody, response: { 201: Created, ...errorResponses } } }, async (request, reply) => {
-    const key = parseIdentificationKey(request.body, { core: app.profileCore, schemas: await store.listExtensionSchemas('profiles') });
-    await store.createIdentificationKey(key);
+    const key = parseIdentificationKey(request.body, { core: app.profileCore, schemas: await request.scope.store.listExtensionSchemas('profiles') });
+    await request.scope.store.createIdentificationKey(key);
     return reply.status(201).header('location', `${keys}/${key.name}`).send({ name: key.name });
   });
-  app.get(keys, { schema: { tags, summary: 'Get Identification Keys', response: { 200: Type.Array(AnyOut), ...errorResponses } } }, async () =>
-    (await store.listIdentificationKeys()).map(presentIdentificationKey),
+  app.get(keys, { schema: { tags, summary: 'Get Identification Keys', response: { 200: Type.Array(AnyOut), ...errorResponses } } }, async (request) =>
+    (await request.scope.store.listIdentificationKeys()).map(presentIdentificationKey),
   );
   app.get(
     `${keys}/:name`,
     { schema: { tags, summary: 'Get one Identification Key', params: NameParams, response: { 200: AnyOut, ...errorResponses } } },
     async (request) => {
-      const key = (await store.listIdentificationKeys()).find((k) => k.name.toLowerCase() === request.params.name.toLowerCase());
+      const key = (await request.scope.store.listIdentificationKeys()).find((k) => k.name.toLowerCase() === request.params.name.toLowerCase());
       if (!key) throw notFound('identification key', request.params.name);
       return presentIdentificationKey(key);
     },
@@ -87,7 +86,7 @@ export default async function metadataRoutes(instance: FastifyInstance): Promise
     `${keys}/:name`,
     { schema: { tags, summary: 'Delete Identification Key', params: NameParams, response: { 204: EmptyOut, ...errorResponses } } },
     async (request, reply) => {
-      await store.deleteIdentificationKey(request.params.name);
+      await request.scope.store.deleteIdentificationKey(request.params.name);
       return reply.status(204).send();
     },
   );
@@ -105,13 +104,13 @@ export default async function metadataRoutes(instance: FastifyInstance): Promise
     },
     async (request) => {
       const cv = request.query['cv-attribute'];
-      if (cv !== undefined) return app.catalog.present(app.catalog.byCvAttribute(cv));
-      return app.catalog.attributes.map((a) => app.catalog.present(a));
+      if (cv !== undefined) return request.scope.catalog.present(request.scope.catalog.byCvAttribute(cv));
+      return request.scope.catalog.attributes.map((a) => request.scope.catalog.present(a));
     },
   );
   app.get(
     `${attributes}/:name`,
     { schema: { tags, summary: 'Query one Business Attribute', params: NameParams, response: { 200: AnyOut, ...errorResponses } } },
-    async (request) => app.catalog.present(app.catalog.get(request.params.name)),
+    async (request) => request.scope.catalog.present(request.scope.catalog.get(request.params.name)),
   );
 }

@@ -17,6 +17,7 @@ import {
 import { BASE, EmptyOut, errorResponses } from '../schemas/common.js';
 import { AnyObjectBody, CreatedProfileOut, CustomerIdParams, IdentifyQuery, ProfileBody, ProfileExtensionParams, ProfileOut, ProfileQuery } from '../schemas/profiles.js';
 import type { RequestTypeProvider } from '../types.js';
+import type { Scope } from '../scope.js';
 
 const tags = ['profiles'];
 
@@ -30,13 +31,12 @@ function readYesNo(field: string, value: string | undefined, fallback: boolean):
 
 export default async function profileRoutes(instance: FastifyInstance): Promise<void> {
   const app = instance.withTypeProvider<RequestTypeProvider>();
-  const { store } = app;
 
-  const model = async (): Promise<ProfileModel> => ({ core: app.profileCore, schemas: [...(await app.schemas.get('profiles')).values()] });
+  const model = async (scope: Scope): Promise<ProfileModel> => ({ core: app.profileCore, schemas: [...(await scope.schemas.get('profiles')).values()] });
 
   /** Extension names from `extensions=`, each of which must have a profile extension schema. */
-  const selection = async (value: string | string[] | undefined): Promise<Set<string>> => {
-    const schemas = await app.schemas.get('profiles');
+  const selection = async (scope: Scope, value: string | string[] | undefined): Promise<Set<string>> => {
+    const schemas = await scope.schemas.get('profiles');
     const names = readQueryList(value).map((n) => n.toLowerCase());
     for (const name of names) if (!schemas.has(name)) throw invalid(`extensions: ${name} is not a profile extension`);
     return new Set(names);
@@ -46,9 +46,9 @@ export default async function profileRoutes(instance: FastifyInstance): Promise<
     `${BASE}/profiles`,
     { schema: { tags, summary: 'Create Customer Profile', body: ProfileBody, response: { 201: CreatedProfileOut, ...errorResponses } } },
     async (request, reply) => {
-      const parsed = parseProfileBody(request.body, await model());
+      const parsed = parseProfileBody(request.body, await model(request.scope));
       const customerId = parsed.customerId ?? newCustomerId();
-      await store.createProfile({ customerId, attributes: parsed.attributes, extensions: parsed.extensions });
+      await request.scope.store.createProfile({ customerId, attributes: parsed.attributes, extensions: parsed.extensions });
       return reply.status(201).header('location', `${BASE}/profiles/${encodeURIComponent(customerId)}`).send({ customer_id: customerId });
     },
   );
@@ -57,8 +57,8 @@ export default async function profileRoutes(instance: FastifyInstance): Promise<
     `${BASE}/profiles/:customer_id`,
     { schema: { tags, summary: 'Query Customer Profile', params: CustomerIdParams, querystring: ProfileQuery, response: { 200: ProfileOut, ...errorResponses } } },
     async (request) => {
-      const extensions = await selection(request.query.extensions);
-      const [profile] = await store.getProfiles([request.params.customer_id]);
+      const extensions = await selection(request.scope, request.query.extensions);
+      const [profile] = await request.scope.store.getProfiles([request.params.customer_id]);
       if (!profile) throw notFound('profile', request.params.customer_id);
       return presentProfile(profile, { core: true, extensions });
     },
@@ -77,9 +77,9 @@ export default async function profileRoutes(instance: FastifyInstance): Promise<
     },
     async (request, reply) => {
       const customerId = request.params.customer_id;
-      const parsed = parseProfileBody(request.body, await model());
+      const parsed = parseProfileBody(request.body, await model(request.scope));
       if (parsed.customerId !== undefined && parsed.customerId !== customerId) throw invalid(`customer_id ${parsed.customerId} in the body does not match the path (${customerId})`);
-      await store.updateProfile(customerId, (current) => ({
+      await request.scope.store.updateProfile(customerId, (current) => ({
         customerId,
         attributes: parsed.attributes,
         extensions: new Map([...current.extensions, ...parsed.extensions]),
@@ -94,7 +94,7 @@ export default async function profileRoutes(instance: FastifyInstance): Promise<
       schema: { tags, summary: 'Delete Customer Profile (with its extensions and index entries; services are kept)', params: CustomerIdParams, response: { 200: EmptyOut, ...errorResponses } },
     },
     async (request, reply) => {
-      await store.deleteProfile(request.params.customer_id);
+      await request.scope.store.deleteProfile(request.params.customer_id);
       return reply.status(200).send();
     },
   );
@@ -113,11 +113,11 @@ export default async function profileRoutes(instance: FastifyInstance): Promise<
       const includeProfile = readYesNo('include_profile', query.include_profile as string | undefined, false);
       const includeExtensions = (query.include_extensions as string | undefined)?.toLowerCase() ?? 'always';
       if (includeExtensions !== 'always' && includeExtensions !== 'unique') throw invalid(`include_extensions must be always or unique, got ${JSON.stringify(query.include_extensions)}`);
-      const extensions = await selection(query.extensions);
-      const plan = planIdentify(attributes, await store.listIdentificationKeys(), await model(), query.id_key as string | undefined);
-      const customerIds = await store.findCustomers(plan.key.id, plan.text, plan.exact);
+      const extensions = await selection(request.scope, query.extensions);
+      const plan = planIdentify(attributes, await request.scope.store.listIdentificationKeys(), await model(request.scope), query.id_key as string | undefined);
+      const customerIds = await request.scope.store.findCustomers(plan.key.id, plan.text, plan.exact);
       const withExtensions = includeExtensions === 'always' || customerIds.length === 1 ? extensions : new Set<string>();
-      const profiles = includeProfile || withExtensions.size > 0 ? await store.getProfiles(customerIds) : customerIds.map((customerId) => ({ customerId, attributes: {}, extensions: new Map() }));
+      const profiles = includeProfile || withExtensions.size > 0 ? await request.scope.store.getProfiles(customerIds) : customerIds.map((customerId) => ({ customerId, attributes: {}, extensions: new Map() }));
       return profiles.map((p) => presentProfile(p, { core: includeProfile, extensions: withExtensions }));
     },
   );
@@ -128,8 +128,8 @@ export default async function profileRoutes(instance: FastifyInstance): Promise<
       schema: { tags, summary: 'Insert Extension Records', params: CustomerIdParams, body: AnyObjectBody, response: { 200: EmptyOut, ...errorResponses } },
     },
     async (request, reply) => {
-      const profileModel = await model();
-      await store.updateProfile(request.params.customer_id, (current) => insertExtensionRecords(current, request.body, profileModel));
+      const profileModel = await model(request.scope);
+      await request.scope.store.updateProfile(request.params.customer_id, (current) => insertExtensionRecords(current, request.body, profileModel));
       return reply.status(200).send();
     },
   );
@@ -146,8 +146,8 @@ export default async function profileRoutes(instance: FastifyInstance): Promise<
       },
     },
     async (request, reply) => {
-      const profileModel = await model();
-      await store.updateProfile(request.params.customer_id, (current) => updateRecordByUnique(current, request.params.name, request.body, profileModel));
+      const profileModel = await model(request.scope);
+      await request.scope.store.updateProfile(request.params.customer_id, (current) => updateRecordByUnique(current, request.params.name, request.body, profileModel));
       return reply.status(204).send();
     },
   );
@@ -164,8 +164,8 @@ export default async function profileRoutes(instance: FastifyInstance): Promise<
       },
     },
     async (request, reply) => {
-      const profileModel = await model();
-      await store.updateProfile(request.params.customer_id, (current) => deleteRecordByUnique(current, request.params.name, request.body, profileModel));
+      const profileModel = await model(request.scope);
+      await request.scope.store.updateProfile(request.params.customer_id, (current) => deleteRecordByUnique(current, request.params.name, request.body, profileModel));
       return reply.status(204).send();
     },
   );

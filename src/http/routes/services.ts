@@ -30,24 +30,25 @@ import {
   StartServiceOut,
 } from '../schemas/services.js';
 import { readNesting, readPage, serviceViews } from '../views.js';
+import type { Scope } from '../scope.js';
 
 const tags = ['services'];
 
 export default async function serviceRoutes(instance: FastifyInstance): Promise<void> {
   const app = instance.withTypeProvider<RequestTypeProvider>();
-  const { store, clock, catalog, schemas, events } = app;
+  const { clock, events } = app;
 
   app.post(
     `${BASE}/services/start`,
     { schema: { tags, summary: 'Start Service', body: ServiceStartBody, response: { 201: StartServiceOut, ...errorResponses } } },
     async (request, reply) => {
       const start = parseServiceStart(request.body, clock());
-      catalog.checkServiceStart(start);
+      request.scope.catalog.checkServiceStart(start);
       // without a ttl, the service lives for its type's expiration, else the configured default
-      start.expiry = { lifetimeMs: app.lifetimeFor(start.serviceType), ...start.expiry };
-      start.extensions = await schemas.apply('services', start.extensions);
-      const serviceId = await store.startService(start);
-      events.emit('service.started', serviceId, { customer_id: start.customerId, contact_key: start.contactKey });
+      start.expiry = { lifetimeMs: request.scope.lifetimeFor(start.serviceType), ...start.expiry };
+      start.extensions = await request.scope.schemas.apply('services', start.extensions);
+      const serviceId = await request.scope.store.startService(start);
+      events.emit(request.scope, 'service.started', serviceId, { customer_id: start.customerId, contact_key: start.contactKey });
       return reply.status(201).header('location', `${BASE}/services/${serviceId}`).send({ service_id: serviceId });
     },
   );
@@ -61,10 +62,10 @@ export default async function serviceRoutes(instance: FastifyInstance): Promise<
     async (request, reply) => {
       const serviceId = parseServiceId(request.params.service_id);
       const end = parseElementEnd(request.body, clock(), 'service');
-      catalog.checkEnd('Service', end);
-      end.extensions = await schemas.apply('services', end.extensions);
-      await store.endService(serviceId, end);
-      events.emit('service.ended', serviceId);
+      request.scope.catalog.checkEnd('Service', end);
+      end.extensions = await request.scope.schemas.apply('services', end.extensions);
+      await request.scope.store.endService(serviceId, end);
+      events.emit(request.scope, 'service.ended', serviceId);
       return reply.status(204).send();
     },
   );
@@ -75,9 +76,9 @@ export default async function serviceRoutes(instance: FastifyInstance): Promise<
     async (request) => {
       const serviceId = parseServiceId(request.params.service_id);
       const nesting = readNesting(request.query, 'service');
-      const service = await store.getService(serviceId);
+      const service = await request.scope.store.getService(serviceId);
       if (!service) throw notFound('service', serviceId);
-      const [view] = await serviceViews(app, [service], nesting);
+      const [view] = await serviceViews(request.scope, [service], nesting);
       return view;
     },
   );
@@ -87,9 +88,9 @@ export default async function serviceRoutes(instance: FastifyInstance): Promise<
     { schema: { tags, summary: 'Delete Service (with its states, tasks and extensions)', params: ServiceIdParams, response: { 200: EmptyOut, ...errorResponses } } },
     async (request, reply) => {
       const serviceId = parseServiceId(request.params.service_id);
-      const owner = events.wanted ? await store.getService(serviceId) : undefined;
-      await store.deleteService(serviceId);
-      events.emit('service.deleted', serviceId, { customer_id: owner?.customerId, contact_key: owner?.contactKey });
+      const owner = events.wanted ? await request.scope.store.getService(serviceId) : undefined;
+      await request.scope.store.deleteService(serviceId);
+      events.emit(request.scope, 'service.deleted', serviceId, { customer_id: owner?.customerId, contact_key: owner?.contactKey });
       return reply.status(200).send();
     },
   );
@@ -101,8 +102,8 @@ export default async function serviceRoutes(instance: FastifyInstance): Promise<
     },
     async (request, reply) => {
       const serviceId = parseServiceId(request.params.service_id);
-      await store.updateServiceExpiration(serviceId, parseExpirationUpdate(request.body));
-      events.emit('service.expiration', serviceId);
+      await request.scope.store.updateServiceExpiration(serviceId, parseExpirationUpdate(request.body));
+      events.emit(request.scope, 'service.expiration', serviceId);
       return reply.status(200).send();
     },
   );
@@ -120,9 +121,9 @@ export default async function serviceRoutes(instance: FastifyInstance): Promise<
     },
     async (request, reply) => {
       const serviceId = parseServiceId(request.params.service_id);
-      const extensions = await schemas.apply('services', parseExtensionValue(request.params.name, request.body));
-      await store.putExtensions({ kind: 'service', serviceId }, extensions);
-      events.emit('service.extension', serviceId, { extension: request.params.name });
+      const extensions = await request.scope.schemas.apply('services', parseExtensionValue(request.params.name, request.body));
+      await request.scope.store.putExtensions({ kind: 'service', serviceId }, extensions);
+      events.emit(request.scope, 'service.extension', serviceId, { extension: request.params.name });
       return reply.status(200).send();
     },
   );
@@ -143,10 +144,10 @@ export default async function serviceRoutes(instance: FastifyInstance): Promise<
       const customerId = readStringId('customer_id', request.params.customer_id);
       const serviceId = parseServiceId(request.params.service_id);
       const association = parseServiceAssociation(request.body);
-      catalog.checkAssociation(association);
-      association.extensions = await schemas.apply('services', association.extensions);
-      await store.associateService(serviceId, customerId, association);
-      events.emit('service.associated', serviceId);
+      request.scope.catalog.checkAssociation(association);
+      association.extensions = await request.scope.schemas.apply('services', association.extensions);
+      await request.scope.store.associateService(serviceId, customerId, association);
+      events.emit(request.scope, 'service.associated', serviceId);
       return reply.status(204).send();
     },
   );
@@ -158,15 +159,16 @@ export default async function serviceRoutes(instance: FastifyInstance): Promise<
   for (const [suffix, status] of LIST_SUFFIXES) {
     app.get(`${BASE}/customers/:customer_id/services${suffix}`, listSchema(`Query Customer Services (${status})`, CustomerParams), async (request) => {
       const owner = { customerId: readStringId('customer_id', request.params.customer_id) };
-      return listServices(owner, status, request.query);
+      return listServices(request.scope, owner, status, request.query);
     });
     app.get(`${BASE}/services/anonymous/:contact_key${suffix}`, listSchema(`Query Anonymous Services (${status})`, ContactKeyParams), async (request) => {
       const owner = { contactKey: readStringId('contact_key', request.params.contact_key) };
-      return listServices(owner, status, request.query);
+      return listServices(request.scope, owner, status, request.query);
     });
   }
 
   async function listServices(
+    scope: Scope,
     owner: Pick<ServiceFilter, 'customerId' | 'contactKey'>,
     status: ElementStatus,
     query: typeof ServiceListQuery.static,
@@ -180,6 +182,6 @@ export default async function serviceRoutes(instance: FastifyInstance): Promise<
       startedTo: query.started_to === undefined ? undefined : readTimestamp('started_to', query.started_to),
       ...readPage(query),
     };
-    return serviceViews(app, await store.listServices(filter), nesting);
+    return serviceViews(scope, await scope.store.listServices(filter), nesting);
   }
 }

@@ -15,7 +15,7 @@ const tags = ['states'];
 
 export default async function stateRoutes(instance: FastifyInstance): Promise<void> {
   const app = instance.withTypeProvider<RequestTypeProvider>();
-  const { store, clock, catalog, schemas, events } = app;
+  const { clock, events } = app;
 
   const created = (serviceId: bigint, stateId: number) => ({
     location: `${BASE}/services/${serviceId}/states/${stateId}`,
@@ -28,10 +28,10 @@ export default async function stateRoutes(instance: FastifyInstance): Promise<vo
     async (request, reply) => {
       const serviceId = parseServiceId(request.params.service_id);
       const start = parseStateStart(request.body, clock());
-      catalog.checkStateStart(start);
-      start.extensions = await schemas.apply('states', start.extensions);
-      const stateId = await store.startState(serviceId, start);
-      events.emit('state.started', serviceId, { state_id: stateId });
+      request.scope.catalog.checkStateStart(start);
+      start.extensions = await request.scope.schemas.apply('states', start.extensions);
+      const stateId = await request.scope.store.startState(serviceId, start);
+      events.emit(request.scope, 'state.started', serviceId, { state_id: stateId });
       const { location, body } = created(serviceId, stateId);
       return reply.status(201).header('location', location).send(body);
     },
@@ -45,11 +45,11 @@ export default async function stateRoutes(instance: FastifyInstance): Promise<vo
     async (request, reply) => {
       const serviceId = parseServiceId(request.params.service_id);
       const transition = parseStateTransition(request.body, clock());
-      catalog.checkEnd('State', transition.end);
-      catalog.checkStateStart(transition.start);
-      transition.start.extensions = await schemas.apply('states', transition.start.extensions);
-      const stateId = await store.transitionState(serviceId, transition);
-      events.emit('state.transition', serviceId, { state_id: stateId, from_state_id: transition.fromStateId });
+      request.scope.catalog.checkEnd('State', transition.end);
+      request.scope.catalog.checkStateStart(transition.start);
+      transition.start.extensions = await request.scope.schemas.apply('states', transition.start.extensions);
+      const stateId = await request.scope.store.transitionState(serviceId, transition);
+      events.emit(request.scope, 'state.transition', serviceId, { state_id: stateId, from_state_id: transition.fromStateId });
       const { location, body } = created(serviceId, stateId);
       return reply.status(201).header('location', location).send(body);
     },
@@ -64,10 +64,10 @@ export default async function stateRoutes(instance: FastifyInstance): Promise<vo
       const serviceId = parseServiceId(request.params.service_id);
       const stateId = parseElementId('state_id', request.params.state_id);
       const end = parseElementEnd(request.body, clock(), 'state');
-      catalog.checkEnd('State', end);
-      end.extensions = await schemas.apply('states', end.extensions);
-      await store.endState(serviceId, stateId, end);
-      events.emit('state.ended', serviceId, { state_id: stateId });
+      request.scope.catalog.checkEnd('State', end);
+      end.extensions = await request.scope.schemas.apply('states', end.extensions);
+      await request.scope.store.endState(serviceId, stateId, end);
+      events.emit(request.scope, 'state.ended', serviceId, { state_id: stateId });
       return reply.status(204).send();
     },
   );
@@ -79,10 +79,10 @@ export default async function stateRoutes(instance: FastifyInstance): Promise<vo
       const serviceId = parseServiceId(request.params.service_id);
       const stateId = parseElementId('state_id', request.params.state_id);
       const nesting = readNesting(request.query, 'state');
-      if (!(await store.getService(serviceId))) throw notFound('service', serviceId);
-      const state = await store.getState(serviceId, stateId);
+      if (!(await request.scope.store.getService(serviceId))) throw notFound('service', serviceId);
+      const state = await request.scope.store.getState(serviceId, stateId);
       if (!state) throw notFound('state', stateId);
-      const [view] = await stateViews(app, [state], nesting, true);
+      const [view] = await stateViews(request.scope, [state], nesting, true);
       return view;
     },
   );
@@ -101,9 +101,9 @@ export default async function stateRoutes(instance: FastifyInstance): Promise<vo
     async (request, reply) => {
       const serviceId = parseServiceId(request.params.service_id);
       const id = parseElementId('state_id', request.params.state_id);
-      const extensions = await schemas.apply('states', parseExtensionValue(request.params.name, request.body));
-      await store.putExtensions({ kind: 'state', serviceId, id }, extensions);
-      events.emit('state.extension', serviceId, { state_id: id, extension: request.params.name });
+      const extensions = await request.scope.schemas.apply('states', parseExtensionValue(request.params.name, request.body));
+      await request.scope.store.putExtensions({ kind: 'state', serviceId, id }, extensions);
+      events.emit(request.scope, 'state.extension', serviceId, { state_id: id, extension: request.params.name });
       return reply.status(200).send();
     },
   );
@@ -124,8 +124,8 @@ export default async function stateRoutes(instance: FastifyInstance): Promise<vo
         const serviceId = parseServiceId(request.params.service_id);
         const nesting = readNesting(request.query, 'state');
         const filter = { serviceIds: [serviceId], status, stateTypes: readQueryList(request.query.state_types), ...readPage(request.query) };
-        if (!(await store.getService(serviceId))) throw notFound('service', serviceId);
-        return stateViews(app, await store.listStates(filter), nesting, true);
+        if (!(await request.scope.store.getService(serviceId))) throw notFound('service', serviceId);
+        return stateViews(request.scope, await request.scope.store.listStates(filter), nesting, true);
       },
     );
   }

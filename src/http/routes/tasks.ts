@@ -16,7 +16,7 @@ const tags = ['tasks'];
 
 export default async function taskRoutes(instance: FastifyInstance): Promise<void> {
   const app = instance.withTypeProvider<RequestTypeProvider>();
-  const { store, clock, catalog, schemas, events } = app;
+  const { clock, events } = app;
 
   app.post(
     `${BASE}/services/:service_id/tasks/start`,
@@ -26,10 +26,10 @@ export default async function taskRoutes(instance: FastifyInstance): Promise<voi
     async (request, reply) => {
       const serviceId = parseServiceId(request.params.service_id);
       const start = parseTaskStart(request.body, clock());
-      catalog.checkTaskStart(start);
-      start.extensions = await schemas.apply('tasks', start.extensions);
-      const taskId = await store.startTask(serviceId, start);
-      events.emit('task.started', serviceId, { task_id: taskId, state_id: start.stateId });
+      request.scope.catalog.checkTaskStart(start);
+      start.extensions = await request.scope.schemas.apply('tasks', start.extensions);
+      const taskId = await request.scope.store.startTask(serviceId, start);
+      events.emit(request.scope, 'task.started', serviceId, { task_id: taskId, state_id: start.stateId });
       return reply.status(201).header('location', `${BASE}/services/${serviceId}/tasks/${taskId}`).send({ task_id: taskId });
     },
   );
@@ -43,10 +43,10 @@ export default async function taskRoutes(instance: FastifyInstance): Promise<voi
       const serviceId = parseServiceId(request.params.service_id);
       const taskId = parseElementId('task_id', request.params.task_id);
       const end = parseElementEnd(request.body, clock(), 'task');
-      catalog.checkEnd('Task', end);
-      end.extensions = await schemas.apply('tasks', end.extensions);
-      await store.endTask(serviceId, taskId, end);
-      events.emit('task.ended', serviceId, { task_id: taskId });
+      request.scope.catalog.checkEnd('Task', end);
+      end.extensions = await request.scope.schemas.apply('tasks', end.extensions);
+      await request.scope.store.endTask(serviceId, taskId, end);
+      events.emit(request.scope, 'task.ended', serviceId, { task_id: taskId });
       return reply.status(204).send();
     },
   );
@@ -58,10 +58,10 @@ export default async function taskRoutes(instance: FastifyInstance): Promise<voi
       const serviceId = parseServiceId(request.params.service_id);
       const taskId = parseElementId('task_id', request.params.task_id);
       const nesting = readNesting(request.query, 'task');
-      if (!(await store.getService(serviceId))) throw notFound('service', serviceId);
-      const task = await store.getTask(serviceId, taskId);
+      if (!(await request.scope.store.getService(serviceId))) throw notFound('service', serviceId);
+      const task = await request.scope.store.getTask(serviceId, taskId);
       if (!task) throw notFound('task', taskId);
-      const [view] = await taskViews(app, [task], nesting, true);
+      const [view] = await taskViews(request.scope, [task], nesting, true);
       return view;
     },
   );
@@ -80,9 +80,9 @@ export default async function taskRoutes(instance: FastifyInstance): Promise<voi
     async (request, reply) => {
       const serviceId = parseServiceId(request.params.service_id);
       const id = parseElementId('task_id', request.params.task_id);
-      const extensions = await schemas.apply('tasks', parseExtensionValue(request.params.name, request.body));
-      await store.putExtensions({ kind: 'task', serviceId, id }, extensions);
-      events.emit('task.extension', serviceId, { task_id: id, extension: request.params.name });
+      const extensions = await request.scope.schemas.apply('tasks', parseExtensionValue(request.params.name, request.body));
+      await request.scope.store.putExtensions({ kind: 'task', serviceId, id }, extensions);
+      events.emit(request.scope, 'task.extension', serviceId, { task_id: id, extension: request.params.name });
       return reply.status(200).send();
     },
   );
@@ -104,8 +104,8 @@ export default async function taskRoutes(instance: FastifyInstance): Promise<voi
           stateId: query.state_id === undefined ? undefined : readInt32('state_id', query.state_id),
           ...readPage(query),
         };
-        if (!(await store.getService(serviceId))) throw notFound('service', serviceId);
-        return taskViews(app, await store.listTasks(filter), nesting, true);
+        if (!(await request.scope.store.getService(serviceId))) throw notFound('service', serviceId);
+        return taskViews(request.scope, await request.scope.store.listTasks(filter), nesting, true);
       },
     );
   }

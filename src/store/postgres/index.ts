@@ -52,6 +52,31 @@ export interface PostgresStoreOptions {
   queryTimeoutMs?: number;
   /** 'relaxed' sets synchronous_commit=off for this store's sessions */
   durability?: 'full' | 'relaxed';
+  /** sessions work in this schema (a tenant partition's); migrate() creates it */
+  schema?: string;
+}
+
+/** Double-quotes an identifier for SQL. */
+function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/**
+ * The URL with `-c search_path=<schema>` added to its startup options (after any it has, so it wins).
+ * The connection string is the one place pg reads options from that nothing else overrides.
+ */
+export function withSearchPath(url: string, schema: string): string {
+  const parsed = new URL(url);
+  const current = parsed.searchParams.get('options');
+  parsed.searchParams.set('options', `${current ? `${current} ` : ''}-c search_path=${schema}`);
+  return parsed.toString();
+}
+
+/** The schema a URL's startup options select (`-c search_path=…`), if any. */
+export function searchPathOf(url: string): string | undefined {
+  const options = new URL(url).searchParams.get('options') ?? '';
+  const matches = [...options.matchAll(/-c\s*search_path=([^\s,]+)/g)];
+  return matches.at(-1)?.[1];
 }
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
@@ -146,11 +171,13 @@ export class PostgresStore implements Store {
   private idle?: () => void;
 
   private readonly url: string;
+  private readonly schema?: string;
 
   constructor(options: PostgresStoreOptions) {
-    this.url = options.url;
+    this.url = options.schema === undefined ? options.url : withSearchPath(options.url, options.schema);
+    this.schema = options.schema;
     this.pool = new pg.Pool({
-      connectionString: options.url,
+      connectionString: this.url,
       max: options.poolSize ?? 10,
       connectionTimeoutMillis: options.connectTimeoutMs ?? 3000,
       query_timeout: options.queryTimeoutMs ?? 10_000,
@@ -290,6 +317,7 @@ export class PostgresStore implements Store {
     return this.transaction(async (db) => {
       // one node migrates at a time; the others wait here, then find nothing left to do
       await db.query(statement('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]));
+      if (this.schema !== undefined) await db.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(this.schema)}`);
       await db.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())');
       const applied = new Set((await db.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
       const done: number[] = [];

@@ -1,0 +1,77 @@
+// Multi-tenancy (spec README "Tenancy", reference §6.1): the ContactCenterId header names a configured
+// tenant (by id or name) and the optional GroupId one of its groups. Data is partitioned by
+// (tenant, group); a request without GroupId works in the tenant's own no-group partition. Without
+// tenants in the config there is one partition and the headers are ignored.
+import { DomainError } from './errors.js';
+
+export interface Tenant {
+  id: number;
+  name: string;
+  groups?: string[];
+}
+
+export interface Partition {
+  /** '' in single-tenant mode; `<tenant id>` or `<tenant id>/<group>` otherwise */
+  key: string;
+  tenant?: Tenant;
+  group?: string;
+}
+
+export const SINGLE_PARTITION: Partition = { key: '' };
+
+export function tenantError(message: string): DomainError {
+  return new DomainError('Tenant', `Invalid tenant specified : ${message}`);
+}
+
+function partitionOf(tenant: Tenant, group?: string): Partition {
+  return { key: group === undefined ? String(tenant.id) : `${tenant.id}/${group}`, tenant, group };
+}
+
+/** Every partition a config allows: each tenant's no-group partition and one per group. */
+export function partitionsOf(tenants: readonly Tenant[]): Partition[] {
+  if (tenants.length === 0) return [SINGLE_PARTITION];
+  return tenants.flatMap((tenant) => [partitionOf(tenant), ...(tenant.groups ?? []).map((group) => partitionOf(tenant, group))]);
+}
+
+/** Checks a config's tenants: ids and names unique, no name that is another tenant's id, groups unique within a tenant (case-insensitively). */
+export function checkTenants(tenants: readonly Tenant[]): void {
+  const ids = new Set(tenants.map((t) => String(t.id)));
+  if (ids.size !== tenants.length) throw new Error('tenants: a tenant id appears twice');
+  if (new Set(tenants.map((t) => t.name.toLowerCase())).size !== tenants.length) throw new Error('tenants: a tenant name appears twice');
+  for (const tenant of tenants) {
+    if (tenant.name !== String(tenant.id) && ids.has(tenant.name)) {
+      throw new Error(`tenants: the name ${tenant.name} of tenant ${tenant.id} is another tenant's id; ContactCenterId could not tell them apart`);
+    }
+    const groups = tenant.groups ?? [];
+    if (new Set(groups.map((g) => g.toLowerCase())).size !== groups.length) throw new Error(`tenants: tenant ${tenant.name} lists a group twice`);
+  }
+}
+
+function single(value: string | string[] | undefined, header: string): string | undefined {
+  if (Array.isArray(value)) {
+    if (value.length > 1) throw tenantError(`HTTP header '${header}' is given more than once. Verify configuration and '${header}' HTTP header.`);
+    value = value[0];
+  }
+  const trimmed = value?.trim();
+  return trimmed === '' ? undefined : trimmed;
+}
+
+/**
+ * The partition a request works in, from its ContactCenterId and GroupId headers. Tenant names and
+ * group names match case-insensitively; the partition uses the configured spelling.
+ */
+export function resolvePartition(tenants: readonly Tenant[], contactCenterId: string | string[] | undefined, groupId: string | string[] | undefined): Partition {
+  if (tenants.length === 0) return SINGLE_PARTITION;
+  const wanted = single(contactCenterId, 'ContactCenterId');
+  if (wanted === undefined) throw tenantError("no tenant specified in multi-tenant environment. Verify configuration and 'ContactCenterId' HTTP header.");
+  const lower = wanted.toLowerCase();
+  const tenant = tenants.find((t) => String(t.id) === wanted) ?? tenants.find((t) => t.name.toLowerCase() === lower);
+  if (!tenant) throw tenantError(`specified tenant in HTTP header 'ContactCenterId'='${wanted}' not configured. Verify configuration.`);
+  const groupName = single(groupId, 'GroupId');
+  if (groupName === undefined) return partitionOf(tenant);
+  const group = (tenant.groups ?? []).find((g) => g === groupName) ?? (tenant.groups ?? []).find((g) => g.toLowerCase() === groupName.toLowerCase());
+  if (group === undefined) {
+    throw tenantError(`specified group in HTTP header 'GroupId'='${groupName}' not configured for tenant '${tenant.name}'. Verify configuration.`);
+  }
+  return partitionOf(tenant, group);
+}

@@ -1,0 +1,78 @@
+// A request's scope: the partition its tenant headers select, with that partition's store,
+// business-attribute catalog, extension-schema cache and lifetimes. Routes reach data only through
+// request.scope, so a route cannot read or write outside the caller's partition.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { BusinessAttributeCatalog, catalogConfigFor, type CatalogConfig } from '../domain/business-attributes.js';
+import { DEFAULT_EXPIRATION, parseLifetime } from '../domain/expiration.js';
+import type { LongOrString } from '../domain/fields.js';
+import { partitionsOf, resolvePartition, type Partition, type Tenant } from '../domain/tenancy.js';
+import type { Store } from '../store/store.js';
+import { ExtensionSchemaCache } from './extension-schemas.js';
+
+export interface Scope {
+  partition: Partition;
+  store: Store;
+  catalog: BusinessAttributeCatalog;
+  /** extension schemas, cached briefly (see extension-schemas.ts) */
+  schemas: ExtensionSchemaCache;
+  /** how long a service of this type lives after its last write, unless a ttl or expiration_time says otherwise */
+  lifetimeFor: (serviceType: LongOrString | undefined) => number;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** set for every API route (not for /health, /openapi.json, /docs, /console) */
+    scope: Scope;
+  }
+}
+
+/** Paths that answer without tenant headers (and without credentials) in every mode. */
+export const OPEN_PATHS = /^\/(health|openapi\.json|docs|console)(\/|$|\?)/;
+
+export interface ScopeOptions {
+  tenants: readonly Tenant[];
+  /** the store of a partition */
+  storeFor: (partition: Partition) => Store;
+  businessAttributes?: CatalogConfig;
+  /** cview/expiration */
+  expiration?: string;
+}
+
+/** One scope per partition, built once. */
+export function buildScopes(options: ScopeOptions): Map<string, Scope> {
+  const defaultLifetime = parseLifetime('cview.expiration', options.expiration ?? DEFAULT_EXPIRATION);
+  const catalogs = new Map<number | undefined, BusinessAttributeCatalog>();
+  const scopes = new Map<string, Scope>();
+  for (const partition of partitionsOf(options.tenants)) {
+    const tenantId = partition.tenant?.id;
+    let catalog = catalogs.get(tenantId);
+    if (!catalog) catalogs.set(tenantId, (catalog = new BusinessAttributeCatalog(catalogConfigFor(options.businessAttributes ?? {}, partition.tenant))));
+    const store = options.storeFor(partition);
+    const byTypeCatalog = catalog;
+    scopes.set(partition.key, {
+      partition,
+      store,
+      catalog,
+      schemas: new ExtensionSchemaCache(store),
+      lifetimeFor: (serviceType) => {
+        const byType = byTypeCatalog.expirationFor(serviceType);
+        return byType === undefined ? defaultLifetime : parseLifetime('settings.expiration', byType);
+      },
+    });
+  }
+  return scopes;
+}
+
+/**
+ * Resolves each API request's scope from its ContactCenterId / GroupId headers (after access
+ * control: an unauthenticated caller learns nothing about the tenants). Unmatched routes keep their
+ * 404/405 answers.
+ */
+export function registerScopes(app: FastifyInstance, tenants: readonly Tenant[], scopes: ReadonlyMap<string, Scope>): void {
+  app.decorateRequest('scope', null as unknown as Scope);
+  app.addHook('onRequest', async (request: FastifyRequest) => {
+    if (OPEN_PATHS.test(request.url) || request.routeOptions.url === undefined) return;
+    const partition = resolvePartition(tenants, request.headers.contactcenterid, request.headers.groupid);
+    request.scope = scopes.get(partition.key)!;
+  });
+}
