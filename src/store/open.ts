@@ -34,7 +34,9 @@ export function partitionFilePath(mainPath: string, partition: Partition): strin
 
 /** `contextd_t101` — or `<schema>_t101` when DATABASE_URL selects a schema of its own. */
 export function partitionSchema(baseSchema: string | undefined, partition: Partition): string {
-  return `${baseSchema ?? 'contextd'}_${partitionSuffix(partition)}`.toLowerCase().slice(0, 63);
+  // PostgreSQL names are at most 63 bytes: the base gives way, the suffix (with its hash) stays whole
+  const suffix = partitionSuffix(partition);
+  return `${(baseSchema ?? 'contextd').slice(0, 62 - suffix.length)}_${suffix}`.toLowerCase();
 }
 
 /** Opens the store of one partition (not migrated). */

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { tempDir } from '../helpers/app.js';
@@ -107,4 +107,44 @@ test('contextd export and contextd purge work on the store directly', async () =
   const bad = runCli(['purge', '--operation', 'purge.nothing', '--before', '2021-01-01T00:00:00Z'], { DATABASE_URL: db });
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /operation must be one of/);
+});
+
+test('multi-tenant serve: a partition file per (tenant, group); CLI export and purge take --tenant / --group', async () => {
+  const db = join(dir, 'tenants', 'contextd.db');
+  const config = join(dir, 'tenants.yaml');
+  writeFileSync(config, 'tenants:\n  - id: 101\n    name: Acme\n    groups: [Sales]\n  - id: 102\n    name: Globex\n');
+  const server = await startServerProcess(['--config', config], { DATABASE_URL: db });
+  const start = (headers: Record<string, string>, body: unknown) =>
+    fetch(`${server.base}/genesys/1/cs/services/start`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  try {
+    assert.equal((await start({}, { customer_id: 'C', service_type: 'A' })).status, 400);
+    const acme = await start({ ContactCenterId: 'Acme' }, { customer_id: 'C-ACME', service_type: 'A', timestamp: '2020-01-01T00:00:00Z' });
+    assert.equal(acme.status, 201);
+    const sales = await start({ ContactCenterId: '101', GroupId: 'Sales' }, { customer_id: 'C-SALES', service_type: 'A', timestamp: '2020-01-01T00:00:00Z' });
+    assert.equal(sales.status, 201);
+  } finally {
+    server.child.kill('SIGTERM');
+    assert.equal(await server.exited, 0);
+  }
+  const files = readdirSync(join(dir, 'tenants')).filter((f) => f.endsWith('.db')).sort();
+  assert.equal(files.length, 4, files.join(' '));
+  assert.deepEqual([files[0], files[1], files[3]], ['contextd.db', 'contextd.t101.db', 'contextd.t102.db']);
+  assert.match(files[2], /^contextd\.t101_g_sales_[0-9a-f]{8}\.db$/);
+
+  const exportOf = (...flags: string[]) => runCli(['export', '--from', '2019-01-01T00:00:00Z', '--content', '--config', config, ...flags], { DATABASE_URL: db });
+  const acmeExport = exportOf('--tenant', 'acme');
+  assert.equal(acmeExport.status, 0, acmeExport.stderr);
+  assert.deepEqual(JSON.parse(acmeExport.stdout).map((s: { customer_id: string }) => s.customer_id), ['C-ACME']);
+  assert.deepEqual(JSON.parse(exportOf('--tenant', '101', '--group', 'sales').stdout).map((s: { customer_id: string }) => s.customer_id), ['C-SALES']);
+  assert.deepEqual(JSON.parse(exportOf('--tenant', 'Globex').stdout), []);
+  const missing = exportOf();
+  assert.equal(missing.status, 1);
+  assert.match(missing.stderr, /--tenant \/ --group: Invalid tenant specified : no tenant specified/);
+
+  const purge = runCli(['purge', '--operation', 'purge.service.all', '--before', '2021-01-01T00:00:00Z', '--config', config, '--tenant', '101', '--group', 'Sales'], { DATABASE_URL: db });
+  assert.deepEqual(JSON.parse(purge.stdout), { purged: 1 });
+  assert.deepEqual(JSON.parse(exportOf('--tenant', 'acme').stdout).length, 1, "the tenant's own partition keeps its service");
+  const single = runCli(['purge', '--operation', 'purge.service.all', '--before', '2021-01-01T00:00:00Z', '--tenant', '101'], { DATABASE_URL: db });
+  assert.equal(single.status, 1);
+  assert.match(single.stderr, /the config has no tenants/);
 });
