@@ -10,6 +10,7 @@ import { DEFAULT_CORE_ATTRIBUTES, type CoreAttribute } from './domain/profiles.j
 import { parsePasswordHash, type User } from './domain/access.js';
 import { DEFAULT_EXPIRATION, parseLifetime } from './domain/expiration.js';
 import { checkTenants, type Tenant } from './domain/tenancy.js';
+import { DEFAULT_LIMITS, type Limits } from './domain/limits.js';
 
 const Expiration = Type.String({ pattern: '^[0-9]+[smhdwMy]$', description: '<integer><unit>, units s m h d w M y' });
 
@@ -44,7 +45,18 @@ export const ConfigFileSchema = Type.Object(
     host: Type.Optional(Type.String({ minLength: 1 })),
     database_url: Type.Optional(Type.String({ minLength: 1 })),
     log_level: Type.Optional(Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)))),
-    body_limit: Type.Optional(Type.Integer({ minimum: 1024, description: 'largest accepted request body, bytes (default 1 MiB)' })),
+    limits: Type.Optional(
+      Type.Object(
+        {
+          body_bytes: Type.Optional(Type.Integer({ minimum: 1024, description: 'largest request body, bytes (default 1 MiB)' })),
+          json_depth: Type.Optional(Type.Integer({ minimum: 2, maximum: 1000, description: 'deepest nesting in a body (default 32)' })),
+          string_length: Type.Optional(Type.Integer({ minimum: 64, description: 'longest string in a body, characters (default 65536)' })),
+          extensions_per_element: Type.Optional(Type.Integer({ minimum: 1, description: 'most extensions on one service, state or task write (default 100)' })),
+          list_limit: Type.Optional(Type.Integer({ minimum: 1, description: 'largest accepted list `limit` (default 10000)' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     durability: Type.Optional(Type.Union([Type.Literal('full'), Type.Literal('relaxed')])),
     'profile-attributes': Type.Optional(
       Type.Array(
@@ -124,7 +136,7 @@ export interface Config {
   database: DatabaseTarget;
   durability: 'full' | 'relaxed';
   logLevel: string;
-  bodyLimit: number;
+  limits: Limits;
   poolSize: number;
   notFoundStatus: 404 | 400;
   /** the whole validated file, for options read by later features */
@@ -247,7 +259,13 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     database: parseDatabaseUrl(databaseUrl),
     durability: file.durability ?? 'full',
     logLevel,
-    bodyLimit: file.body_limit ?? 1024 * 1024,
+    limits: {
+      bodyBytes: file.limits?.body_bytes ?? DEFAULT_LIMITS.bodyBytes,
+      jsonDepth: file.limits?.json_depth ?? DEFAULT_LIMITS.jsonDepth,
+      stringLength: file.limits?.string_length ?? DEFAULT_LIMITS.stringLength,
+      extensionsPerElement: file.limits?.extensions_per_element ?? DEFAULT_LIMITS.extensionsPerElement,
+      listLimit: file.limits?.list_limit ?? DEFAULT_LIMITS.listLimit,
+    },
     poolSize: file.pool_size ?? 10,
     useRole: file.cview?.['use-role'] ?? false,
     expiration: file.cview?.expiration ?? DEFAULT_EXPIRATION,

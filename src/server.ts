@@ -24,7 +24,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     store: stores.main,
     tenants: config.tenants,
     storeFor: (partition) => stores.get(partition),
-    bodyLimit: config.bodyLimit,
+    limits: config.limits,
     notFoundStatus: config.notFoundStatus,
     businessAttributes: config.businessAttributes,
     profileAttributes: config.profileAttributes,

@@ -13,7 +13,7 @@ test('defaults: port 8080, host 127.0.0.1, ./data/contextd.db, durability full, 
   assert.deepEqual(config.database, { kind: 'sqlite', path: resolve('./data/contextd.db') });
   assert.equal(config.durability, 'full');
   assert.equal(config.notFoundStatus, 404);
-  assert.equal(config.bodyLimit, 1024 * 1024);
+  assert.equal(config.limits.bodyBytes, 1024 * 1024);
 });
 
 test('environment overrides, flags over environment', () => {

@@ -25,6 +25,41 @@ export function parseJsonText(text: string): unknown {
   return value;
 }
 
+export interface JsonLimits {
+  /** deepest nesting of objects and arrays */
+  maxDepth: number;
+  /** longest string (key or value), in UTF-16 code units */
+  maxStringLength: number;
+}
+
+/**
+ * Checks nesting depth and string lengths on the text, in one pass and before parsing, so that a
+ * hostile body never reaches a recursive parser. Malformed text passes through to the parser, which
+ * reports it.
+ */
+export function checkJsonLimits(text: string, limits: JsonLimits): string | undefined {
+  let depth = 0;
+  let inString = false;
+  let stringStart = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) {
+        inString = false;
+        if (i - stringStart > limits.maxStringLength) return `a string is longer than ${limits.maxStringLength} characters`;
+      }
+    } else if (c === 0x22) {
+      inString = true;
+      stringStart = i + 1;
+    } else if (c === 0x7b || c === 0x5b) {
+      if (++depth > limits.maxDepth) return `the JSON is nested deeper than ${limits.maxDepth} levels`;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  if (inString && text.length - stringStart > limits.maxStringLength) return `a string is longer than ${limits.maxStringLength} characters`;
+  return undefined;
+}
+
 /** Parses JSON text that this process wrote itself (no pollution scan needed). */
 export function parseStoredJson(text: string): unknown {
   return LONG_DIGIT_RUN.test(text) ? losslessParse(text, null, parseNumberExactly) : JSON.parse(text);

@@ -2,7 +2,7 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { Store } from '../store/store.js';
-import { registerErrorHandling, formatSchemaErrors } from './errors.js';
+import { registerErrorHandling, formatSchemaErrors, frameworkErrors, MAX_PARAM_LENGTH } from './errors.js';
 import { ajvOptions, lazyValidatorFactory, registerJson } from './json.js';
 import healthRoutes from './routes/health.js';
 import serviceRoutes from './routes/services.js';
@@ -10,6 +10,7 @@ import stateRoutes from './routes/states.js';
 import taskRoutes from './routes/tasks.js';
 import { VERSION } from '../version.js';
 import type { CatalogConfig } from '../domain/business-attributes.js';
+import { DEFAULT_LIMITS, type Limits } from '../domain/limits.js';
 import { DEFAULT_CORE_ATTRIBUTES, type CoreAttribute } from '../domain/profiles.js';
 import profileRoutes from './routes/profiles.js';
 import metadataRoutes from './routes/metadata.js';
@@ -34,6 +35,7 @@ declare module 'fastify' {
     clock: () => number;
     /** core profile attributes */
     profileCore: CoreAttribute[];
+    limits: Limits;
     events: EventHub;
     sweeper: Sweeper;
     /** every route registered, for the OpenAPI and route-table checks */
@@ -48,7 +50,8 @@ export interface AppOptions {
   tenants?: Tenant[];
   /** the store of each tenant partition (required with tenants) */
   storeFor?: (partition: Partition) => Store;
-  bodyLimit?: number;
+  /** request limits; each defaults to DEFAULT_LIMITS */
+  limits?: Partial<Limits>;
   notFoundStatus?: 404 | 400;
   logger?: FastifyServerOptions['logger'];
   clock?: () => number;
@@ -63,14 +66,16 @@ export interface AppOptions {
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
-  const bodyLimit = options.bodyLimit ?? 1024 * 1024;
+  const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const bodyLimit = limits.bodyBytes;
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit,
     ajv: ajvOptions,
     schemaController: { compilersFactory: { buildValidator: lazyValidatorFactory() as never } },
     schemaErrorFormatter: formatSchemaErrors as unknown as FastifyServerOptions['schemaErrorFormatter'],
-    routerOptions: { ignoreTrailingSlash: true },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors,
   });
 
   await app.register(swagger, {
@@ -112,9 +117,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       storeFor: (partition) => (partition.key === '' ? store : options.storeFor!(partition)),
       businessAttributes: options.businessAttributes,
       expiration: options.expiration,
+      maxExtensions: limits.extensionsPerElement,
     }),
   );
   app.decorate('clock', options.clock ?? Date.now);
+  app.decorate('limits', limits);
   app.decorate('profileCore', options.profileAttributes ?? DEFAULT_CORE_ATTRIBUTES);
   const transport =
     store.publishEvent && store.subscribeEvents
@@ -138,7 +145,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     app.events.stop();
     await app.sweeper.stop();
   });
-  registerJson(app, bodyLimit);
+  registerJson(app, bodyLimit, { maxDepth: limits.jsonDepth, maxStringLength: limits.stringLength });
   registerErrorHandling(app, options.notFoundStatus ?? 404);
   if (options.users) registerAccessControl(app, options.users);
   registerScopes(app, tenants, app.scopes);

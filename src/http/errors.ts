@@ -88,6 +88,23 @@ export function toErrorResponse(error: FastifyError | Error, notFoundStatus: num
 }
 
 /**
+ * Fastify's own answers before routing (a malformed URL, a path parameter longer than the router's
+ * limit) in the same {"message", "exception"} shape.
+ */
+export function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const status = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : error.code === 'FST_ERR_BAD_URL' ? 400 : 500;
+  const message =
+    status === 414 ? `a path parameter is longer than ${MAX_PARAM_LENGTH} characters` : status === 400 ? 'the URL is malformed' : 'internal error; it has been logged';
+  void reply
+    .status(status)
+    .type('application/json')
+    .send({ message, exception: status === 500 ? Exceptions.Internal : Exceptions.BadRequest });
+}
+
+/** The longest path parameter the router accepts (414 above). */
+export const MAX_PARAM_LENGTH = 1024;
+
+/**
  * Installs the error handler and the not-found handler. A path that exists under another method
  * answers 405 with Allow, found through a shadow router fed by every registered route.
  */

@@ -5,13 +5,18 @@
 import type { Extensions } from '../domain/records.js';
 import { validateExtensionValue, type ExtensionSchema, type SchemaEntity } from '../domain/schemas.js';
 import type { Store } from '../store/store.js';
+import { invalid } from '../domain/errors.js';
 
 export const SCHEMA_CACHE_MS = 1000;
 
 export class ExtensionSchemaCache {
   private readonly cache = new Map<SchemaEntity, { at: number; schemas: Promise<Map<string, ExtensionSchema>> }>();
 
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    /** most extensions one write may carry */
+    private readonly maxExtensions = Infinity,
+  ) {}
 
   get(entity: SchemaEntity): Promise<Map<string, ExtensionSchema>> {
     const hit = this.cache.get(entity);
@@ -29,6 +34,7 @@ export class ExtensionSchemaCache {
   /** Validates the extensions that have a schema; returns them normalized (defaults applied, names as in the schema). */
   async apply(entity: Exclude<SchemaEntity, 'profiles'>, extensions: Extensions): Promise<Extensions> {
     if (extensions.size === 0) return extensions;
+    if (extensions.size > this.maxExtensions) throw invalid(`too many extensions: ${extensions.size}; at most ${this.maxExtensions} on one element (limits.extensions_per_element)`);
     const schemas = await this.get(entity);
     if (schemas.size === 0) return extensions;
     const checked: Extensions = new Map();

@@ -12,7 +12,7 @@ import fastJson from 'fast-json-stringify';
 import type { Ajv } from 'ajv';
 import { invalid } from '../domain/errors.js';
 import { INT64_MAX, INT64_MIN } from '../domain/fields.js';
-import { containsBigInt, parseJsonText, stringifyJson } from '../domain/json.js';
+import { checkJsonLimits, containsBigInt, parseJsonText, stringifyJson, type JsonLimits } from '../domain/json.js';
 
 /**
  * Ajv keywords: `x-int64` accepts a bigint within the signed 64-bit range (integers beyond 2^53 are
@@ -59,12 +59,14 @@ export function lazyValidatorFactory(): BuildValidator {
   };
 }
 
-export function registerJson(app: FastifyInstance, bodyLimit: number): void {
+export function registerJson(app: FastifyInstance, bodyLimit: number, limits: JsonLimits): void {
   // JSON only: any other Content-Type on a body answers 415
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit }, (_request, body, done) => {
     const text = body as string;
     if (text.trim() === '') return done(null, undefined);
+    const tooBig = checkJsonLimits(text, limits);
+    if (tooBig) return done(invalid(`the request body is refused: ${tooBig} (see limits in the configuration)`), undefined);
     try {
       done(null, parseJsonText(text));
     } catch (error) {

@@ -36,6 +36,8 @@ export interface ScopeOptions {
   businessAttributes?: CatalogConfig;
   /** cview/expiration */
   expiration?: string;
+  /** limits.extensions_per_element */
+  maxExtensions: number;
 }
 
 /** One scope per partition, built once. */
@@ -53,7 +55,7 @@ export function buildScopes(options: ScopeOptions): Map<string, Scope> {
       partition,
       store,
       catalog,
-      schemas: new ExtensionSchemaCache(store),
+      schemas: new ExtensionSchemaCache(store, options.maxExtensions),
       lifetimeFor: (serviceType) => {
         const byType = byTypeCatalog.expirationFor(serviceType);
         return byType === undefined ? defaultLifetime : parseLifetime('settings.expiration', byType);

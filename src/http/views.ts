@@ -1,6 +1,7 @@
 // Builds the documented response objects for lists of services / states / tasks: reads the nested
 // elements and the requested extensions in one query per kind (never one per element), then shapes
 // them with the domain presenters.
+import { invalid } from '../domain/errors.js';
 import { readQueryBoolean, readQueryCount, readQueryList } from '../domain/fields.js';
 import {
   NO_EXTENSIONS,
@@ -53,8 +54,10 @@ export function readNesting(query: NestingQuery, level: 'service' | 'state' | 't
   };
 }
 
-export function readPage(query: NestingQuery): { limit?: number; offset?: number } {
-  return { limit: readQueryCount('limit', query.limit), offset: readQueryCount('offset', query.offset) };
+export function readPage(query: NestingQuery, maxLimit: number): { limit?: number; offset?: number } {
+  const limit = readQueryCount('limit', query.limit);
+  if (limit !== undefined && limit > maxLimit) throw invalid(`limit: at most ${maxLimit} (limits.list_limit)`);
+  return { limit, offset: readQueryCount('offset', query.offset) };
 }
 
 function statusFor(active: boolean, completed: boolean): ElementStatus {

@@ -4,7 +4,7 @@ import { EXC, createTestApp, startService, type TestApp } from '../helpers/app.j
 
 let t: TestApp;
 before(async () => {
-  t = await createTestApp({ bodyLimit: 4096 });
+  t = await createTestApp({ limits: { bodyBytes: 4096 } });
 });
 after(async () => t.close());
 

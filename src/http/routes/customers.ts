@@ -1,5 +1,6 @@
 // Privacy requests: erase everything of one customer, or export it as one document. Both leave an
 // audit record (who, when, how many); with roles on, both need Administrator.
+import { invalid } from '../../domain/errors.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { parseExtensionSelection, presentProfileForExport } from '../../domain/present.js';
@@ -91,7 +92,8 @@ export default async function customerRoutes(instance: FastifyInstance): Promise
     },
     async (request) => {
       const limit = readQueryCount('limit', request.query.limit) ?? 100;
-      return (await request.scope.store.listAudit(Math.min(limit, 10_000))).map((r) => ({ ...r, at: new Date(r.at).toISOString() }));
+      if (limit > app.limits.listLimit) throw invalid(`limit: at most ${app.limits.listLimit} (limits.list_limit)`);
+      return (await request.scope.store.listAudit(limit)).map((r) => ({ ...r, at: new Date(r.at).toISOString() }));
     },
   );
 }

@@ -180,7 +180,7 @@ export default async function serviceRoutes(instance: FastifyInstance): Promise<
       serviceTypes: readQueryList(query.service_types),
       startedFrom: query.started_from === undefined ? undefined : readTimestamp('started_from', query.started_from),
       startedTo: query.started_to === undefined ? undefined : readTimestamp('started_to', query.started_to),
-      ...readPage(query),
+      ...readPage(query, app.limits.listLimit),
     };
     return serviceViews(scope, await scope.store.listServices(filter), nesting);
   }

@@ -123,7 +123,7 @@ export default async function stateRoutes(instance: FastifyInstance): Promise<vo
       async (request) => {
         const serviceId = parseServiceId(request.params.service_id);
         const nesting = readNesting(request.query, 'state');
-        const filter = { serviceIds: [serviceId], status, stateTypes: readQueryList(request.query.state_types), ...readPage(request.query) };
+        const filter = { serviceIds: [serviceId], status, stateTypes: readQueryList(request.query.state_types), ...readPage(request.query, app.limits.listLimit) };
         if (!(await request.scope.store.getService(serviceId))) throw notFound('service', serviceId);
         return stateViews(request.scope, await request.scope.store.listStates(filter), nesting, true);
       },

@@ -102,7 +102,7 @@ export default async function taskRoutes(instance: FastifyInstance): Promise<voi
           status,
           taskTypes: readQueryList(query.task_types),
           stateId: query.state_id === undefined ? undefined : readInt32('state_id', query.state_id),
-          ...readPage(query),
+          ...readPage(query, app.limits.listLimit),
         };
         if (!(await request.scope.store.getService(serviceId))) throw notFound('service', serviceId);
         return taskViews(request.scope, await request.scope.store.listTasks(filter), nesting, true);
