@@ -45,6 +45,9 @@ export const ConfigFileSchema = Type.Object(
     host: Type.Optional(Type.String({ minLength: 1 })),
     database_url: Type.Optional(Type.String({ minLength: 1 })),
     log_level: Type.Optional(Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)))),
+    idempotency: Type.Optional(
+      Type.Object({ retention: Type.Optional(Expiration) }, { additionalProperties: false, description: 'Idempotency-Key answers: how long they are replayed (default 24h)' }),
+    ),
     limits: Type.Optional(
       Type.Object(
         {
@@ -129,6 +132,8 @@ export interface Config {
   profileAttributes: CoreAttribute[];
   /** the business-attribute catalog, mapping and the validation / map-names switches, with per-tenant sections */
   businessAttributes: CatalogConfig;
+  /** idempotency.retention */
+  idempotencyRetention?: string;
   /** multi-tenant mode when not empty */
   tenants: Tenant[];
   port: number;
@@ -274,6 +279,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     profileAttributes: file['profile-attributes'] ?? DEFAULT_CORE_ATTRIBUTES,
     businessAttributes,
     tenants,
+    idempotencyRetention: file.idempotency?.retention,
     notFoundStatus: file.cview?.['not-found-status'] ?? 404,
     file,
   };

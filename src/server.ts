@@ -25,6 +25,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     tenants: config.tenants,
     storeFor: (partition) => stores.get(partition),
     limits: config.limits,
+    idempotencyRetention: config.idempotencyRetention,
     notFoundStatus: config.notFoundStatus,
     businessAttributes: config.businessAttributes,
     profileAttributes: config.profileAttributes,

@@ -5,6 +5,8 @@ import type { Partition } from './domain/tenancy.js';
 import type { Store } from './store/store.js';
 
 export interface SweeperOptions {
+  /** Idempotency-Key answers older than this are deleted */
+  idempotencyRetentionMs?: number;
   /** cview/auto-complete-enabled */
   autoComplete: boolean;
   /** cview/auto-complete-after, ms; services without their own auto_complete_after use it */
@@ -70,6 +72,10 @@ export class Sweeper {
       const n = await store.sweepExpired(batch);
       result.expired += n;
       if (n < batch) break;
+    }
+    if (this.options.idempotencyRetentionMs !== undefined) {
+      const before = Date.now() - this.options.idempotencyRetentionMs;
+      for (let i = 0; i < maxBatches; i++) if ((await store.sweepIdempotentResponses(before, batch)) < batch) break;
     }
     if (this.options.autoComplete) {
       for (let i = 0; i < maxBatches; i++) {

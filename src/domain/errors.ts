@@ -1,7 +1,10 @@
 // Errors are values with a kind; the HTTP layer maps each kind to a status once (src/http/errors.ts).
 
-/** Tenant: a missing or unknown ContactCenterId / GroupId (400, the documented tenant exception). */
-export type ErrorKind = 'NotFound' | 'Conflict' | 'Validation' | 'Unavailable' | 'Tenant';
+/**
+ * Tenant: a missing or unknown ContactCenterId / GroupId (400, the documented tenant exception).
+ * KeyReused: an Idempotency-Key sent again with another request (422).
+ */
+export type ErrorKind = 'NotFound' | 'Conflict' | 'Validation' | 'Unavailable' | 'Tenant' | 'KeyReused';
 
 export class DomainError extends Error {
   constructor(

@@ -24,6 +24,11 @@ import { registerAccessControl } from './auth.js';
 import type { User } from '../domain/access.js';
 import type { Partition, Tenant } from '../domain/tenancy.js';
 import { buildScopes, registerScopes, type Scope } from './scope.js';
+import { registerIdempotency } from './idempotency.js';
+import { parseLifetime } from '../domain/expiration.js';
+
+/** How long an Idempotency-Key's first answer is kept and replayed. */
+export const DEFAULT_IDEMPOTENCY_RETENTION = '24h';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -60,6 +65,8 @@ export interface AppOptions {
   expiration?: string;
   /** cview/auto-complete-enabled and cview/auto-complete-after (seconds) */
   autoComplete?: { enabled: boolean; afterSeconds?: number };
+  /** how long an Idempotency-Key's first answer is replayed (default 24h) */
+  idempotencyRetention?: string;
   /** cview.use-role on: HTTP Basic against these users */
   users?: User[];
   profileAttributes?: CoreAttribute[];
@@ -107,6 +114,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     }
   });
   const tenants = options.tenants ?? [];
+  const idempotencyRetentionMs = parseLifetime('idempotency.retention', options.idempotencyRetention ?? DEFAULT_IDEMPOTENCY_RETENTION);
   if (tenants.length > 0 && !options.storeFor) throw new Error('buildApp: tenants need storeFor');
   const store = options.store;
   app.decorate('mainStore', store);
@@ -132,6 +140,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.decorate(
     'sweeper',
     new Sweeper([...app.scopes.values()].map((scope) => ({ partition: scope.partition, store: scope.store })), {
+      idempotencyRetentionMs,
       autoComplete: options.autoComplete?.enabled ?? false,
       autoCompleteAfterMs: options.autoComplete?.afterSeconds === undefined ? undefined : options.autoComplete.afterSeconds * 1000,
       onSwept: (partition, { expired, completed }) => {
@@ -149,6 +158,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerErrorHandling(app, options.notFoundStatus ?? 404);
   if (options.users) registerAccessControl(app, options.users);
   registerScopes(app, tenants, app.scopes);
+  registerIdempotency(app, idempotencyRetentionMs);
 
   await app.register(healthRoutes, { version: VERSION });
   await app.register(serviceRoutes);

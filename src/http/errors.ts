@@ -12,6 +12,7 @@ export const Exceptions = {
   Validation: `${EXCEPTION_PREFIX}ValidationException`,
   Unavailable: `${EXCEPTION_PREFIX}StoreUnavailableException`,
   Tenant: `${EXCEPTION_PREFIX}ContextServicesExceptionResource`,
+  KeyReused: `${EXCEPTION_PREFIX}IdempotencyKeyReusedException`,
   UnknownRoute: `${EXCEPTION_PREFIX}UnknownRouteException`,
   MethodNotAllowed: `${EXCEPTION_PREFIX}MethodNotAllowedException`,
   PayloadTooLarge: `${EXCEPTION_PREFIX}PayloadTooLargeException`,
@@ -64,7 +65,7 @@ export function formatSchemaErrors(errors: AjvError[], dataVar: string): Error {
 }
 
 const statusOfKind = (kind: ErrorKind, notFoundStatus: number): number =>
-  ({ NotFound: notFoundStatus, Conflict: 409, Validation: 400, Unavailable: 503, Tenant: 400 })[kind];
+  ({ NotFound: notFoundStatus, Conflict: 409, Validation: 400, Unavailable: 503, Tenant: 400, KeyReused: 422 })[kind];
 
 export function toErrorResponse(error: FastifyError | Error, notFoundStatus: number): { status: number; body: ErrorBody } {
   if (error instanceof DomainError) {

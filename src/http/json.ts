@@ -62,8 +62,9 @@ export function lazyValidatorFactory(): BuildValidator {
 export function registerJson(app: FastifyInstance, bodyLimit: number, limits: JsonLimits): void {
   // JSON only: any other Content-Type on a body answers 415
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit }, (_request, body, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit }, (request, body, done) => {
     const text = body as string;
+    request.rawBody = text;
     if (text.trim() === '') return done(null, undefined);
     const tooBig = checkJsonLimits(text, limits);
     if (tooBig) return done(invalid(`the request body is refused: ${tooBig} (see limits in the configuration)`), undefined);

@@ -4,6 +4,7 @@ import { parseStoredJson, stringifyJson } from '../domain/json.js';
 import type { IdentificationKey } from '../domain/profiles.js';
 import type { ElementDoc } from '../domain/lifecycle.js';
 import type { ElementFields, ElementStatus, Extensions, ServiceRecord, StateRecord, TaskRecord } from '../domain/records.js';
+import type { IdempotentResponse } from './store.js';
 
 export function encodeDoc(doc: ElementDoc): string {
   return stringifyJson(doc);
@@ -137,4 +138,24 @@ export function taskFromRow(row: TaskRow): TaskRecord {
   if (row.state_id !== null) record.stateId = Number(row.state_id);
   if (doc.type !== undefined) record.taskType = doc.type;
   return record;
+}
+
+export interface IdempotentRow {
+  idem_key: string;
+  fingerprint: string;
+  status: number | bigint;
+  location: string | null;
+  body: string;
+  created_at: number | bigint;
+}
+
+export function idempotentFromRow(row: IdempotentRow): IdempotentResponse {
+  return {
+    key: row.idem_key,
+    fingerprint: row.fingerprint,
+    status: Number(row.status),
+    ...(row.location === null ? {} : { location: row.location }),
+    body: row.body,
+    createdAt: Number(row.created_at),
+  };
 }

@@ -68,6 +68,18 @@ export interface AuditRecord {
   counts: Record<string, number>;
 }
 
+/** The first answer to a request that carried an Idempotency-Key. */
+export interface IdempotentResponse {
+  key: string;
+  /** method, path and body digest of the request */
+  fingerprint: string;
+  status: number;
+  location?: string;
+  body: string;
+  /** epoch ms */
+  createdAt: number;
+}
+
 export interface StoreHealth {
   kind: 'sqlite' | 'postgres';
   ok: boolean;
@@ -152,6 +164,15 @@ export interface Store {
    * have none and it is given), with their active states and tasks; at most `batchSize`.
    */
   autoCompleteIdle(defaultAfterMs: number | undefined, batchSize: number): Promise<number>;
+
+  // ---- idempotent retries ----
+
+  /** The recorded answer for an Idempotency-Key, if any was recorded at or after `notBefore` (epoch ms). */
+  getIdempotentResponse(key: string, notBefore: number): Promise<IdempotentResponse | undefined>;
+  /** Records an answer; the first one recorded for a key stays, unless it was recorded before `replaceBefore` (expired). */
+  saveIdempotentResponse(response: IdempotentResponse, replaceBefore: number): Promise<void>;
+  /** Deletes answers recorded before `before` (epoch ms), at most `batchSize`; returns how many. */
+  sweepIdempotentResponses(before: number, batchSize: number): Promise<number>;
 
   // ---- privacy and audit ----
 

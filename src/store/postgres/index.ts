@@ -36,7 +36,8 @@ import {
   type TaskRow,
 } from '../codec.js';
 import { loadMigrations } from '../migrations.js';
-import type { AuditRecord, ExportFilter, ExtensionOwner, PurgeOperation, ServiceFilter, StateFilter, Store, StoreHealth, TaskFilter } from '../store.js';
+import { idempotentFromRow, type IdempotentRow } from '../codec.js';
+import type { IdempotentResponse, AuditRecord, ExportFilter, ExtensionOwner, PurgeOperation, ServiceFilter, StateFilter, Store, StoreHealth, TaskFilter } from '../store.js';
 import { exportWhere, purgeWhere, rearm, autoCompleteAfterMs, autoCompletion, expiryOnInsert } from '../maintenance.js';
 import type { Expiry } from '../../domain/expiration.js';
 import { identitiesOf, identityValues, type IdentificationKey, type NewIdentificationKey, type ProfileData } from '../../domain/profiles.js';
@@ -1025,5 +1026,36 @@ export class PostgresStore implements Store {
       [limit],
     );
     return rows.map((r) => ({ id: Number(r.audit_id), at: Number(r.at), actor: r.actor, action: r.action, ...(r.subject === null ? {} : { subject: r.subject }), counts: decodeJson(r.counts) as Record<string, number> }));
+  }
+
+  // ---- idempotent retries ----
+
+  async getIdempotentResponse(key: string, notBefore: number): Promise<IdempotentResponse | undefined> {
+    const [row] = await this.query<IdempotentRow>(
+      'SELECT idem_key, fingerprint, status, location, body, created_at FROM idempotency_keys WHERE idem_key = $1 AND created_at >= $2',
+      [key, notBefore],
+    );
+    return row && idempotentFromRow(row);
+  }
+
+  saveIdempotentResponse(r: IdempotentResponse, replaceBefore: number): Promise<void> {
+    return this.write(async (db) => {
+      await db.query(
+        statement(
+          `INSERT INTO idempotency_keys (idem_key, fingerprint, status, location, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (idem_key) DO UPDATE SET fingerprint = excluded.fingerprint, status = excluded.status, location = excluded.location, body = excluded.body, created_at = excluded.created_at
+             WHERE idempotency_keys.created_at < $7`,
+          [r.key, r.fingerprint, r.status, r.location ?? null, r.body, r.createdAt, replaceBefore],
+        ),
+      );
+    });
+  }
+
+  sweepIdempotentResponses(before: number, batchSize: number): Promise<number> {
+    return this.write(
+      async (db) =>
+        (await db.query(statement('DELETE FROM idempotency_keys WHERE idem_key IN (SELECT idem_key FROM idempotency_keys WHERE created_at < $1 ORDER BY created_at LIMIT $2)', [before, batchSize])))
+          .rowCount ?? 0,
+    );
   }
 }

@@ -36,7 +36,8 @@ import {
   type TaskRow,
 } from '../codec.js';
 import { loadMigrations } from '../migrations.js';
-import type { AuditRecord, ExportFilter, ExtensionOwner, PurgeOperation, ServiceFilter, StateFilter, Store, StoreHealth, TaskFilter } from '../store.js';
+import { idempotentFromRow, type IdempotentRow } from '../codec.js';
+import type { IdempotentResponse, AuditRecord, ExportFilter, ExtensionOwner, PurgeOperation, ServiceFilter, StateFilter, Store, StoreHealth, TaskFilter } from '../store.js';
 import { exportWhere, purgeWhere, rearm, autoCompleteAfterMs, autoCompletion, expiryOnInsert } from '../maintenance.js';
 import type { Expiry } from '../../domain/expiration.js';
 import { identitiesOf, identityValues, type IdentificationKey, type NewIdentificationKey, type ProfileData } from '../../domain/profiles.js';
@@ -742,5 +743,30 @@ export class SqliteStore implements Store {
       counts: string;
     }[];
     return rows.map((r) => ({ id: Number(r.audit_id), at: Number(r.at), actor: r.actor, action: r.action, ...(r.subject === null ? {} : { subject: r.subject }), counts: decodeJson(r.counts) as Record<string, number> }));
+  }
+
+  // ---- idempotent retries ----
+
+  async getIdempotentResponse(key: string, notBefore: number): Promise<IdempotentResponse | undefined> {
+    const row = this.stmt('SELECT idem_key, fingerprint, status, location, body, created_at FROM idempotency_keys WHERE idem_key = ? AND created_at >= ?').get(key, notBefore) as
+      | IdempotentRow
+      | undefined;
+    return row && idempotentFromRow(row);
+  }
+
+  saveIdempotentResponse(r: IdempotentResponse, replaceBefore: number): Promise<void> {
+    return this.write(() => {
+      this.stmt(
+        `INSERT INTO idempotency_keys (idem_key, fingerprint, status, location, body, created_at) VALUES (@key, @fingerprint, @status, @location, @body, @createdAt)
+           ON CONFLICT (idem_key) DO UPDATE SET fingerprint = excluded.fingerprint, status = excluded.status, location = excluded.location, body = excluded.body, created_at = excluded.created_at
+           WHERE idempotency_keys.created_at < @replaceBefore`,
+      ).run({ key: r.key, fingerprint: r.fingerprint, status: r.status, location: r.location ?? null, body: r.body, createdAt: r.createdAt, replaceBefore });
+    });
+  }
+
+  sweepIdempotentResponses(before: number, batchSize: number): Promise<number> {
+    return this.write(
+      () => this.stmt('DELETE FROM idempotency_keys WHERE idem_key IN (SELECT idem_key FROM idempotency_keys WHERE created_at < ? ORDER BY created_at LIMIT ?)').run(before, batchSize).changes,
+    );
   }
 }

@@ -1,0 +1,81 @@
+// Idempotent retries: a POST or PUT carrying an `Idempotency-Key` header acts once; a retry with the
+// same key gets the first 2xx answer again (with `Idempotent-Replayed: true`) instead of acting twice.
+// Answers are kept per partition (tenant, group) in its store, for the retention (`idempotency.retention`,
+// default 24h), then swept. A duplicate arriving while the first is still in progress on this node
+// waits for it. A key reused for a different request (method, path, body or user) gets 422.
+// Non-2xx answers are not recorded: a retry of a refused request is judged afresh.
+import { createHash } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { DomainError, invalid } from '../domain/errors.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** the request body as received (JSON text), for fingerprints */
+    rawBody?: string;
+    idempotency?: { key: string; fingerprint: string; slot: string; release: () => void; replayed?: boolean };
+  }
+}
+
+const KEY = /^[\x21-\x7e]{1,255}$/;
+
+export function registerIdempotency(app: FastifyInstance, retentionMs: number): void {
+  // per node: the requests in progress, by partition and key
+  const inProgress = new Map<string, Promise<void>>();
+
+  const finish = (request: FastifyRequest) => {
+    const context = request.idempotency;
+    if (!context || context.replayed) return;
+    request.idempotency = undefined;
+    inProgress.delete(context.slot);
+    context.release();
+  };
+
+  app.addHook('preValidation', async (request: FastifyRequest, reply: FastifyReply) => {
+    if (request.method !== 'POST' && request.method !== 'PUT') return;
+    const key = request.headers['idempotency-key'];
+    if (key === undefined || !request.scope) return;
+    if (typeof key !== 'string' || !KEY.test(key)) throw invalid('Idempotency-Key must be given once, 1 to 255 visible ASCII characters');
+    const fingerprint = createHash('sha256')
+      .update(`${request.method} ${request.url}\n${request.user ?? ''}\n${request.rawBody ?? ''}`)
+      .digest('base64url');
+    const slot = `${request.scope.partition.key}\u0000${key}`;
+    for (let waiting = inProgress.get(slot); waiting; waiting = inProgress.get(slot)) await waiting;
+    // claimed before the next await: a duplicate arriving from here on waits for this one
+    let release!: () => void;
+    inProgress.set(slot, new Promise<void>((resolve) => (release = resolve)));
+    request.idempotency = { key, fingerprint, slot, release };
+    const recorded = await request.scope.store.getIdempotentResponse(key, Date.now() - retentionMs);
+    if (!recorded) return;
+    finish(request);
+    if (recorded.fingerprint !== fingerprint) {
+      throw new DomainError('KeyReused', `Idempotency-Key ${key} was first used for another request (method, path, body or user differ); use a new key`);
+    }
+    request.idempotency = { key, fingerprint, slot, release: () => undefined, replayed: true };
+    if (recorded.location) reply.header('location', recorded.location);
+    return reply.status(recorded.status).header('idempotent-replayed', 'true').type('application/json; charset=utf-8').send(recorded.body);
+  });
+
+  app.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+    const context = request.idempotency;
+    if (!context || context.replayed) return payload;
+    try {
+      if (reply.statusCode >= 200 && reply.statusCode < 300 && (typeof payload === 'string' || payload === undefined || payload === null)) {
+        const now = Date.now();
+        const location = reply.getHeader('location');
+        await request.scope.store.saveIdempotentResponse(
+          { key: context.key, fingerprint: context.fingerprint, status: reply.statusCode, location: typeof location === 'string' ? location : undefined, body: payload ?? '', createdAt: now },
+          now - retentionMs,
+        );
+      }
+    } catch (error) {
+      // the write itself committed: answer it; only a retry's replay is lost
+      request.log.warn({ err: error }, 'idempotent answer not recorded');
+    } finally {
+      finish(request);
+    }
+    return payload;
+  });
+  // whatever happened (an error before onSend, a closed connection), duplicates stop waiting
+  app.addHook('onResponse', async (request: FastifyRequest) => finish(request));
+  app.addHook('onRequestAbort', async (request: FastifyRequest) => finish(request));
+}
