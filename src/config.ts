@@ -48,6 +48,21 @@ export const ConfigFileSchema = Type.Object(
     idempotency: Type.Optional(
       Type.Object({ retention: Type.Optional(Expiration) }, { additionalProperties: false, description: 'Idempotency-Key answers: how long they are replayed (default 24h)' }),
     ),
+    cors: Type.Optional(
+      Type.Object(
+        { write_origins: Type.Optional(Type.Array(Type.String({ pattern: '^https?://[^/]+$' }), { description: 'origins allowed to write and to send credentials' })) },
+        { additionalProperties: false },
+      ),
+    ),
+    rate_limit: Type.Optional(
+      Type.Object(
+        {
+          max: Type.Integer({ minimum: 1, description: 'requests per window, per tenant (per client address in single-tenant mode)' }),
+          window_ms: Type.Optional(Type.Integer({ minimum: 100, description: 'window length, ms (default 1000)' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     limits: Type.Optional(
       Type.Object(
         {
@@ -132,6 +147,9 @@ export interface Config {
   profileAttributes: CoreAttribute[];
   /** the business-attribute catalog, mapping and the validation / map-names switches, with per-tenant sections */
   businessAttributes: CatalogConfig;
+  /** cors.write_origins */
+  corsWriteOrigins: string[];
+  rateLimit?: { max: number; windowMs: number };
   /** idempotency.retention */
   idempotencyRetention?: string;
   /** multi-tenant mode when not empty */
@@ -280,6 +298,8 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     businessAttributes,
     tenants,
     idempotencyRetention: file.idempotency?.retention,
+    corsWriteOrigins: file.cors?.write_origins ?? [],
+    rateLimit: file.rate_limit ? { max: file.rate_limit.max, windowMs: file.rate_limit.window_ms ?? 1000 } : undefined,
     notFoundStatus: file.cview?.['not-found-status'] ?? 404,
     file,
   };

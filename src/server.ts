@@ -26,6 +26,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
     storeFor: (partition) => stores.get(partition),
     limits: config.limits,
     idempotencyRetention: config.idempotencyRetention,
+    corsWriteOrigins: config.corsWriteOrigins,
+    rateLimit: config.rateLimit,
     notFoundStatus: config.notFoundStatus,
     businessAttributes: config.businessAttributes,
     profileAttributes: config.profileAttributes,

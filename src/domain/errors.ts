@@ -2,9 +2,9 @@
 
 /**
  * Tenant: a missing or unknown ContactCenterId / GroupId (400, the documented tenant exception).
- * KeyReused: an Idempotency-Key sent again with another request (422).
+ * KeyReused: an Idempotency-Key sent again with another request (422). RateLimited: over the rate limit (429).
  */
-export type ErrorKind = 'NotFound' | 'Conflict' | 'Validation' | 'Unavailable' | 'Tenant' | 'KeyReused';
+export type ErrorKind = 'NotFound' | 'Conflict' | 'Validation' | 'Unavailable' | 'Tenant' | 'KeyReused' | 'RateLimited';
 
 export class DomainError extends Error {
   constructor(

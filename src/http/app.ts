@@ -25,6 +25,8 @@ import type { User } from '../domain/access.js';
 import type { Partition, Tenant } from '../domain/tenancy.js';
 import { buildScopes, registerScopes, type Scope } from './scope.js';
 import { registerIdempotency } from './idempotency.js';
+import { registerCors } from './cors.js';
+import { registerRateLimit, type RateLimitOptions } from './rate-limit.js';
 import { parseLifetime } from '../domain/expiration.js';
 
 /** How long an Idempotency-Key's first answer is kept and replayed. */
@@ -67,6 +69,10 @@ export interface AppOptions {
   autoComplete?: { enabled: boolean; afterSeconds?: number };
   /** how long an Idempotency-Key's first answer is replayed (default 24h) */
   idempotencyRetention?: string;
+  /** origins allowed to write (and to send credentials); reads are open to any origin */
+  corsWriteOrigins?: string[];
+  /** per tenant (or client address, single-tenant): at most max requests per window */
+  rateLimit?: RateLimitOptions;
   /** cview.use-role on: HTTP Basic against these users */
   users?: User[];
   profileAttributes?: CoreAttribute[];
@@ -110,7 +116,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.decorate('routeTable', []);
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) {
-      if (method !== 'HEAD') app.routeTable.push({ method, url: route.url, documented: !(route.schema as { hide?: boolean } | undefined)?.hide });
+      if (method !== 'HEAD' && method !== 'OPTIONS') app.routeTable.push({ method, url: route.url, documented: !(route.schema as { hide?: boolean } | undefined)?.hide });
     }
   });
   const tenants = options.tenants ?? [];
@@ -156,8 +162,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   registerJson(app, bodyLimit, { maxDepth: limits.jsonDepth, maxStringLength: limits.stringLength });
   registerErrorHandling(app, options.notFoundStatus ?? 404);
+  await registerCors(app, options.corsWriteOrigins ?? []);
   if (options.users) registerAccessControl(app, options.users);
   registerScopes(app, tenants, app.scopes);
+  if (options.rateLimit) await registerRateLimit(app, options.rateLimit);
   registerIdempotency(app, idempotencyRetentionMs);
 
   await app.register(healthRoutes, { version: VERSION });

@@ -29,7 +29,7 @@ export function registerAccessControl(app: FastifyInstance, users: User[]): void
   };
 
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    if (OPEN_PATHS.test(request.url)) return;
+    if (OPEN_PATHS.test(request.url) || request.method === 'OPTIONS') return;
     const header = request.headers.authorization;
     const credentials = parseBasicAuthorization(header);
     if (!credentials || !header) return deny(reply, 401, 'credentials required: HTTP Basic with a configured user', Exceptions.Authentication);

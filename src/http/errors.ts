@@ -13,6 +13,7 @@ export const Exceptions = {
   Unavailable: `${EXCEPTION_PREFIX}StoreUnavailableException`,
   Tenant: `${EXCEPTION_PREFIX}ContextServicesExceptionResource`,
   KeyReused: `${EXCEPTION_PREFIX}IdempotencyKeyReusedException`,
+  RateLimited: `${EXCEPTION_PREFIX}TooManyRequestsException`,
   UnknownRoute: `${EXCEPTION_PREFIX}UnknownRouteException`,
   MethodNotAllowed: `${EXCEPTION_PREFIX}MethodNotAllowedException`,
   PayloadTooLarge: `${EXCEPTION_PREFIX}PayloadTooLargeException`,
@@ -65,7 +66,7 @@ export function formatSchemaErrors(errors: AjvError[], dataVar: string): Error {
 }
 
 const statusOfKind = (kind: ErrorKind, notFoundStatus: number): number =>
-  ({ NotFound: notFoundStatus, Conflict: 409, Validation: 400, Unavailable: 503, Tenant: 400, KeyReused: 422 })[kind];
+  ({ NotFound: notFoundStatus, Conflict: 409, Validation: 400, Unavailable: 503, Tenant: 400, KeyReused: 422, RateLimited: 429 })[kind];
 
 export function toErrorResponse(error: FastifyError | Error, notFoundStatus: number): { status: number; body: ErrorBody } {
   if (error instanceof DomainError) {
@@ -114,7 +115,8 @@ export function registerErrorHandling(app: FastifyInstance, notFoundStatus: numb
   const methods = new Set<HTTPMethod>();
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat() as HTTPMethod[]) {
-      if (method === 'HEAD') continue;
+      // HEAD follows GET; OPTIONS is CORS's catch-all preflight route, not a method of any resource
+      if (method === 'HEAD' || method === 'OPTIONS') continue;
       try {
         shadow.on(method, route.url, () => undefined);
         methods.add(method);

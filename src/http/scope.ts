@@ -73,7 +73,7 @@ export function buildScopes(options: ScopeOptions): Map<string, Scope> {
 export function registerScopes(app: FastifyInstance, tenants: readonly Tenant[], scopes: ReadonlyMap<string, Scope>): void {
   app.decorateRequest('scope', null as unknown as Scope);
   app.addHook('onRequest', async (request: FastifyRequest) => {
-    if (OPEN_PATHS.test(request.url) || request.routeOptions.url === undefined) return;
+    if (OPEN_PATHS.test(request.url) || request.routeOptions.url === undefined || request.method === 'OPTIONS') return;
     const partition = resolvePartition(tenants, request.headers.contactcenterid, request.headers.groupid);
     request.scope = scopes.get(partition.key)!;
   });
