@@ -51,6 +51,16 @@ export interface SqliteStoreOptions {
   durability: 'full' | 'relaxed';
   /** most writes in one group commit */
   maxBatch?: number;
+  /** caps the database file (PRAGMA max_page_count); beyond it writes fail as on a full disk */
+  maxBytes?: number;
+}
+
+/** SQLite result codes that mean the storage cannot take writes now (full disk, I/O error, locked): 503, not a bug. */
+const STORAGE_FAILURES = /^SQLITE_(FULL|IOERR|READONLY|CANTOPEN|BUSY|LOCKED|NOMEM|PROTOCOL)/;
+
+function storageFailure(error: unknown): unknown {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && STORAGE_FAILURES.test(code) ? unavailable(`the store cannot write: ${(error as Error).message}`) : error;
 }
 
 
@@ -88,6 +98,10 @@ export class SqliteStore implements Store {
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
     this.maxBatch = options.maxBatch ?? 1000;
+    if (options.maxBytes !== undefined) {
+      const pageSize = Number(this.db.pragma('page_size', { simple: true }));
+      this.db.pragma(`max_page_count = ${Math.max(1, Math.floor(options.maxBytes / pageSize))}`);
+    }
   }
 
   // ---- plumbing ----
@@ -126,15 +140,18 @@ export class SqliteStore implements Store {
           outcomes.push({ ok: true, value: write.run() });
           this.stmt('RELEASE write').run();
         } catch (error) {
+          // on a full disk or an I/O error SQLite may roll the whole transaction back by itself:
+          // then the batch has failed as a whole (nothing of it is written)
+          if (!this.db.inTransaction) throw storageFailure(error);
           this.stmt('ROLLBACK TO write').run();
           this.stmt('RELEASE write').run();
-          outcomes.push({ ok: false, value: error });
+          outcomes.push({ ok: false, value: storageFailure(error) });
         }
       }
       this.stmt('COMMIT').run();
     } catch (error) {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
-      const failure = unavailable(`the store could not commit: ${(error as Error).message}`);
+      const failure = error instanceof DomainError ? error : unavailable(`the store could not commit: ${(error as Error).message}`);
       for (const write of batch) write.reject(failure);
       return;
     }
