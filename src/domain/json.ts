@@ -44,8 +44,11 @@ export function checkJsonLimits(text: string, limits: JsonLimits): string | unde
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
-      else if (c === 0x22) {
+      if (c === 0x5c) {
+        // backslash: skip the escaped character; \u0000 is refused (no store keeps NUL in text)
+        if (text.startsWith('u0000', i + 1)) return 'a string contains the NUL character (\\u0000)';
+        i++;
+      } else if (c === 0x22) {
         inString = false;
         if (i - stringStart > limits.maxStringLength) return `a string is longer than ${limits.maxStringLength} characters`;
       }

@@ -75,6 +75,11 @@ export function registerJson(app: FastifyInstance, bodyLimit: number, limits: Js
     }
   });
 
+  // NUL in a path or query (%00) is refused on every store alike (PostgreSQL text cannot hold it)
+  app.addHook('onRequest', async (request) => {
+    if (/%00/.test(request.url)) throw invalid('the URL must not contain the NUL character (%00)');
+  });
+
   // End, associate and start-task bodies are optional: a request without one is the empty event.
   app.addHook('preValidation', async (request) => {
     if (request.body === undefined && request.routeOptions.config.optionalBody) request.body = {};

@@ -157,3 +157,15 @@ test('each limit answers with a 4xx that names it', async () => {
   const big = await t.request('POST', '/services/start', JSON.stringify({ customer_id: 'C', service_type: 'A', Blob: { parts: Array.from({ length: 40 }, () => 'y'.repeat(2000)) } }));
   assert.equal(big.statusCode, 413);
 });
+
+test('the NUL character is refused in paths, queries and bodies alike (found by the fuzzer on PostgreSQL)', async () => {
+  for (const [method, url, body] of [
+    ['DELETE', '/genesys/1/cs/metadata/services/extensions/%00', undefined],
+    ['GET', '/genesys/1/cs/customers/C/services?service_types=%00', undefined],
+    ['POST', '/genesys/1/cs/services/start', '{"customer_id":"C\\u0000","service_type":"A"}'],
+  ] as const) {
+    const res = await t.app.inject({ method, url, ...(body ? { payload: body, headers: { 'content-type': 'application/json' } } : {}) });
+    assert.equal(res.statusCode, 400, `${method} ${url}: ${res.body}`);
+    assert.match(res.json().message, /NUL/);
+  }
+});

@@ -125,6 +125,8 @@ function isRetryable(error: unknown): boolean {
 function translate(error: unknown): unknown {
   if (error instanceof DomainError) return error;
   if (isUnavailable(error)) return unavailable(`the database is unreachable: ${(error as Error).message}`);
+  // text PostgreSQL cannot hold (a NUL character): the request's fault; the HTTP layer refuses NUL first
+  if ((error as { code?: unknown }).code === '22021') return invalid('text must not contain the NUL character');
   return error;
 }
 
