@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value, ValueErrorType } from '@sinclair/typebox/value';
 import { createRequire } from 'node:module';
-import { BusinessAttributeCatalog, catalogConfigFor, tenantSection, type CatalogConfig } from './domain/business-attributes.js';
+import { BusinessAttributeCatalog, catalogConfigFor, namesTenant, type CatalogConfig } from './domain/business-attributes.js';
 import { DEFAULT_CORE_ATTRIBUTES, type CoreAttribute } from './domain/profiles.js';
 import { parsePasswordHash, type User } from './domain/access.js';
 import { DEFAULT_EXPIRATION, parseLifetime } from './domain/expiration.js';
@@ -260,7 +260,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   };
   try {
     for (const key of Object.keys(businessAttributes.tenants ?? {})) {
-      if (!tenants.some((t) => tenantSection({ tenants: { [key]: {} } }, t))) throw new Error(`business-attributes.tenants: ${key} is not a tenant of tenants`);
+      if (!tenants.some((t) => namesTenant(key, t))) throw new Error(`business-attributes.tenants: ${key} is not a tenant of tenants`);
     }
     // the global catalog and each tenant's must hold together
     for (const tenant of [undefined, ...tenants]) {

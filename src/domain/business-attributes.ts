@@ -33,6 +33,11 @@ export interface CatalogConfig extends CatalogSection {
   tenants?: Record<string, CatalogSection>;
 }
 
+/** A `business-attributes.tenants` key names this tenant: its id, or its name in any case. */
+export function namesTenant(key: string, tenant: { id: number; name: string }): boolean {
+  return key === String(tenant.id) || key.toLowerCase() === tenant.name.toLowerCase();
+}
+
 /** The tenant's section of `tenants`, keyed by its name (case-insensitively) or its id. */
 export function tenantSection(config: CatalogConfig, tenant: { id: number; name: string }): CatalogSection | undefined {
   const entries = Object.entries(config.tenants ?? {});

@@ -12,7 +12,7 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** the request body as received (JSON text), for fingerprints */
     rawBody?: string;
-    idempotency?: { key: string; fingerprint: string; slot: string; release: () => void; replayed?: boolean };
+    idempotency?: { key: string; fingerprint: string; slot: string; release: () => void };
   }
 }
 
@@ -24,7 +24,7 @@ export function registerIdempotency(app: FastifyInstance, retentionMs: number): 
 
   const finish = (request: FastifyRequest) => {
     const context = request.idempotency;
-    if (!context || context.replayed) return;
+    if (!context) return;
     request.idempotency = undefined;
     inProgress.delete(context.slot);
     context.release();
@@ -46,18 +46,18 @@ export function registerIdempotency(app: FastifyInstance, retentionMs: number): 
     request.idempotency = { key, fingerprint, slot, release };
     const recorded = await request.scope.store.getIdempotentResponse(key, Date.now() - retentionMs);
     if (!recorded) return;
+    // a replay records nothing: without a context, onSend leaves it alone
     finish(request);
     if (recorded.fingerprint !== fingerprint) {
       throw new DomainError('KeyReused', `Idempotency-Key ${key} was first used for another request (method, path, body or user differ); use a new key`);
     }
-    request.idempotency = { key, fingerprint, slot, release: () => undefined, replayed: true };
     if (recorded.location) reply.header('location', recorded.location);
     return reply.status(recorded.status).header('idempotent-replayed', 'true').type('application/json; charset=utf-8').send(recorded.body);
   });
 
   app.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
     const context = request.idempotency;
-    if (!context || context.replayed) return payload;
+    if (!context) return payload;
     try {
       if (reply.statusCode >= 200 && reply.statusCode < 300 && (typeof payload === 'string' || payload === undefined || payload === null)) {
         const now = Date.now();
