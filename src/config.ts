@@ -7,7 +7,7 @@ import { Value, ValueErrorType } from '@sinclair/typebox/value';
 import { createRequire } from 'node:module';
 import { BusinessAttributeCatalog, catalogConfigFor, namesTenant, type CatalogConfig } from './domain/business-attributes.js';
 import { DEFAULT_CORE_ATTRIBUTES, type CoreAttribute } from './domain/profiles.js';
-import { parsePasswordHash, type User } from './domain/access.js';
+import { grantedPartitions, parsePasswordHash, type User } from './domain/access.js';
 import { DEFAULT_EXPIRATION, parseLifetime } from './domain/expiration.js';
 import { checkTenants, type Tenant } from './domain/tenancy.js';
 import { DEFAULT_LIMITS, type Limits } from './domain/limits.js';
@@ -114,6 +114,18 @@ export const ConfigFileSchema = Type.Object(
             name: Type.String({ minLength: 1 }),
             password_hash: Type.String({ pattern: '^scrypt\\$' }),
             roles: Type.Array(Type.Union([Type.Literal('Administrator'), Type.Literal('Supervisor')])),
+            tenants: Type.Optional(
+              Type.Array(
+                Type.Union([
+                  Type.String({ minLength: 1 }),
+                  Type.Integer(),
+                  Type.Object(
+                    { tenant: Type.Union([Type.String({ minLength: 1 }), Type.Integer()]), groups: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }) },
+                    { additionalProperties: false },
+                  ),
+                ]),
+              ),
+            ),
           },
           { additionalProperties: false },
         ),
@@ -244,6 +256,16 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     checkTenants(tenants);
   } catch (error) {
     throw new ConfigError((error as Error).message);
+  }
+  if (tenants.length > 0) {
+    for (const [i, user] of users.entries()) {
+      if (!user.tenants) throw new ConfigError(`users[${i}] (${user.name}): with tenants, each user lists the tenants it may use (users[].tenants; "*" for all)`);
+      try {
+        grantedPartitions(user.tenants, tenants);
+      } catch (error) {
+        throw new ConfigError(`users[${i}].tenants: ${(error as Error).message}`);
+      }
+    }
   }
   const port =
     overrides.port !== undefined ? parsePort(overrides.port, '--port') : env.PORT !== undefined && env.PORT !== '' ? parsePort(env.PORT, 'PORT') : (file.port ?? 8080);

@@ -55,6 +55,17 @@ test('a missing file is named; use-role needs valid users; tenants must be consi
   assert.throws(() => loadConfig({ configFile: tenants }, {}), /business-attributes\.tenants: Globex is not a tenant/);
   writeFileSync(tenants, 'tenants:\n  - id: 101\n    name: Acme\nbusiness-attributes:\n  tenants:\n    "101":\n      mapping: { Service.type: Nope }\n');
   assert.throws(() => loadConfig({ configFile: tenants }, {}), /Service\.type names Nope/);
+  const user = (tenantsOfUser?: unknown) => ({ name: 'a', password_hash: hashPassword('p'), roles: ['Supervisor'], ...(tenantsOfUser ? { tenants: tenantsOfUser } : {}) });
+  const withUser = (tenantsOfUser?: unknown) =>
+    writeFileSync(tenants, JSON.stringify({ tenants: [{ id: 101, name: 'Acme', groups: ['Sales'] }], cview: { 'use-role': true }, users: [user(tenantsOfUser)] }));
+  withUser();
+  assert.throws(() => loadConfig({ configFile: tenants }, {}), /users\[0\] \(a\): with tenants, each user lists the tenants it may use/);
+  withUser(['Globex']);
+  assert.throws(() => loadConfig({ configFile: tenants }, {}), /users\[0\]\.tenants: tenant "Globex" is not one of tenants/);
+  withUser([{ tenant: 101, groups: ['Care'] }]);
+  assert.throws(() => loadConfig({ configFile: tenants }, {}), /group "Care" is not a group of tenant Acme/);
+  withUser(['acme', { tenant: 'Acme', groups: ['sales'] }, '*']);
+  assert.equal(loadConfig({ configFile: tenants }, {}).users[0].tenants?.length, 3);
   const accepted = join(dir, 'accepted.yaml');
   writeFileSync(accepted, 'cview:\n  expiration: 2w\n  data-validation: true\ndurability: relaxed\n');
   assert.equal(loadConfig({ configFile: accepted }, {}).durability, 'relaxed');

@@ -2,12 +2,16 @@
 // whose passwords are stored as scrypt hashes; Administrator reads and writes, Supervisor reads.
 import { createHash, randomBytes, scrypt as scryptCallback, scryptSync, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 
+import type { Partition, Tenant } from './tenancy.js';
+
 export type Role = 'Administrator' | 'Supervisor';
 
 export interface User {
   name: string;
   password_hash: string;
   roles: Role[];
+  /** multi-tenant mode: the tenants (and groups) this user may use; required there */
+  tenants?: TenantGrant[];
 }
 
 // scrypt parameters for new hashes: N=2^15, r=8, p=1 (about 32 MiB and tens of ms per check)
@@ -57,13 +61,45 @@ export function parseBasicAuthorization(header: string | undefined): { name: str
   return { name: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
-/** Reads need Administrator or Supervisor; every write needs Administrator. */
-export function allows(roles: readonly Role[], method: string): boolean {
-  const read = method === 'GET' || method === 'HEAD';
-  return roles.includes('Administrator') || (read && roles.includes('Supervisor'));
+/** The role a request needs: a route's own rule, else Supervisor (or Administrator) to read and Administrator to write. */
+export function requiredRole(method: string, routeRequires: Role | undefined): Role {
+  return routeRequires ?? (method === 'GET' || method === 'HEAD' ? 'Supervisor' : 'Administrator');
+}
+
+/** Administrator may do everything a Supervisor may. */
+export function allows(roles: readonly Role[], required: Role): boolean {
+  return roles.includes('Administrator') || (required === 'Supervisor' && roles.includes('Supervisor'));
 }
 
 /** A digest of the presented credentials, for the verified-credentials cache (never the password itself). */
 export function credentialDigest(header: string): string {
   return createHash('sha256').update(header).digest('base64');
+}
+
+/**
+ * The tenants a user may work in (multi-tenant mode): `"*"` for every tenant; a tenant's id or name for
+ * that tenant with all its groups; `{ tenant, groups }` for only those groups of it (not its no-group partition).
+ */
+export type TenantGrant = string | number | { tenant: string | number; groups: string[] };
+
+/** Which partitions a user's grants allow; throws (naming the grant) when one names no configured tenant or group. */
+export function grantedPartitions(grants: readonly TenantGrant[], tenants: readonly Tenant[]): (partition: Partition) => boolean {
+  if (grants.includes('*')) return () => true;
+  const whole = new Set<number>();
+  const groups = new Set<string>();
+  for (const grant of grants) {
+    const name = typeof grant === 'object' ? grant.tenant : grant;
+    const tenant = tenants.find((t) => String(t.id) === String(name)) ?? tenants.find((t) => t.name.toLowerCase() === String(name).toLowerCase());
+    if (!tenant) throw new Error(`tenant ${JSON.stringify(name)} is not one of tenants`);
+    if (typeof grant !== 'object') {
+      whole.add(tenant.id);
+      continue;
+    }
+    for (const group of grant.groups) {
+      const configured = (tenant.groups ?? []).find((g) => g.toLowerCase() === group.toLowerCase());
+      if (configured === undefined) throw new Error(`group ${JSON.stringify(group)} is not a group of tenant ${tenant.name}`);
+      groups.add(`${tenant.id}/${configured}`);
+    }
+  }
+  return (partition) => partition.tenant !== undefined && (whole.has(partition.tenant.id) || groups.has(partition.key));
 }

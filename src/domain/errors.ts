@@ -3,8 +3,9 @@
 /**
  * Tenant: a missing or unknown ContactCenterId / GroupId (400, the documented tenant exception).
  * KeyReused: an Idempotency-Key sent again with another request (422). RateLimited: over the rate limit (429).
+ * Forbidden: an authenticated user outside what it may use (403).
  */
-export type ErrorKind = 'NotFound' | 'Conflict' | 'Validation' | 'Unavailable' | 'Tenant' | 'KeyReused' | 'RateLimited';
+export type ErrorKind = 'NotFound' | 'Conflict' | 'Validation' | 'Unavailable' | 'Tenant' | 'KeyReused' | 'RateLimited' | 'Forbidden';
 
 export class DomainError extends Error {
   constructor(

@@ -75,3 +75,9 @@ export function resolvePartition(tenants: readonly Tenant[], contactCenterId: st
   }
   return partitionOf(tenant, group);
 }
+
+/** `tenant Acme` or `group Sales of tenant Acme`, for messages. */
+export function describePartition(partition: Partition): string {
+  if (!partition.tenant) return 'the single partition';
+  return partition.group === undefined ? `tenant ${partition.tenant.name}` : `group ${partition.group} of tenant ${partition.tenant.name}`;
+}

@@ -2,7 +2,7 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { Store } from '../store/store.js';
-import { registerErrorHandling, formatSchemaErrors, frameworkErrors, MAX_PARAM_LENGTH } from './errors.js';
+import { errorHandler, registerErrorHandling, formatSchemaErrors, frameworkErrors, MAX_PARAM_LENGTH } from './errors.js';
 import { ajvOptions, lazyValidatorFactory, registerJson } from './json.js';
 import healthRoutes from './routes/health.js';
 import serviceRoutes from './routes/services.js';
@@ -161,17 +161,22 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await app.sweeper.stop();
   });
   registerJson(app, bodyLimit, { maxDepth: limits.jsonDepth, maxStringLength: limits.stringLength });
-  registerErrorHandling(app, options.notFoundStatus ?? 404);
+  registerErrorHandling(app);
   await registerCors(app, options.corsWriteOrigins ?? []);
-  if (options.users) registerAccessControl(app, options.users);
+  if (options.users) registerAccessControl(app, options.users, tenants, app.clock);
   registerScopes(app, tenants, app.scopes);
   if (options.rateLimit) await registerRateLimit(app, options.rateLimit);
   registerIdempotency(app, idempotencyRetentionMs);
 
   await app.register(healthRoutes, { version: VERSION });
-  await app.register(serviceRoutes);
-  await app.register(stateRoutes);
-  await app.register(taskRoutes);
+  const notFoundStatus = options.notFoundStatus ?? 404;
+  await app.register(async (journeys) => {
+    // cview.not-found-status applies to services, states and tasks only
+    journeys.setErrorHandler(errorHandler(notFoundStatus));
+    await journeys.register(serviceRoutes);
+    await journeys.register(stateRoutes);
+    await journeys.register(taskRoutes);
+  });
   await app.register(profileRoutes);
   await app.register(metadataRoutes);
   await app.register(eventRoutes);

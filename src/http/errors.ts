@@ -14,6 +14,7 @@ export const Exceptions = {
   Tenant: `${EXCEPTION_PREFIX}ContextServicesExceptionResource`,
   KeyReused: `${EXCEPTION_PREFIX}IdempotencyKeyReusedException`,
   RateLimited: `${EXCEPTION_PREFIX}TooManyRequestsException`,
+  Forbidden: 'java.rmi.AccessException',
   UnknownRoute: `${EXCEPTION_PREFIX}UnknownRouteException`,
   MethodNotAllowed: `${EXCEPTION_PREFIX}MethodNotAllowedException`,
   PayloadTooLarge: `${EXCEPTION_PREFIX}PayloadTooLargeException`,
@@ -66,7 +67,7 @@ export function formatSchemaErrors(errors: AjvError[], dataVar: string): Error {
 }
 
 const statusOfKind = (kind: ErrorKind, notFoundStatus: number): number =>
-  ({ NotFound: notFoundStatus, Conflict: 409, Validation: 400, Unavailable: 503, Tenant: 400, KeyReused: 422, RateLimited: 429 })[kind];
+  ({ NotFound: notFoundStatus, Conflict: 409, Validation: 400, Unavailable: 503, Tenant: 400, KeyReused: 422, RateLimited: 429, Forbidden: 403 })[kind];
 
 export function toErrorResponse(error: FastifyError | Error, notFoundStatus: number): { status: number; body: ErrorBody } {
   if (error instanceof DomainError) {
@@ -107,10 +108,23 @@ export function frameworkErrors(error: FastifyError, _request: FastifyRequest, r
 export const MAX_PARAM_LENGTH = 1024;
 
 /**
+ * The error handler; `notFoundStatus` is cview.not-found-status (400 or 404), which the services,
+ * states and tasks routes install in their own context (the profile and metadata side keep 404).
+ */
+export function errorHandler(notFoundStatus: number) {
+  return (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    const { status, body } = toErrorResponse(error, notFoundStatus);
+    if (status >= 500 && status !== 503) request.log.error({ err: error }, 'request failed');
+    else if (status === 503) request.log.warn({ err: error }, 'store unavailable');
+    return reply.status(status).type('application/json').send(body);
+  };
+}
+
+/**
  * Installs the error handler and the not-found handler. A path that exists under another method
  * answers 405 with Allow, found through a shadow router fed by every registered route.
  */
-export function registerErrorHandling(app: FastifyInstance, notFoundStatus: number): void {
+export function registerErrorHandling(app: FastifyInstance): void {
   const shadow = FindMyWay({ ignoreTrailingSlash: false });
   const methods = new Set<HTTPMethod>();
   app.addHook('onRoute', (route) => {
@@ -126,12 +140,7 @@ export function registerErrorHandling(app: FastifyInstance, notFoundStatus: numb
     }
   });
 
-  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    const { status, body } = toErrorResponse(error, notFoundStatus);
-    if (status >= 500 && status !== 503) request.log.error({ err: error }, 'request failed');
-    else if (status === 503) request.log.warn({ err: error }, 'store unavailable');
-    return reply.status(status).type('application/json').send(body);
-  });
+  app.setErrorHandler(errorHandler(404));
 
   app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {
     const path = request.url.split('?')[0];

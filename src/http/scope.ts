@@ -5,9 +5,10 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { BusinessAttributeCatalog, catalogConfigFor, type CatalogConfig } from '../domain/business-attributes.js';
 import { DEFAULT_EXPIRATION, parseLifetime } from '../domain/expiration.js';
 import type { LongOrString } from '../domain/fields.js';
-import { partitionsOf, resolvePartition, type Partition, type Tenant } from '../domain/tenancy.js';
+import { describePartition, partitionsOf, resolvePartition, type Partition, type Tenant } from '../domain/tenancy.js';
 import type { Store } from '../store/store.js';
 import { ExtensionSchemaCache } from './extension-schemas.js';
+import { DomainError } from '../domain/errors.js';
 
 export interface Scope {
   partition: Partition;
@@ -75,6 +76,7 @@ export function registerScopes(app: FastifyInstance, tenants: readonly Tenant[],
   app.addHook('onRequest', async (request: FastifyRequest) => {
     if (OPEN_PATHS.test(request.url) || request.routeOptions.url === undefined || request.method === 'OPTIONS') return;
     const partition = resolvePartition(tenants, request.headers.contactcenterid, request.headers.groupid);
+    if (request.mayUse && !request.mayUse(partition)) throw new DomainError('Forbidden', `user ${request.user} may not use ${describePartition(partition)}`);
     request.scope = scopes.get(partition.key)!;
   });
 }

@@ -73,6 +73,21 @@ test('find a customer, see the timeline, see a new state appear live, open its d
   await page.close();
 });
 
+test('the password is kept in memory only: never in localStorage or sessionStorage', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${base}/console`);
+  await page.evaluate(() => localStorage.setItem('contextd.password', 'left-by-an-older-console'));
+  await page.reload();
+  await page.fill('#user', 'admin');
+  await page.fill('#password', 's3cret-typed');
+  await page.dispatchEvent('#password', 'change');
+  await page.dispatchEvent('#user', 'change');
+  const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }));
+  assert.doesNotMatch(stored, /s3cret-typed|left-by-an-older-console/);
+  assert.match(stored, /admin/, 'the user name is remembered');
+  await page.close();
+});
+
 test('search by contact key and by an identification attribute', async () => {
   await t.request('POST', '/metadata/identification-keys', { name: 'idPhone', attributes: ['PhoneNumber'] });
   const profile = (await t.request('POST', '/profiles', { FirstName: 'Eve', PhoneNumber: '5550142' })).json().customer_id;

@@ -80,3 +80,21 @@ test('GET /health answers with the store status', async () => {
   assert.equal(res.statusCode, 200);
   assert.deepEqual({ ...(res.json() as object), version: undefined }, { status: 'ok', store: { kind: t.kind, ok: true }, version: undefined });
 });
+
+test('cview.not-found-status 400 turns the journey side\'s 404s into 400s, not the profile and metadata side\'s', async () => {
+  const strict = await createTestApp({ notFoundStatus: 400 });
+  try {
+    for (const url of ['/services/424242', '/services/424242/states', '/services/424242/tasks/1']) {
+      const res = await strict.request('GET', url);
+      assert.equal(res.statusCode, 400, url);
+      assert.equal(res.json().exception, `${EXC}NotFoundException`);
+    }
+    for (const url of ['/profiles/NOBODY', '/metadata/services/extensions/Nope', '/metadata/identification-keys/nope']) {
+      const res = await strict.request('GET', url);
+      assert.equal(res.statusCode, 404, url);
+      assert.equal(res.json().exception, `${EXC}NotFoundException`);
+    }
+  } finally {
+    await strict.close();
+  }
+});

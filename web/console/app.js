@@ -5,7 +5,10 @@ const BASE = '/genesys/1/cs';
 const SVG = 'http://www.w3.org/2000/svg';
 const $ = (id) => document.getElementById(id);
 
-const settings = ['tenant', 'group', 'user', 'password'];
+// tenant, group and user name are remembered; the password stays in this page's memory only (the
+// input itself) and is never written to storage — and one an older console stored is removed
+const settings = ['tenant', 'group', 'user'];
+localStorage.removeItem('contextd.password');
 for (const id of settings) {
   $(id).value = localStorage.getItem(`contextd.${id}`) ?? '';
   $(id).addEventListener('change', () => localStorage.setItem(`contextd.${id}`, $(id).value));

@@ -39,6 +39,7 @@ export default async function customerRoutes(instance: FastifyInstance): Promise
   app.get(
     `${BASE}/customers/:customer_id/export`,
     {
+      config: { requires: 'Administrator' },
       schema: {
         tags,
         summary: 'Export a customer: the profile with all its extensions and every service with its states, tasks and extensions',
@@ -71,6 +72,7 @@ export default async function customerRoutes(instance: FastifyInstance): Promise
   app.get(
     `${BASE}/maintenance/audit`,
     {
+      config: { requires: 'Administrator' },
       schema: {
         tags,
         summary: 'The audit log of erasures, exports and purges, newest first',
