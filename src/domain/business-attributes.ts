@@ -63,6 +63,8 @@ export function catalogConfigFor(config: CatalogConfig, tenant?: { id: number; n
 
 export const STATE_TYPES: BusinessAttribute = {
   name: 'StateType',
+  // the schema marks an attribute's dbid mandatory; 100 is outside the built-in values' 1–10
+  dbid: 100,
   display_name: 'State Type',
   values: [
     'Customer identification',
@@ -195,6 +197,24 @@ export class BusinessAttributeCatalog {
     const value = this.valueOf(attribute, serviceType);
     const expiration = value?.settings?.expiration;
     return typeof expiration === 'string' ? expiration : undefined;
+  }
+
+  /**
+   * A `service_types` / `state_types` / `task_types` filter: with the type mapped, each given value
+   * also matches the other spelling of the same business-attribute value (its dbid for a name, its
+   * name for a dbid), since elements may be stored with either.
+   */
+  typeFilter(entity: MappedEntity, values: string[]): string[] {
+    const attribute = this.mapping.get(`${entity}.type`);
+    if (!attribute || values.length === 0) return values;
+    const keys = new Set(values);
+    for (const text of values) {
+      const value = attribute.values?.find((v) => v.name === text || (v.dbid !== undefined && String(v.dbid) === text));
+      if (!value) continue;
+      keys.add(value.name);
+      if (value.dbid !== undefined) keys.add(String(value.dbid));
+    }
+    return [...keys];
   }
 
   /** With map-names on, a stored dbid of a mapped field is shown as its value's name. */

@@ -1,6 +1,7 @@
 // Turns request bodies (start/end/associate/transition events) into domain writes. Documented fields
 // are validated and normalized; every other top-level key is an extension (spec: "Extensions").
 import { invalid } from './errors.js';
+import { checkUnsafeKeys } from './json.js';
 import {
   formatTimestamp,
   readInt32,
@@ -222,23 +223,26 @@ export function parseStateTransition(raw: unknown, nowMs: number): StateTransiti
   const fromStateId = readInt32('from.state_id', from.state_id);
   if (!has(to, 'state_type')) throw invalid('to.state_type is mandatory');
   const stateType = readLongOrString('to.state_type', to.state_type);
+  // the top-level timestamp is both events' time; from.timestamp (the end of the old state) and
+  // to.timestamp (the start of the new one) override it for their event
   const at = eventTime(body, nowMs);
+  const endAt = optional(from, 'timestamp', readTimestamp, 'from.timestamp') ?? at;
+  const startAt = optional(to, 'timestamp', readTimestamp, 'to.timestamp') ?? at;
   const shared = eventFields(body);
-  const timestamp = formatTimestamp(at);
   return {
     fromStateId,
     end: withoutUndefined({
       disposition: optional(from, 'disposition', readLongOrString, 'from.disposition'),
       dispositionDesc: optional(from, 'disposition_desc', readText, 'from.disposition_desc'),
-      completed: { timestamp, ...shared },
-      completedAt: at,
+      completed: { timestamp: formatTimestamp(endAt), ...shared },
+      completedAt: endAt,
       extensions: new Map(),
     }),
     start: withoutUndefined({
       stateType,
       estDuration: optional(to, 'est_duration', readInt32, 'to.est_duration'),
-      started: { timestamp, ...shared, previous_state_id: fromStateId },
-      startedAt: at,
+      started: { timestamp: formatTimestamp(startAt), ...shared, previous_state_id: fromStateId },
+      startedAt: startAt,
       extensions: extensionsOf(body),
     }),
   };
@@ -255,6 +259,11 @@ export function parseExpirationUpdate(raw: unknown): Expiry {
 export function parseExtensionValue(name: string, value: unknown): Extensions {
   checkExtensionName(name);
   if (value === undefined) throw invalid(`the request body must hold the new value of extension ${name}`);
+  try {
+    checkUnsafeKeys({ [name]: value });
+  } catch (error) {
+    throw invalid(`extension ${name} is refused: ${(error as Error).message}`);
+  }
   return new Map([[name.toLowerCase(), { name, value }]]);
 }
 

@@ -17,12 +17,40 @@ function parseNumberExactly(text: string): number | bigint {
  * with a SyntaxError, like Fastify's own parser does.
  */
 export function parseJsonText(text: string): unknown {
+  let value: unknown;
   if (!LONG_DIGIT_RUN.test(text)) {
-    return secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
+    value = secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' });
+  } else {
+    value = losslessParse(text, null, parseNumberExactly);
+    checkUnsafeKeys(value);
   }
-  const value = losslessParse(text, null, parseNumberExactly);
-  if (value !== null && typeof value === 'object') secureJson.scan(value as Record<string, unknown>, { protoAction: 'error', constructorAction: 'error' });
+  // a number beyond the double range reads as ±Infinity and would be stored as null: refused (only
+  // text with a 3-digit exponent or a 300-digit run can hold one, so most bodies skip the walk)
+  if (HUGE_NUMBER.test(text)) {
+    const path = nonFinitePath(value, '');
+    if (path !== undefined) throw new SyntaxError(`the number at ${path || 'the top level'} is too large to be represented (beyond ±1.8e308)`);
+  }
   return value;
+}
+
+const HUGE_NUMBER = /[eE]\+?\d{3}|\d{300}/;
+
+function nonFinitePath(value: unknown, path: string): string | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : path;
+  if (value === null || typeof value !== 'object') return undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const found = nonFinitePath(item, Array.isArray(value) ? `${path}[${key}]` : path ? `${path}.${key}` : key);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/**
+ * The prototype-pollution rule, the same for every way a value comes in (a body, or an extension
+ * named in the path with its value as the body): no `__proto__` key, no `constructor` holding `prototype`.
+ */
+export function checkUnsafeKeys(value: unknown): void {
+  if (value !== null && typeof value === 'object') secureJson.scan(value as Record<string, unknown>, { protoAction: 'error', constructorAction: 'error' });
 }
 
 export interface JsonLimits {

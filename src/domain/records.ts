@@ -85,6 +85,8 @@ export interface ElementEnd {
   /** service end only: ttl / expiration_time given on the end event */
   expiry?: Expiry;
   extensions: Extensions;
+  /** an end the server makes (auto-complete): never refused for coming before a start in the future */
+  automatic?: boolean;
 }
 
 export interface ServiceAssociation {

@@ -2,7 +2,7 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { Store } from '../store/store.js';
-import { errorHandler, registerErrorHandling, formatSchemaErrors, frameworkErrors, MAX_PARAM_LENGTH } from './errors.js';
+import { clientErrorHandler, errorHandler, registerErrorHandling, formatSchemaErrors, frameworkErrors, MAX_PARAM_LENGTH } from './errors.js';
 import { ajvOptions, lazyValidatorFactory, registerJson } from './json.js';
 import healthRoutes from './routes/health.js';
 import serviceRoutes from './routes/services.js';
@@ -18,6 +18,7 @@ import eventRoutes from './routes/events.js';
 import maintenanceRoutes from './routes/maintenance.js';
 import customerRoutes from './routes/customers.js';
 import consoleRoutes from './routes/console.js';
+import serverRoutes from './routes/server.js';
 import { EventHub } from './events.js';
 import { Sweeper } from '../sweeper.js';
 import { registerAccessControl } from './auth.js';
@@ -89,6 +90,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     schemaErrorFormatter: formatSchemaErrors as unknown as FastifyServerOptions['schemaErrorFormatter'],
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
     frameworkErrors,
+    clientErrorHandler,
   });
 
   await app.register(swagger, {
@@ -182,6 +184,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(eventRoutes);
   await app.register(maintenanceRoutes);
   await app.register(customerRoutes);
+  await app.register(serverRoutes);
   await app.register(consoleRoutes);
   return app;
 }

@@ -1,6 +1,8 @@
 // The one error mapper: every non-2xx answer is {"message", "exception"} with a stable exception name.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import FindMyWay, { type HTTPMethod } from 'find-my-way';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { DomainError, type ErrorKind } from '../domain/errors.js';
 
 export const EXCEPTION_PREFIX = 'com.genesyslab.gsg.services.contextservices.exceptions.';
@@ -102,6 +104,26 @@ export function frameworkErrors(error: FastifyError, _request: FastifyRequest, r
     .status(status)
     .type('application/json')
     .send({ message, exception: status === 500 ? Exceptions.Internal : Exceptions.BadRequest });
+}
+
+/**
+ * Errors Node's HTTP parser meets before Fastify sees a request (headers or URL over the size limit,
+ * a malformed request line, a request that took too long): answered in the same JSON shape, then the
+ * connection is closed, as Node does.
+ */
+export function clientErrorHandler(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, message] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'the request line and headers are larger than the server accepts (16 KiB)']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'the request was not received in time']
+        : [400, 'the request could not be parsed as HTTP/1.1'];
+  const body = JSON.stringify({ message, exception: Exceptions.BadRequest });
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy();
 }
 
 /** The longest path parameter the router accepts (414 above). */

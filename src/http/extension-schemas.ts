@@ -34,14 +34,21 @@ export class ExtensionSchemaCache {
   /** Validates the extensions that have a schema; returns them normalized (defaults applied, names as in the schema). */
   async apply(entity: Exclude<SchemaEntity, 'profiles'>, extensions: Extensions): Promise<Extensions> {
     if (extensions.size === 0) return extensions;
-    if (extensions.size > this.maxExtensions) throw invalid(`too many extensions: ${extensions.size}; at most ${this.maxExtensions} on one element (limits.extensions_per_element)`);
+    return (await this.validator(entity))(extensions);
+  }
+
+  /** `apply` as a synchronous function over the schemas of this moment (for a check inside a store transaction). */
+  async validator(entity: Exclude<SchemaEntity, 'profiles'>): Promise<(extensions: Extensions) => Extensions> {
     const schemas = await this.get(entity);
-    if (schemas.size === 0) return extensions;
-    const checked: Extensions = new Map();
-    for (const [key, extension] of extensions) {
-      const schema = schemas.get(key);
-      checked.set(key, schema ? { name: schema.name, value: validateExtensionValue(schema, extension.value, extension.name) } : extension);
-    }
-    return checked;
+    return (extensions) => {
+      if (extensions.size > this.maxExtensions) throw invalid(`too many extensions: ${extensions.size}; at most ${this.maxExtensions} on one element (limits.extensions_per_element)`);
+      if (schemas.size === 0) return extensions;
+      const checked: Extensions = new Map();
+      for (const [key, extension] of extensions) {
+        const schema = schemas.get(key);
+        checked.set(key, schema ? { name: schema.name, value: validateExtensionValue(schema, extension.value, extension.name) } : extension);
+      }
+      return checked;
+    };
   }
 }

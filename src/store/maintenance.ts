@@ -47,5 +47,5 @@ export function exportWhere(filter: ExportFilter, [from, to]: [string, string]):
 
 /** The end event an auto-completion writes: the time it happened, nothing else. */
 export function autoCompletion(now: number): ElementEnd {
-  return { completed: { timestamp: formatTimestamp(now) }, completedAt: now, extensions: new Map() };
+  return { completed: { timestamp: formatTimestamp(now) }, completedAt: now, extensions: new Map(), automatic: true };
 }

@@ -54,6 +54,9 @@ export interface TaskFilter {
   offset?: number;
 }
 
+/** Computes the extensions to write from the stored ones (pure; may throw a DomainError). */
+export type ExtensionChange = (current: Extensions) => Extensions;
+
 export type ExtensionOwner =
   | { kind: 'service'; serviceId: bigint }
   | { kind: 'state'; serviceId: bigint; id: number }
@@ -115,8 +118,11 @@ export interface Store {
   getTask(serviceId: bigint, taskId: number): Promise<TaskRecord | undefined>;
   listTasks(filter: TaskFilter): Promise<TaskRecord[]>;
 
-  /** Creates or replaces extensions of one element (the owner must exist: NotFound otherwise). */
-  putExtensions(owner: ExtensionOwner, extensions: Extensions): Promise<void>;
+  /**
+   * Creates or replaces extensions of one element (the owner must exist: NotFound otherwise). Given a
+   * change, it is called inside the write with the element's stored extensions and returns what to write (it may throw).
+   */
+  putExtensions(owner: ExtensionOwner, extensions: Extensions | ExtensionChange): Promise<void>;
   /** All extensions of the given elements of one kind, by element id (service ids as decimal text). */
   loadExtensions(kind: ExtensionOwner['kind'], ids: (bigint | number)[]): Promise<Map<string, Extensions>>;
 

@@ -56,7 +56,7 @@ describe('users bound to tenants', () => {
     assert.equal((await call('GET', `${BASE}/customers/X/services`, 'sales-admin', { ContactCenterId: 'Acme', GroupId: 'Care' })).statusCode, 403);
     assert.equal((await call('GET', `${BASE}/customers/X/services`, 'sales-admin', { ContactCenterId: 'Acme' })).statusCode, 403, 'not the no-group partition');
     assert.equal((await call('GET', `${BASE}/customers/X/services`, 'acme-admin', { ContactCenterId: 'Acme', GroupId: 'Care' })).statusCode, 200, 'a whole tenant includes its groups');
-    for (const headers of [{ ContactCenterId: 'Acme' }, { ContactCenterId: 'Globex' }, { ContactCenterId: '101', GroupId: 'Care' }]) {
+    for (const headers of [{ ContactCenterId: 'Acme' }, { ContactCenterId: 'Globex' }, { ContactCenterId: '101', GroupId: 'Care' }] as Record<string, string>[]) {
       assert.equal((await call('GET', `${BASE}/customers/X/services`, 'acme-sup', headers)).statusCode, 200, JSON.stringify(headers));
     }
   });

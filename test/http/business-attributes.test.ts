@@ -22,6 +22,7 @@ describe('business attributes without validation (the default)', () => {
     assert.deepEqual(all.map((a: { name: string }) => a.name), ['ServiceType', 'MediaType', 'StateType']);
     const states = (await t.request('GET', '/metadata/business-attributes/statetype')).json();
     assert.equal(states.values.length, 10);
+    assert.equal(states.dbid, 100, 'the built-in attribute has a dbid, as the schema requires');
     assert.deepEqual(states.values[5], { name: 'Offering callback', dbid: 6, display_name: 'Offering callback', description: '' });
     assert.deepEqual(states.cv_attributes, ['State.type']);
     const media = (await t.request('GET', '/metadata/business-attributes?cv-attribute=Task.media_type')).json();
@@ -69,5 +70,21 @@ describe('business attributes with data-validation and map-names', () => {
     assert.equal(got.active_states[0].state_type, 'Offering callback');
     assert.equal((await t.request('GET', `/services/${id}/states/${state}`)).json().state_type, 'Offering callback');
     assert.equal((await t.request('GET', '/metadata/business-attributes/ServiceType')).json().map_name, true);
+  });
+
+  test('a type filter matches a mapped value stored under either spelling (name or dbid)', async () => {
+    const byDbid = await startService(t, { customer_id: 'B5', service_type: 211 });
+    const byName = await startService(t, { customer_id: 'B5', service_type: 'NewAccount' });
+    await startService(t, { customer_id: 'B5', service_type: 'BillPay' });
+    for (const filter of ['NewAccount', '211']) {
+      const ids = (await t.request('GET', `/customers/B5/services?service_types=${filter}`)).json().map((s: { service_id: number }) => String(s.service_id));
+      assert.deepEqual(ids.sort(), [byDbid, byName].sort(), `service_types=${filter}`);
+    }
+    await t.request('POST', `/services/${byDbid}/states/start`, { state_type: 6 });
+    await t.request('POST', `/services/${byDbid}/states/start`, { state_type: 'Offering callback' });
+    await t.request('POST', `/services/${byDbid}/states/start`, { state_type: 1 });
+    for (const filter of ['Offering%20callback', '6']) {
+      assert.equal((await t.request('GET', `/services/${byDbid}/states?state_types=${filter}`)).json().length, 2, `state_types=${filter}`);
+    }
   });
 });

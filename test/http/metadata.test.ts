@@ -187,3 +187,23 @@ describe('GET /metadata/profiles', () => {
     ]);
   });
 });
+
+describe('server mode', () => {
+  test('GET /server/mode answers production; POST accepts the documented bodies and answers as documented', async () => {
+    const get = await t.request('GET', '/server/mode');
+    assert.equal(get.statusCode, 200);
+    assert.equal(get.json().mode, 'production');
+    for (const mode of ['Maintenance', 'production', 'MAINTENANCE']) {
+      const res = await t.request('POST', '/server/mode', { mode });
+      assert.equal(res.statusCode, 200, mode);
+      assert.equal(res.headers.location, '/server/status');
+      assert.deepEqual(res.json(), { 'server changed': mode.toLowerCase() });
+    }
+    assert.equal((await t.request('GET', '/server/status')).json().mode, 'production', 'schema changes are online: nothing to switch');
+    assert.equal((await t.request('POST', '/metadata/identification-keys', { name: 'idMode', attributes: ['LastName'] })).statusCode, 201, 'keys are created in production mode');
+    const bad = await t.request('POST', '/server/mode', { mode: 'holiday' });
+    assert.equal(bad.statusCode, 400);
+    assert.match(bad.json().message, /mode must be maintenance or production/);
+    assert.equal((await t.request('POST', '/server/mode', {})).statusCode, 400);
+  });
+});

@@ -63,3 +63,12 @@ test('identification is an index range scan, not a scan of profiles', () => {
   assert.match(plan, /SEARCH profile_identities USING (COVERING |PRIMARY KEY|INDEX)/);
   assert.doesNotMatch(plan, /SCAN profile/);
 });
+
+test('paging binds LIMIT and OFFSET: distinct offsets share one prepared statement, and the cache is bounded', async () => {
+  const statements = (store as unknown as { statements: Map<string, unknown> }).statements;
+  await store.listServices({ customerId: 'PAGE', status: 'all', serviceTypes: [], limit: 10, offset: 1 });
+  const before = statements.size;
+  for (let offset = 2; offset < 200; offset++) await store.listServices({ customerId: 'PAGE', status: 'all', serviceTypes: [], limit: 10, offset });
+  for (let offset = 2; offset < 50; offset++) await store.listStates({ serviceIds: [1n], status: 'all', stateTypes: [], limit: offset, offset });
+  assert.ok(statements.size <= before + 1, `${statements.size - before} statements added for 246 distinct pages`);
+});

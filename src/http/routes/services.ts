@@ -10,6 +10,7 @@ import {
   parseServiceAssociation,
   parseServiceStart,
 } from '../../domain/events.js';
+import { mergeExtensions } from '../../domain/lifecycle.js';
 import { readQueryList, readStringId, readTimestamp } from '../../domain/fields.js';
 import { parseServiceId } from '../../domain/ids.js';
 import type { ElementStatus } from '../../domain/records.js';
@@ -108,25 +109,29 @@ export default async function serviceRoutes(instance: FastifyInstance): Promise<
     },
   );
 
-  app.put(
-    `${BASE}/services/:service_id/extensions/:name`,
-    {
-      schema: {
-        tags,
-        summary: 'Update Service Extension (replaces the value)',
-        params: ServiceExtensionParams,
-        body: ExtensionValueIn,
-        response: { 200: EmptyOut, ...errorResponses },
+  // PUT replaces the extension's value; PUT …/merge merges the body's keys into it (see mergeExtensions)
+  for (const merge of [false, true]) {
+    app.put(
+      `${BASE}/services/:service_id/extensions/:name${merge ? '/merge' : ''}`,
+      {
+        schema: {
+          tags,
+          summary: merge ? 'Merge Service Extension Data (adds or replaces the body\'s keys)' : 'Update Service Extension (replaces the value)',
+          params: ServiceExtensionParams,
+          body: ExtensionValueIn,
+          response: { 200: EmptyOut, ...errorResponses },
+        },
       },
-    },
-    async (request, reply) => {
-      const serviceId = parseServiceId(request.params.service_id);
-      const extensions = await request.scope.schemas.apply('services', parseExtensionValue(request.params.name, request.body));
-      await request.scope.store.putExtensions({ kind: 'service', serviceId }, extensions);
-      events.emit(request.scope, 'service.extension', serviceId, { extension: request.params.name });
-      return reply.status(200).send();
-    },
-  );
+      async (request, reply) => {
+        const serviceId = parseServiceId(request.params.service_id);
+        const written = parseExtensionValue(request.params.name, request.body);
+        const validate = await request.scope.schemas.validator('services');
+        await request.scope.store.putExtensions({ kind: 'service', serviceId }, merge ? (current) => validate(mergeExtensions(current, written)) : validate(written));
+        events.emit(request.scope, 'service.extension', serviceId, { extension: request.params.name });
+        return reply.status(200).send();
+      },
+    );
+  }
 
   app.post(
     `${BASE}/customers/:customer_id/services/:service_id`,
@@ -177,7 +182,7 @@ export default async function serviceRoutes(instance: FastifyInstance): Promise<
     const filter: ServiceFilter = {
       ...owner,
       status,
-      serviceTypes: readQueryList(query.service_types),
+      serviceTypes: scope.catalog.typeFilter('Service', readQueryList(query.service_types)),
       startedFrom: query.started_from === undefined ? undefined : readTimestamp('started_from', query.started_from),
       startedTo: query.started_to === undefined ? undefined : readTimestamp('started_to', query.started_to),
       ...readPage(query, app.limits.listLimit),

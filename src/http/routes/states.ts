@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { RequestTypeProvider } from '../types.js';
 import { Type } from '@sinclair/typebox';
 import { notFound } from '../../domain/errors.js';
+import { mergeExtensions } from '../../domain/lifecycle.js';
 import { parseElementEnd, parseExtensionValue, parseStateStart, parseStateTransition } from '../../domain/events.js';
 import { readQueryList } from '../../domain/fields.js';
 import { parseElementId, parseServiceId } from '../../domain/ids.js';
@@ -87,26 +88,30 @@ export default async function stateRoutes(instance: FastifyInstance): Promise<vo
     },
   );
 
-  app.put(
-    `${BASE}/services/:service_id/states/:state_id/extensions/:name`,
-    {
-      schema: {
-        tags,
-        summary: 'Update State Extension (replaces the value)',
-        params: StateExtensionParams,
-        body: ExtensionValueIn,
-        response: { 200: EmptyOut, ...errorResponses },
+  // PUT replaces the extension's value; PUT …/merge merges the body's keys into it (see mergeExtensions)
+  for (const merge of [false, true]) {
+    app.put(
+      `${BASE}/services/:service_id/states/:state_id/extensions/:name${merge ? '/merge' : ''}`,
+      {
+        schema: {
+          tags,
+          summary: merge ? 'Merge State Extension Data (adds or replaces the body\'s keys)' : 'Update State Extension (replaces the value)',
+          params: StateExtensionParams,
+          body: ExtensionValueIn,
+          response: { 200: EmptyOut, ...errorResponses },
+        },
       },
-    },
-    async (request, reply) => {
-      const serviceId = parseServiceId(request.params.service_id);
-      const id = parseElementId('state_id', request.params.state_id);
-      const extensions = await request.scope.schemas.apply('states', parseExtensionValue(request.params.name, request.body));
-      await request.scope.store.putExtensions({ kind: 'state', serviceId, id }, extensions);
-      events.emit(request.scope, 'state.extension', serviceId, { state_id: id, extension: request.params.name });
-      return reply.status(200).send();
-    },
-  );
+      async (request, reply) => {
+        const serviceId = parseServiceId(request.params.service_id);
+        const id = parseElementId('state_id', request.params.state_id);
+        const written = parseExtensionValue(request.params.name, request.body);
+        const validate = await request.scope.schemas.validator('states');
+        await request.scope.store.putExtensions({ kind: 'state', serviceId, id }, merge ? (current) => validate(mergeExtensions(current, written)) : validate(written));
+        events.emit(request.scope, 'state.extension', serviceId, { state_id: id, extension: request.params.name });
+        return reply.status(200).send();
+      },
+    );
+  }
 
   for (const [suffix, status] of LIST_SUFFIXES) {
     app.get(
@@ -123,7 +128,7 @@ export default async function stateRoutes(instance: FastifyInstance): Promise<vo
       async (request) => {
         const serviceId = parseServiceId(request.params.service_id);
         const nesting = readNesting(request.query, 'state');
-        const filter = { serviceIds: [serviceId], status, stateTypes: readQueryList(request.query.state_types), ...readPage(request.query, app.limits.listLimit) };
+        const filter = { serviceIds: [serviceId], status, stateTypes: request.scope.catalog.typeFilter('State', readQueryList(request.query.state_types)), ...readPage(request.query, app.limits.listLimit) };
         if (!(await request.scope.store.getService(serviceId))) throw notFound('service', serviceId);
         return stateViews(request.scope, await request.scope.store.listStates(filter), nesting, true);
       },

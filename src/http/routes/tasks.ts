@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { RequestTypeProvider } from '../types.js';
 import { Type } from '@sinclair/typebox';
 import { notFound } from '../../domain/errors.js';
+import { mergeExtensions } from '../../domain/lifecycle.js';
 import { parseElementEnd, parseExtensionValue, parseTaskStart } from '../../domain/events.js';
 import { readInt32, readQueryList } from '../../domain/fields.js';
 import { parseElementId, parseServiceId } from '../../domain/ids.js';
@@ -66,26 +67,30 @@ export default async function taskRoutes(instance: FastifyInstance): Promise<voi
     },
   );
 
-  app.put(
-    `${BASE}/services/:service_id/tasks/:task_id/extensions/:name`,
-    {
-      schema: {
-        tags,
-        summary: 'Update Task Extension (replaces the value)',
-        params: TaskExtensionParams,
-        body: ExtensionValueIn,
-        response: { 200: EmptyOut, ...errorResponses },
+  // PUT replaces the extension's value; PUT …/merge merges the body's keys into it (see mergeExtensions)
+  for (const merge of [false, true]) {
+    app.put(
+      `${BASE}/services/:service_id/tasks/:task_id/extensions/:name${merge ? '/merge' : ''}`,
+      {
+        schema: {
+          tags,
+          summary: merge ? 'Merge Task Extension Data (adds or replaces the body\'s keys)' : 'Update Task Extension (replaces the value)',
+          params: TaskExtensionParams,
+          body: ExtensionValueIn,
+          response: { 200: EmptyOut, ...errorResponses },
+        },
       },
-    },
-    async (request, reply) => {
-      const serviceId = parseServiceId(request.params.service_id);
-      const id = parseElementId('task_id', request.params.task_id);
-      const extensions = await request.scope.schemas.apply('tasks', parseExtensionValue(request.params.name, request.body));
-      await request.scope.store.putExtensions({ kind: 'task', serviceId, id }, extensions);
-      events.emit(request.scope, 'task.extension', serviceId, { task_id: id, extension: request.params.name });
-      return reply.status(200).send();
-    },
-  );
+      async (request, reply) => {
+        const serviceId = parseServiceId(request.params.service_id);
+        const id = parseElementId('task_id', request.params.task_id);
+        const written = parseExtensionValue(request.params.name, request.body);
+        const validate = await request.scope.schemas.validator('tasks');
+        await request.scope.store.putExtensions({ kind: 'task', serviceId, id }, merge ? (current) => validate(mergeExtensions(current, written)) : validate(written));
+        events.emit(request.scope, 'task.extension', serviceId, { task_id: id, extension: request.params.name });
+        return reply.status(200).send();
+      },
+    );
+  }
 
   for (const [suffix, status] of LIST_SUFFIXES) {
     app.get(
@@ -100,7 +105,7 @@ export default async function taskRoutes(instance: FastifyInstance): Promise<voi
         const filter = {
           serviceIds: [serviceId],
           status,
-          taskTypes: readQueryList(query.task_types),
+          taskTypes: request.scope.catalog.typeFilter('Task', readQueryList(query.task_types)),
           stateId: query.state_id === undefined ? undefined : readInt32('state_id', query.state_id),
           ...readPage(query, app.limits.listLimit),
         };

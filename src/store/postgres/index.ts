@@ -37,7 +37,7 @@ import {
 } from '../codec.js';
 import { loadMigrations } from '../migrations.js';
 import { idempotentFromRow, type IdempotentRow } from '../codec.js';
-import type { IdempotentResponse, AuditRecord, ExportFilter, ExtensionOwner, PurgeOperation, ServiceFilter, StateFilter, Store, StoreHealth, TaskFilter } from '../store.js';
+import type { IdempotentResponse, AuditRecord, ExportFilter, ExtensionChange, ExtensionOwner, PurgeOperation, ServiceFilter, StateFilter, Store, StoreHealth, TaskFilter } from '../store.js';
 import { exportWhere, purgeWhere, rearm, autoCompleteAfterMs, autoCompletion, expiryOnInsert } from '../maintenance.js';
 import type { Expiry } from '../../domain/expiration.js';
 import { identitiesOf, identityValues, type IdentificationKey, type NewIdentificationKey, type ProfileData } from '../../domain/profiles.js';
@@ -703,14 +703,19 @@ export class PostgresStore implements Store {
 
   // ---- extensions ----
 
-  putExtensions(owner: ExtensionOwner, extensions: Extensions): Promise<void> {
+  putExtensions(owner: ExtensionOwner, extensions: Extensions | ExtensionChange): Promise<void> {
     return this.write(async (db) => {
       await this.lockService(db, owner.serviceId);
       if (owner.kind === 'state' && !(await this.stateExists(db, owner.serviceId, owner.id))) throw notFound('state', owner.id);
       if (owner.kind === 'task' && (await db.query(statement('SELECT 1 FROM tasks WHERE task_id = $1 AND service_id = $2', [owner.id, owner.serviceId]))).rowCount === 0) {
         throw notFound('task', owner.id);
       }
-      await this.writeExtensions(db, owner.kind, owner.kind === 'service' ? owner.serviceId : owner.id, owner.serviceId, extensions);
+      const ownerId = owner.kind === 'service' ? owner.serviceId : owner.id;
+      if (typeof extensions === 'function') {
+        const { rows } = await db.query<ExtensionRow>(statement('SELECT owner_id, name_key, name, value FROM extensions WHERE owner_kind = $1 AND owner_id = $2', [owner.kind, ownerId]));
+        extensions = extensions(groupExtensions(rows).get(String(ownerId)) ?? new Map());
+      }
+      await this.writeExtensions(db, owner.kind, ownerId, owner.serviceId, extensions);
       await this.touchService(db, owner.serviceId);
     });
   }

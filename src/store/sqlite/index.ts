@@ -37,7 +37,7 @@ import {
 } from '../codec.js';
 import { loadMigrations } from '../migrations.js';
 import { idempotentFromRow, type IdempotentRow } from '../codec.js';
-import type { IdempotentResponse, AuditRecord, ExportFilter, ExtensionOwner, PurgeOperation, ServiceFilter, StateFilter, Store, StoreHealth, TaskFilter } from '../store.js';
+import type { IdempotentResponse, AuditRecord, ExportFilter, ExtensionChange, ExtensionOwner, PurgeOperation, ServiceFilter, StateFilter, Store, StoreHealth, TaskFilter } from '../store.js';
 import { exportWhere, purgeWhere, rearm, autoCompleteAfterMs, autoCompletion, expiryOnInsert } from '../maintenance.js';
 import type { Expiry } from '../../domain/expiration.js';
 import { identitiesOf, identityValues, type IdentificationKey, type NewIdentificationKey, type ProfileData } from '../../domain/profiles.js';
@@ -71,10 +71,15 @@ interface PendingWrite {
 }
 
 
-function pageClause(limit: number | undefined, offset: number | undefined): string {
+/** LIMIT/OFFSET as bound parameters (pushed onto `params`): the SQL text, and so the statement cache, stays one per query shape. */
+function pageClause(params: unknown[], limit: number | undefined, offset: number | undefined): string {
   if (limit === undefined && !offset) return '';
-  return ` LIMIT ${limit ?? -1} OFFSET ${offset ?? 0}`;
+  params.push(limit ?? -1, offset ?? 0);
+  return ' LIMIT ? OFFSET ?';
 }
+
+/** Prepared statements kept; query shapes are far fewer, so the bound only guards against a shape-per-request bug. */
+const STATEMENT_CACHE_MAX = 500;
 
 function jsonList(values: readonly (string | number | bigint)[]): string {
   return `[${values.map((v) => (typeof v === 'string' ? JSON.stringify(v) : v.toString())).join(',')}]`;
@@ -108,7 +113,10 @@ export class SqliteStore implements Store {
 
   private stmt(sql: string): Database.Statement {
     let statement = this.statements.get(sql);
-    if (!statement) this.statements.set(sql, (statement = this.db.prepare(sql)));
+    if (!statement) {
+      if (this.statements.size >= STATEMENT_CACHE_MAX) this.statements.delete(this.statements.keys().next().value!);
+      this.statements.set(sql, (statement = this.db.prepare(sql)));
+    }
     return statement;
   }
 
@@ -339,7 +347,7 @@ export class SqliteStore implements Store {
       params.push(filter.startedTo);
     }
     const sql = `SELECT service_id, customer_id, contact_key, started_at, completed_at, expires_at, doc FROM services
-      WHERE ${where} ORDER BY started_at, service_id${pageClause(filter.limit, filter.offset)}`;
+      WHERE ${where} ORDER BY started_at, service_id${pageClause(params, filter.limit, filter.offset)}`;
     return (this.stmt(sql).all(...params) as ServiceRow[]).map((row) => serviceFromRow(row));
   }
 
@@ -426,7 +434,7 @@ export class SqliteStore implements Store {
       params.push(jsonList(filter.stateTypes));
     }
     const sql = `SELECT state_id, service_id, started_at, completed_at, doc FROM states WHERE ${where}
-      ORDER BY started_at, state_id${pageClause(filter.limit, filter.offset)}`;
+      ORDER BY started_at, state_id${pageClause(params, filter.limit, filter.offset)}`;
     return (this.stmt(sql).all(...params) as StateRow[]).map((row) => stateFromRow(row));
   }
 
@@ -481,13 +489,13 @@ export class SqliteStore implements Store {
       params.push(filter.stateId);
     }
     const sql = `SELECT task_id, service_id, state_id, started_at, completed_at, doc FROM tasks WHERE ${where}
-      ORDER BY started_at, task_id${pageClause(filter.limit, filter.offset)}`;
+      ORDER BY started_at, task_id${pageClause(params, filter.limit, filter.offset)}`;
     return (this.stmt(sql).all(...params) as TaskRow[]).map((row) => taskFromRow(row));
   }
 
   // ---- extensions ----
 
-  putExtensions(owner: ExtensionOwner, extensions: Extensions): Promise<void> {
+  putExtensions(owner: ExtensionOwner, extensions: Extensions | ExtensionChange): Promise<void> {
     return this.write(() => {
       this.requireService(owner.serviceId);
       if (owner.kind === 'state' && !this.stmt('SELECT 1 FROM states WHERE state_id = ? AND service_id = ?').get(owner.id, owner.serviceId)) {
@@ -496,7 +504,12 @@ export class SqliteStore implements Store {
       if (owner.kind === 'task' && !this.stmt('SELECT 1 FROM tasks WHERE task_id = ? AND service_id = ?').get(owner.id, owner.serviceId)) {
         throw notFound('task', owner.id);
       }
-      this.writeExtensions(owner.kind, owner.kind === 'service' ? owner.serviceId : owner.id, owner.serviceId, extensions);
+      const ownerId = owner.kind === 'service' ? owner.serviceId : owner.id;
+      if (typeof extensions === 'function') {
+        const rows = this.stmt('SELECT owner_id, name_key, name, value FROM extensions WHERE owner_kind = ? AND owner_id = ?').all(owner.kind, ownerId) as ExtensionRow[];
+        extensions = extensions(groupExtensions(rows).get(String(ownerId)) ?? new Map());
+      }
+      this.writeExtensions(owner.kind, ownerId, owner.serviceId, extensions);
       this.touchService(owner.serviceId, Date.now());
     });
   }
