@@ -8,7 +8,8 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BusinessAttributeCatalog } from './domain/business-attributes.js';
 import { parseExport, parsePurge } from './domain/maintenance.js';
-import { exportChunks } from './http/export.js';
+import { exportServices, purgeServices } from './app/maintenance.js';
+import { userInfo } from 'node:os';
 import { startServer, stopOnSignals } from './server.js';
 import { openPartitionStore, openPartitionStores } from './store/open.js';
 import { partitionsOf, resolvePartition } from './domain/tenancy.js';
@@ -38,6 +39,15 @@ function partitionOf(config: Config, flags: PartitionFlags) {
     return resolvePartition(config.tenants, flags.tenant, flags.group);
   } catch (error) {
     throw new Error(`--tenant / --group: ${(error as Error).message}`);
+  }
+}
+
+/** The audit log's actor for a command run from the shell. */
+function cliActor(): string {
+  try {
+    return `cli:${userInfo().username}`;
+  } catch {
+    return 'cli';
   }
 }
 
@@ -106,7 +116,7 @@ program
       const partition = partitionOf(config, flags);
       const store = await openPartitionStore(config, partition);
       await store.migrate();
-      const purged = await store.purgeServices(operation, before);
+      const purged = await purgeServices(store, operation, before, cliActor(), Date.now);
       await store.close();
       process.stdout.write(`${JSON.stringify({ purged })}\n`);
     } catch (error) {
@@ -139,7 +149,7 @@ program
       await store.migrate();
       const out = flags.out ? createWriteStream(flags.out) : process.stdout;
       const catalog = new BusinessAttributeCatalog(catalogConfigFor(config.businessAttributes, partition.tenant));
-      await pipeline(Readable.from(exportChunks({ store, catalog }, request)), out, { end: Boolean(flags.out) });
+      await pipeline(Readable.from(exportServices({ store, catalog }, request, cliActor(), Date.now)), out, { end: Boolean(flags.out) });
       if (!flags.out) process.stdout.write('\n');
       await store.close();
     } catch (error) {

@@ -7,7 +7,7 @@ import { serviceViews, type ViewContext } from './views.js';
 
 export const EXPORT_PAGE = 500;
 
-export async function* exportChunks(ctx: ViewContext, request: ExportRequest): AsyncGenerator<string> {
+export async function* exportChunks(ctx: ViewContext, request: ExportRequest, onPage?: (count: number) => void): AsyncGenerator<string> {
   const nesting = {
     activeStates: true,
     completedStates: true,
@@ -22,6 +22,7 @@ export async function* exportChunks(ctx: ViewContext, request: ExportRequest): A
     const page = await ctx.store.exportPage(request.filter, after, EXPORT_PAGE);
     if (page.length === 0) break;
     after = page[page.length - 1].serviceId;
+    onPage?.(page.length);
     const items = request.content ? (await serviceViews(ctx, page, nesting)).map((v) => stringifyJson(v)) : page.map((s) => s.serviceId.toString());
     yield (first ? '' : ',') + items.join(',');
     first = false;

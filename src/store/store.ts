@@ -66,7 +66,7 @@ export interface AuditRecord {
   id?: number;
   at: number;
   actor: string;
-  action: 'customer.erase' | 'customer.export' | 'services.purge';
+  action: 'customer.erase' | 'customer.export' | 'services.purge' | 'services.export';
   subject?: string;
   counts: Record<string, number>;
 }

@@ -107,6 +107,20 @@ test('contextd export and contextd purge work on the store directly', async () =
   const bad = runCli(['purge', '--operation', 'purge.nothing', '--before', '2021-01-01T00:00:00Z'], { DATABASE_URL: db });
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /operation must be one of/);
+
+  // the command line leaves the same audit records as HTTP
+  const audited = new SqliteStore({ path: db, durability: 'full' });
+  const audit = await audited.listAudit(10);
+  await audited.close();
+  assert.deepEqual(
+    audit.map((r) => [r.action, r.subject, r.counts.services]),
+    [
+      ['services.purge', 'purge.service.all', 1],
+      ['services.export', 'content', 1],
+      ['services.export', 'ids', 2],
+    ],
+  );
+  assert.ok(audit.every((r) => r.actor.startsWith('cli')), audit.map((r) => r.actor).join());
 });
 
 test('multi-tenant serve: a partition file per (tenant, group); CLI export and purge take --tenant / --group', async () => {

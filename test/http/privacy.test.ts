@@ -68,6 +68,16 @@ describe('customer export and erase', () => {
     assert.equal(audit[2].actor, 'anonymous');
     assert.match(audit[0].at, /^\d{4}-\d{2}-\d{2}T.*Z$/);
   });
+
+  test('an export of services over HTTP is audited with its count', async () => {
+    await t.request('POST', '/services/start', { customer_id: 'AUD-1', service_type: 'A' });
+    const exported = await t.request('GET', '/maintenance/services/stream?time_from=2000-01-01T00:00:00Z');
+    assert.equal(exported.statusCode, 200);
+    const [record] = (await t.request('GET', '/maintenance/audit?limit=1')).json();
+    assert.equal(record.action, 'services.export');
+    assert.equal(record.subject, 'ids');
+    assert.equal(record.counts.services, exported.json().length);
+  });
 });
 
 describe('with roles on', () => {

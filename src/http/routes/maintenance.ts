@@ -3,7 +3,8 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { parseExport, parsePurge } from '../../domain/maintenance.js';
-import { exportChunks } from '../export.js';
+import { exportServices, purgeServices } from '../../app/maintenance.js';
+import { actorOf } from './customers.js';
 import { BASE, QueryBoolean, QueryTime, errorResponses } from '../schemas/common.js';
 import type { RequestTypeProvider } from '../types.js';
 
@@ -30,8 +31,7 @@ export default async function maintenanceRoutes(instance: FastifyInstance): Prom
     },
     async (request) => {
       const { operation, before } = parsePurge(request.body);
-      const purged = await request.scope.store.purgeServices(operation, before);
-      await request.scope.store.appendAudit({ at: Date.now(), actor: request.user ?? 'anonymous', action: 'services.purge', subject: operation, counts: { services: purged } });
+      const purged = await purgeServices(request.scope.store, operation, before, actorOf(request), app.clock);
       app.events.emitMaintenance(request.scope.partition, 'maintenance.purged', { purged });
       return { purged };
     },
@@ -58,7 +58,7 @@ export default async function maintenanceRoutes(instance: FastifyInstance): Prom
     },
     async (request, reply) => {
       const exportRequest = parseExport(request.query, app.clock());
-      return reply.type('application/json; charset=utf-8').send(Readable.from(exportChunks(request.scope, exportRequest)));
+      return reply.type('application/json; charset=utf-8').send(Readable.from(exportServices(request.scope, exportRequest, actorOf(request), app.clock)));
     },
   );
 }

@@ -1,0 +1,23 @@
+// Maintenance operations with their audit records, the same from HTTP and from the command line:
+// a purge or an export that leaves no trace in the audit log cannot happen by either way.
+import type { ExportRequest, PurgeOperation } from '../domain/maintenance.js';
+import { exportChunks } from '../http/export.js';
+import type { ViewContext } from '../http/views.js';
+import type { Store } from '../store/store.js';
+
+/** Who asked: the authenticated user over HTTP (`anonymous` with roles off), `cli:<login>` from the command line. */
+export type Actor = string;
+
+/** Purges in bounded batches, then records the purge (operation and count) in the audit log. */
+export async function purgeServices(store: Store, operation: PurgeOperation, before: number, actor: Actor, now: () => number): Promise<number> {
+  const purged = await store.purgeServices(operation, before);
+  await store.appendAudit({ at: now(), actor, action: 'services.purge', subject: operation, counts: { services: purged } });
+  return purged;
+}
+
+/** Streams an export; once the last chunk is out, records it (with how many services) in the audit log. */
+export async function* exportServices(ctx: ViewContext, request: ExportRequest, actor: Actor, now: () => number): AsyncGenerator<string> {
+  let services = 0;
+  for await (const chunk of exportChunks(ctx, request, (count) => (services += count))) yield chunk;
+  await ctx.store.appendAudit({ at: now(), actor, action: 'services.export', subject: request.content ? 'content' : 'ids', counts: { services } });
+}
