@@ -86,6 +86,8 @@ export const ConfigFileSchema = Type.Object(
       ),
     ),
     pool_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'PostgreSQL connections per node (default 10)' })),
+    pg_connect_timeout_ms: Type.Optional(Type.Integer({ minimum: 100, maximum: 600_000, description: 'PostgreSQL: the longest wait for a connection (default 3000)' })),
+    pg_query_timeout_ms: Type.Optional(Type.Integer({ minimum: 100, maximum: 600_000, description: 'PostgreSQL: the longest a query or a write batch may take (default 10000)' })),
     cview: Type.Optional(
       Type.Object(
         {
@@ -173,6 +175,8 @@ export interface Config {
   logLevel: string;
   limits: Limits;
   poolSize: number;
+  /** PostgreSQL: a request waiting on an unreachable database answers 503 within connect + query timeout */
+  pgTimeouts: { connectMs: number; queryMs: number };
   notFoundStatus: 404 | 400;
   /** the whole validated file, for options read by later features */
   file: ConfigFile;
@@ -312,6 +316,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
       listLimit: file.limits?.list_limit ?? DEFAULT_LIMITS.listLimit,
     },
     poolSize: file.pool_size ?? 10,
+    pgTimeouts: { connectMs: file.pg_connect_timeout_ms ?? 3000, queryMs: file.pg_query_timeout_ms ?? 10_000 },
     useRole: file.cview?.['use-role'] ?? false,
     expiration: file.cview?.expiration ?? DEFAULT_EXPIRATION,
     autoComplete: { enabled: file.cview?.['auto-complete-enabled'] ?? false, afterSeconds: file.cview?.['auto-complete-after'] },

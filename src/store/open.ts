@@ -40,12 +40,12 @@ export function partitionSchema(baseSchema: string | undefined, partition: Parti
 }
 
 /** Opens the store of one partition (not migrated). */
-export async function openPartitionStore(config: Pick<Config, 'database' | 'durability' | 'poolSize'>, partition: Partition): Promise<Store> {
+export async function openPartitionStore(config: Pick<Config, 'database' | 'durability' | 'poolSize'> & Partial<Pick<Config, 'pgTimeouts'>>, partition: Partition): Promise<Store> {
   const { database, durability } = config;
   if (database.kind === 'postgres') {
     const { PostgresStore, searchPathOf } = await import('./postgres/index.js');
     const schema = partition.tenant ? partitionSchema(searchPathOf(database.url), partition) : undefined;
-    return new PostgresStore({ url: database.url, poolSize: config.poolSize, durability, schema });
+    return new PostgresStore({ url: database.url, poolSize: config.poolSize, durability, schema, connectTimeoutMs: config.pgTimeouts?.connectMs, queryTimeoutMs: config.pgTimeouts?.queryMs });
   }
   const { SqliteStore } = await import('./sqlite/index.js');
   return new SqliteStore({ path: partitionFilePath(database.path, partition), durability });
@@ -79,7 +79,7 @@ export class PartitionStores {
 
 /** Opens the main store and one per partition (none in single-tenant mode). */
 export async function openPartitionStores(
-  config: Pick<Config, 'database' | 'durability' | 'poolSize'>,
+  config: Pick<Config, 'database' | 'durability' | 'poolSize'> & Partial<Pick<Config, 'pgTimeouts'>>,
   partitions: readonly Partition[],
 ): Promise<PartitionStores> {
   const main = await openPartitionStore(config, { key: '' });

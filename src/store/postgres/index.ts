@@ -132,6 +132,8 @@ function translate(error: unknown): unknown {
 
 interface PendingWrite {
   run: (db: Queryable) => Promise<unknown>;
+  /** epoch ms by which the write is answered: committed, refused, or 503 */
+  deadline: number;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
   /** a service start, which a batch may insert together with the other starts */
@@ -175,8 +177,11 @@ export class PostgresStore implements Store {
 
   private readonly url: string;
   private readonly schema?: string;
+  /** the promise to a request while the database is away: an answer (503 at worst) within connect + query timeout */
+  private readonly answerWithinMs: number;
 
   constructor(options: PostgresStoreOptions) {
+    this.answerWithinMs = (options.connectTimeoutMs ?? 3000) + (options.queryTimeoutMs ?? 10_000);
     this.url = options.schema === undefined ? options.url : withSearchPath(options.url, options.schema);
     this.schema = options.schema;
     this.pool = new pg.Pool({
@@ -189,6 +194,10 @@ export class PostgresStore implements Store {
     });
     // an idle client losing its connection must not crash the process; the pool replaces it
     this.pool.on('error', () => undefined);
+    // nor a checked-out one: pg emits 'error' on a client whose connection drops between queries (and
+    // after it was released with an error), where nobody listens. Every client gets a listener for
+    // its whole life; the loss then shows as the next query's error (503) and the client is discarded.
+    this.pool.on('connect', (client) => client.on('error', () => undefined));
     // leave connections for reads: at most half the pool commits batches at once
     this.maxFlushes = Math.max(1, Math.floor((options.poolSize ?? 10) / 2));
     if (options.durability === 'relaxed') {
@@ -207,7 +216,12 @@ export class PostgresStore implements Store {
     }
   }
 
-  private async transaction<T>(work: (db: Queryable) => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` in a transaction on one connection. With a deadline (epoch ms), the connection is
+   * dropped when it passes, so a silent database (a blackhole) fails the transaction by then instead
+   * of after one query timeout per statement.
+   */
+  private async transaction<T>(work: (db: Queryable) => Promise<T>, deadline?: number): Promise<T> {
     if (this.closed) throw unavailable('the store is closed');
     let client: pg.PoolClient;
     try {
@@ -216,16 +230,28 @@ export class PostgresStore implements Store {
       throw translate(error);
     }
     let broken: Error | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    if (deadline !== undefined) {
+      const drop = () => {
+        broken = new Error(`timeout: the database did not answer within ${this.answerWithinMs} ms`);
+        (client as unknown as { connection?: { stream?: { destroy: () => void } } }).connection?.stream?.destroy();
+      };
+      if (deadline <= Date.now()) drop();
+      else timer = setTimeout(drop, deadline - Date.now());
+    }
     try {
+      if (broken) throw broken;
       await client.query('BEGIN');
       const result = await work(client);
       await client.query('COMMIT');
       return result;
     } catch (error) {
+      if (broken) throw translate(broken);
       if (isUnavailable(error)) broken = error as Error;
       else await client.query('ROLLBACK').catch((e: Error) => (broken = e));
       throw translate(error);
     } finally {
+      clearTimeout(timer);
       client.release(broken);
     }
   }
@@ -234,7 +260,7 @@ export class PostgresStore implements Store {
   private write<T>(run: (db: Queryable) => Promise<T>, start?: ServiceStart): Promise<T> {
     if (this.closed) return Promise.reject(unavailable('the store is closed'));
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ run, resolve: resolve as (value: unknown) => void, reject, start });
+      this.pending.push({ run, resolve: resolve as (value: unknown) => void, reject, start, deadline: Date.now() + this.answerWithinMs });
       this.startFlushes();
     });
   }
@@ -253,7 +279,14 @@ export class PostgresStore implements Store {
 
   private async flush(): Promise<void> {
     try {
-      await this.commitBatch(this.pending.splice(0, this.maxBatch));
+      // writes that waited past their deadline for a connection (the database is not answering) get 503 now
+      const now = Date.now();
+      const batch: PendingWrite[] = [];
+      for (const write of this.pending.splice(0, this.maxBatch)) {
+        if (write.deadline > now) batch.push(write);
+        else write.reject(unavailable(`the database did not answer within ${this.answerWithinMs} ms`));
+      }
+      if (batch.length > 0) await this.commitBatch(batch);
     } finally {
       this.flushing--;
       if (this.pending.length > 0) this.startFlushes();
@@ -293,7 +326,7 @@ export class PostgresStore implements Store {
               outcomes.set(write, { ok: false, value: translate(error) });
             }
           }
-        });
+        }, Math.min(...batch.map((w) => w.deadline)));
         break;
       } catch (error) {
         if (error instanceof BatchAborted && !isUnavailable(error.cause) && !isRetryable(error.cause)) {
