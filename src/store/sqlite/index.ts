@@ -2,7 +2,7 @@
 // that arrive in the same event-loop turn share one transaction (one fsync), each inside its own
 // savepoint so a rejected write rolls back alone; every promise settles only after COMMIT returns.
 // Reads run directly: better-sqlite3 is synchronous, so no read ever sees an open transaction.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { DomainError, invalid, notFound, unavailable } from '../../domain/errors.js';
@@ -94,9 +94,16 @@ export class SqliteStore implements Store {
   private closed = false;
   private readonly maxBatch: number;
 
+  /** the file as opened: a write checks that the path still names it (deleted or replaced → 503) */
+  private readonly path: string;
+  private readonly file: { dev: number; ino: number };
+
   constructor(options: SqliteStoreOptions) {
     mkdirSync(dirname(options.path), { recursive: true });
     this.db = new Database(options.path);
+    this.path = options.path;
+    const opened = statSync(options.path);
+    this.file = { dev: opened.dev, ino: opened.ino };
     this.db.defaultSafeIntegers(true);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
@@ -139,6 +146,12 @@ export class SqliteStore implements Store {
       setImmediate(() => this.flush());
     }
     if (batch.length === 0) return;
+    // a write into a file that was deleted (or replaced) while open would be acknowledged and then lost
+    const lost = this.fileLost();
+    if (lost) {
+      for (const write of batch) write.reject(unavailable(lost));
+      return;
+    }
     const outcomes: { ok: boolean; value: unknown }[] = [];
     try {
       this.stmt('BEGIN IMMEDIATE').run();
@@ -188,9 +201,26 @@ export class SqliteStore implements Store {
     return done;
   }
 
+  /** Why the path no longer names the opened database file, if it does not. */
+  private fileLost(): string | undefined {
+    try {
+      const now = statSync(this.path);
+      if (now.ino === this.file.ino && now.dev === this.file.dev) return undefined;
+      return `the database file ${this.path} was replaced while open; writes are refused (restart to open the new file)`;
+    } catch {
+      return `the database file ${this.path} was deleted while open; writes are refused (restore it and restart)`;
+    }
+  }
+
+  /** Healthy means writable: the file is still in place and a write commits (a read-only file or file system fails here). */
   async health(): Promise<StoreHealth> {
     try {
+      const lost = this.fileLost();
+      if (lost) return { kind: 'sqlite', ok: false, detail: lost };
       this.stmt('SELECT 1').get();
+      // a real write through the group commit (one fsync, shared with other writes): a write that
+      // changes no value writes no page, so the probe counts in the header's user_version (unused otherwise)
+      await this.write(() => this.db.pragma(`user_version = ${(Number(this.db.pragma('user_version', { simple: true })) + 1) % 1_000_000}`));
       return { kind: 'sqlite', ok: true };
     } catch (error) {
       return { kind: 'sqlite', ok: false, detail: (error as Error).message };
