@@ -2,6 +2,7 @@
 // tenant (by id or name) and the optional GroupId one of its groups. Data is partitioned by
 // (tenant, group); a request without GroupId works in the tenant's own no-group partition. Without
 // tenants in the config there is one partition and the headers are ignored.
+import { createHash } from 'node:crypto';
 import { DomainError } from './errors.js';
 
 export interface Tenant {
@@ -45,6 +46,7 @@ export function checkTenants(tenants: readonly Tenant[]): void {
     const groups = tenant.groups ?? [];
     if (new Set(groups.map((g) => g.toLowerCase())).size !== groups.length) throw new Error(`tenants: tenant ${tenant.name} lists a group twice`);
   }
+  checkPartitionTags(partitionsOf(tenants));
 }
 
 function single(value: string | string[] | undefined, header: string): string | undefined {
@@ -80,4 +82,42 @@ export function resolvePartition(tenants: readonly Tenant[], contactCenterId: st
 export function describePartition(partition: Partition): string {
   if (!partition.tenant) return 'the single partition';
   return partition.group === undefined ? `tenant ${partition.tenant.name}` : `group ${partition.group} of tenant ${partition.tenant.name}`;
+}
+
+/**
+ * Service ids name one service in the whole deployment: a tenant partition's ids carry the
+ * partition's tag in bits 33–52 (`tag << 33` + a counter of 33 bits, 8.6 × 10^9 services per
+ * partition). A request in another partition can then never reach the service, whatever id it sends.
+ * Every id stays below 2^53, so JavaScript clients that read ids as numbers keep them exact. The
+ * single partition has tag 0, so single-tenant ids are unchanged.
+ */
+export const PARTITION_ID_BITS = 33n;
+const TAG_BITS = 20;
+
+/** The partition's tag: 20 bits of a digest of its key, never 0 (that is the single partition's). */
+export function partitionTag(partition: Partition): bigint {
+  if (partition.key === '') return 0n;
+  const tag = createHash('sha256').update(partition.key).digest().readUInt32BE(0) >>> (32 - TAG_BITS);
+  return BigInt(tag === 0 ? 1 : tag);
+}
+
+/** The first id of the partition's range (ids below it belong to no partition but the single one). */
+export function partitionIdBase(partition: Partition): bigint {
+  return partitionTag(partition) << PARTITION_ID_BITS;
+}
+
+/** Whether a service id belongs to the partition (the single partition takes every id). */
+export function ownsServiceId(partition: Partition, serviceId: bigint): boolean {
+  return partition.key === '' || serviceId >> PARTITION_ID_BITS === partitionTag(partition);
+}
+
+/** Two configured partitions whose tags collide could read each other's ids: refused at start-up. */
+export function checkPartitionTags(partitions: readonly Partition[]): void {
+  const seen = new Map<bigint, Partition>();
+  for (const partition of partitions) {
+    const tag = partitionTag(partition);
+    const other = seen.get(tag);
+    if (other) throw new Error(`tenants: ${describePartition(other)} and ${describePartition(partition)} share an id range (tag ${tag}); rename a group`);
+    seen.set(tag, partition);
+  }
 }

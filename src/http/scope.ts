@@ -5,10 +5,11 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { BusinessAttributeCatalog, catalogConfigFor, type CatalogConfig } from '../domain/business-attributes.js';
 import { DEFAULT_EXPIRATION, parseLifetime } from '../domain/expiration.js';
 import type { LongOrString } from '../domain/fields.js';
-import { describePartition, partitionsOf, resolvePartition, type Partition, type Tenant } from '../domain/tenancy.js';
+import { describePartition, ownsServiceId, partitionsOf, resolvePartition, type Partition, type Tenant } from '../domain/tenancy.js';
 import type { Store } from '../store/store.js';
 import { ExtensionSchemaCache } from './extension-schemas.js';
-import { DomainError } from '../domain/errors.js';
+import { DomainError, notFound } from '../domain/errors.js';
+import { parseServiceId } from '../domain/ids.js';
 
 export interface Scope {
   partition: Partition;
@@ -18,6 +19,8 @@ export interface Scope {
   schemas: ExtensionSchemaCache;
   /** how long a service of this type lives after its last write, unless a ttl or expiration_time says otherwise */
   lifetimeFor: (serviceType: LongOrString | undefined) => number;
+  /** A service id from a request: 400 if malformed, 404 if it belongs to another partition (see partitionTag). */
+  serviceId: (text: string) => bigint;
 }
 
 declare module 'fastify' {
@@ -57,6 +60,11 @@ export function buildScopes(options: ScopeOptions): Map<string, Scope> {
       store,
       catalog,
       schemas: new ExtensionSchemaCache(store, options.maxExtensions),
+      serviceId: (text) => {
+        const id = parseServiceId(text);
+        if (!ownsServiceId(partition, id)) throw notFound('service', id);
+        return id;
+      },
       lifetimeFor: (serviceType) => {
         const byType = byTypeCatalog.expirationFor(serviceType);
         return byType === undefined ? defaultLifetime : parseLifetime('settings.expiration', byType);

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import type { Config } from '../config.js';
-import type { Partition } from '../domain/tenancy.js';
+import { partitionIdBase, type Partition } from '../domain/tenancy.js';
 import type { Store } from './store.js';
 
 /** A name part for the partition: `t<id>` or `t<id>_g_<group slug>_<hash>` (the hash keeps groups that slug alike apart). */
@@ -45,10 +45,18 @@ export async function openPartitionStore(config: Pick<Config, 'database' | 'dura
   if (database.kind === 'postgres') {
     const { PostgresStore, searchPathOf } = await import('./postgres/index.js');
     const schema = partition.tenant ? partitionSchema(searchPathOf(database.url), partition) : undefined;
-    return new PostgresStore({ url: database.url, poolSize: config.poolSize, durability, schema, connectTimeoutMs: config.pgTimeouts?.connectMs, queryTimeoutMs: config.pgTimeouts?.queryMs });
+    return new PostgresStore({
+      url: database.url,
+      poolSize: config.poolSize,
+      durability,
+      schema,
+      idBase: partitionIdBase(partition),
+      connectTimeoutMs: config.pgTimeouts?.connectMs,
+      queryTimeoutMs: config.pgTimeouts?.queryMs,
+    });
   }
   const { SqliteStore } = await import('./sqlite/index.js');
-  return new SqliteStore({ path: partitionFilePath(database.path, partition), durability });
+  return new SqliteStore({ path: partitionFilePath(database.path, partition), durability, idBase: partitionIdBase(partition) });
 }
 
 /** The main store and one store per partition (in single-tenant mode, the main store is the only one). */

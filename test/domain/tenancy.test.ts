@@ -47,3 +47,29 @@ test("a tenant's business attributes overlay the global ones", () => {
   assert.equal('tenants' in acme, false);
   assert.deepEqual(catalogConfigFor(config, TENANTS[1]).attributes, config.attributes);
 });
+
+test('service id ranges: a tag per partition, ids below 2^53, colliding tags refused at start-up', async () => {
+  const { partitionTag, partitionIdBase, ownsServiceId, checkTenants } = await import('../../src/domain/tenancy.js');
+  const partitions = partitionsOf(TENANTS);
+  const tags = partitions.map(partitionTag);
+  assert.equal(new Set(tags).size, partitions.length);
+  assert.ok(tags.every((tag) => tag > 0n && tag < 1n << 20n));
+  assert.equal(partitionTag(SINGLE_PARTITION), 0n);
+  const [acme, sales] = partitions;
+  const base = partitionIdBase(sales);
+  assert.ok(ownsServiceId(sales, base + 1n) && ownsServiceId(sales, base + (1n << 33n) - 1n));
+  assert.ok(!ownsServiceId(acme, base + 1n) && !ownsServiceId(sales, base + (1n << 33n)) && !ownsServiceId(sales, 1n));
+  assert.ok(ownsServiceId(SINGLE_PARTITION, base + 1n), 'the single partition owns every id');
+  assert.ok(((1n << 20n) - 1n) << 33n < 1n << 53n, 'the highest range ends below 2^53');
+  // two group names whose tags collide (found by search: 20-bit tags collide among ~1,500 names)
+  const seen = new Map<bigint, string>();
+  let pair: [string, string] | undefined;
+  for (let i = 0; !pair; i++) {
+    const group = `g${i}`;
+    const tag = partitionTag({ key: `900/${group}` });
+    const other = seen.get(tag);
+    if (other) pair = [other, group];
+    seen.set(tag, group);
+  }
+  assert.throws(() => checkTenants([{ id: 900, name: 'Big', groups: pair }]), /share an id range/);
+});

@@ -231,3 +231,37 @@ test('live events reach subscribers of the same partition only', async () => {
   const refused = await fetch(`${base}/events`);
   assert.equal(refused.status, 400);
 });
+
+describe('service ids name one service in the whole deployment', () => {
+  test('a client whose GroupId is missing or names another group reaches none of a partition\'s services', async () => {
+    const sales = as(SALES);
+    const ownId = String((await sales.post('/services/start', { customer_id: 'SALES-CUST', service_type: 'Billing' })).json().service_id);
+    const acmeId = String((await as(ACME).post('/services/start', { customer_id: 'ACME-CUST', service_type: 'Billing' })).json().service_id);
+    const globexId = String((await as(GLOBEX).post('/services/start', { customer_id: 'GLOBEX-CUST', service_type: 'A' })).json().service_id);
+    assert.equal(new Set([ownId, acmeId, globexId]).size, 3, `no two partitions hand out the same id: ${ownId} ${acmeId} ${globexId}`);
+    for (const id of [ownId, acmeId, globexId]) assert.ok(Number.isSafeInteger(Number(id)), `${id} is exact as a JavaScript number`);
+    // the misconfigured Sales client: no GroupId (Acme's own partition), the other group, another tenant
+    for (const headers of [ACME, CARE, GLOBEX]) {
+      for (const [method, url, body] of [
+        ['POST', `/services/${ownId}/states/start`, { state_type: 'S' }],
+        ['POST', `/services/${ownId}/tasks/start`, { task_type: 'T' }],
+        ['PUT', `/services/${ownId}/extensions/Cart`, { items: 1 }],
+        ['PUT', `/services/${ownId}/extensions/Cart/merge`, { items: 1 }],
+        ['PUT', `/services/${ownId}`, { ttl: 60 }],
+        ['POST', `/customers/OTHER-CUST/services/${ownId}`, {}],
+        ['POST', `/services/${ownId}/end`, {}],
+        ['GET', `/services/${ownId}`, undefined],
+        ['GET', `/services/${ownId}/states`, undefined],
+        ['DELETE', `/services/${ownId}`, undefined],
+      ] as const) {
+        const res = await t.request(method, url, body, headers);
+        assert.equal(res.statusCode, 404, `${JSON.stringify(headers)} ${method} ${url}: ${res.body}`);
+        assert.equal(res.json().exception, `${EXC}NotFoundException`);
+      }
+    }
+    const own = (await sales.get(`/services/${ownId}?active_states=true`)).json();
+    assert.equal(own.customer_id, 'SALES-CUST', 'still its own customer');
+    assert.equal(own.completed, undefined, 'not ended');
+    assert.deepEqual(own.active_states ?? [], [], 'no state was started on it');
+  });
+});

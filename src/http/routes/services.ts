@@ -12,7 +12,6 @@ import {
 } from '../../domain/events.js';
 import { mergeExtensions } from '../../domain/lifecycle.js';
 import { readQueryList, readStringId, readTimestamp } from '../../domain/fields.js';
-import { parseServiceId } from '../../domain/ids.js';
 import type { ElementStatus } from '../../domain/records.js';
 import type { ServiceFilter } from '../../store/store.js';
 import { BASE, LIST_SUFFIXES, EmptyOut, ExtensionValueIn, ServiceOut, errorResponses } from '../schemas/common.js';
@@ -61,7 +60,7 @@ export default async function serviceRoutes(instance: FastifyInstance): Promise<
       schema: { tags, summary: 'Complete Service', params: ServiceIdParams, body: ServiceEndBody, response: { 204: EmptyOut, ...errorResponses } },
     },
     async (request, reply) => {
-      const serviceId = parseServiceId(request.params.service_id);
+      const serviceId = request.scope.serviceId(request.params.service_id);
       const end = parseElementEnd(request.body, clock(), 'service');
       request.scope.catalog.checkEnd('Service', end);
       end.extensions = await request.scope.schemas.apply('services', end.extensions);
@@ -75,7 +74,7 @@ export default async function serviceRoutes(instance: FastifyInstance): Promise<
     `${BASE}/services/:service_id`,
     { schema: { tags, summary: 'Query Service by ID', params: ServiceIdParams, querystring: ServiceQuery, response: { 200: ServiceOut, ...errorResponses } } },
     async (request) => {
-      const serviceId = parseServiceId(request.params.service_id);
+      const serviceId = request.scope.serviceId(request.params.service_id);
       const nesting = readNesting(request.query, 'service');
       const service = await request.scope.store.getService(serviceId);
       if (!service) throw notFound('service', serviceId);
@@ -88,7 +87,7 @@ export default async function serviceRoutes(instance: FastifyInstance): Promise<
     `${BASE}/services/:service_id`,
     { schema: { tags, summary: 'Delete Service (with its states, tasks and extensions)', params: ServiceIdParams, response: { 200: EmptyOut, ...errorResponses } } },
     async (request, reply) => {
-      const serviceId = parseServiceId(request.params.service_id);
+      const serviceId = request.scope.serviceId(request.params.service_id);
       const owner = events.wanted ? await request.scope.store.getService(serviceId) : undefined;
       await request.scope.store.deleteService(serviceId);
       events.emit(request.scope, 'service.deleted', serviceId, { customer_id: owner?.customerId, contact_key: owner?.contactKey });
@@ -102,7 +101,7 @@ export default async function serviceRoutes(instance: FastifyInstance): Promise<
       schema: { tags, summary: 'Update Expiration Time (TTL)', params: ServiceIdParams, body: ExpirationBody, response: { 200: EmptyOut, ...errorResponses } },
     },
     async (request, reply) => {
-      const serviceId = parseServiceId(request.params.service_id);
+      const serviceId = request.scope.serviceId(request.params.service_id);
       await request.scope.store.updateServiceExpiration(serviceId, parseExpirationUpdate(request.body));
       events.emit(request.scope, 'service.expiration', serviceId);
       return reply.status(200).send();
@@ -123,7 +122,7 @@ export default async function serviceRoutes(instance: FastifyInstance): Promise<
         },
       },
       async (request, reply) => {
-        const serviceId = parseServiceId(request.params.service_id);
+        const serviceId = request.scope.serviceId(request.params.service_id);
         const written = parseExtensionValue(request.params.name, request.body);
         const validate = await request.scope.schemas.validator('services');
         await request.scope.store.putExtensions({ kind: 'service', serviceId }, merge ? (current) => validate(mergeExtensions(current, written)) : validate(written));
@@ -147,7 +146,7 @@ export default async function serviceRoutes(instance: FastifyInstance): Promise<
     },
     async (request, reply) => {
       const customerId = readStringId('customer_id', request.params.customer_id);
-      const serviceId = parseServiceId(request.params.service_id);
+      const serviceId = request.scope.serviceId(request.params.service_id);
       const association = parseServiceAssociation(request.body);
       request.scope.catalog.checkAssociation(association);
       association.extensions = await request.scope.schemas.apply('services', association.extensions);

@@ -6,7 +6,7 @@ import { notFound } from '../../domain/errors.js';
 import { mergeExtensions } from '../../domain/lifecycle.js';
 import { parseElementEnd, parseExtensionValue, parseStateStart, parseStateTransition } from '../../domain/events.js';
 import { readQueryList } from '../../domain/fields.js';
-import { parseElementId, parseServiceId } from '../../domain/ids.js';
+import { parseElementId } from '../../domain/ids.js';
 import { BASE, LIST_SUFFIXES, EmptyOut, ExtensionValueIn, StateOut, errorResponses } from '../schemas/common.js';
 import { ServiceIdParams } from '../schemas/services.js';
 import { ElementEndBody, StartStateOut, StateExtensionParams, StateListQuery, StateParams, StateQuery, StateStartBody, TransitionBody } from '../schemas/states.js';
@@ -27,7 +27,7 @@ export default async function stateRoutes(instance: FastifyInstance): Promise<vo
     `${BASE}/services/:service_id/states/start`,
     { schema: { tags, summary: 'Start State', params: ServiceIdParams, body: StateStartBody, response: { 201: StartStateOut, ...errorResponses } } },
     async (request, reply) => {
-      const serviceId = parseServiceId(request.params.service_id);
+      const serviceId = request.scope.serviceId(request.params.service_id);
       const start = parseStateStart(request.body, clock());
       request.scope.catalog.checkStateStart(start);
       start.extensions = await request.scope.schemas.apply('states', start.extensions);
@@ -44,7 +44,7 @@ export default async function stateRoutes(instance: FastifyInstance): Promise<vo
       schema: { tags, summary: 'Perform State Transition', params: ServiceIdParams, body: TransitionBody, response: { 201: StartStateOut, ...errorResponses } },
     },
     async (request, reply) => {
-      const serviceId = parseServiceId(request.params.service_id);
+      const serviceId = request.scope.serviceId(request.params.service_id);
       const transition = parseStateTransition(request.body, clock());
       request.scope.catalog.checkEnd('State', transition.end);
       request.scope.catalog.checkStateStart(transition.start);
@@ -62,7 +62,7 @@ export default async function stateRoutes(instance: FastifyInstance): Promise<vo
       config: { optionalBody: true },
       schema: { tags, summary: 'Complete State', params: StateParams, body: ElementEndBody, response: { 204: EmptyOut, ...errorResponses } } },
     async (request, reply) => {
-      const serviceId = parseServiceId(request.params.service_id);
+      const serviceId = request.scope.serviceId(request.params.service_id);
       const stateId = parseElementId('state_id', request.params.state_id);
       const end = parseElementEnd(request.body, clock(), 'state');
       request.scope.catalog.checkEnd('State', end);
@@ -77,7 +77,7 @@ export default async function stateRoutes(instance: FastifyInstance): Promise<vo
     `${BASE}/services/:service_id/states/:state_id`,
     { schema: { tags, summary: 'Query State by ID', params: StateParams, querystring: StateQuery, response: { 200: StateOut, ...errorResponses } } },
     async (request) => {
-      const serviceId = parseServiceId(request.params.service_id);
+      const serviceId = request.scope.serviceId(request.params.service_id);
       const stateId = parseElementId('state_id', request.params.state_id);
       const nesting = readNesting(request.query, 'state');
       if (!(await request.scope.store.getService(serviceId))) throw notFound('service', serviceId);
@@ -102,7 +102,7 @@ export default async function stateRoutes(instance: FastifyInstance): Promise<vo
         },
       },
       async (request, reply) => {
-        const serviceId = parseServiceId(request.params.service_id);
+        const serviceId = request.scope.serviceId(request.params.service_id);
         const id = parseElementId('state_id', request.params.state_id);
         const written = parseExtensionValue(request.params.name, request.body);
         const validate = await request.scope.schemas.validator('states');
@@ -126,7 +126,7 @@ export default async function stateRoutes(instance: FastifyInstance): Promise<vo
         },
       },
       async (request) => {
-        const serviceId = parseServiceId(request.params.service_id);
+        const serviceId = request.scope.serviceId(request.params.service_id);
         const nesting = readNesting(request.query, 'state');
         const filter = { serviceIds: [serviceId], status, stateTypes: request.scope.catalog.typeFilter('State', readQueryList(request.query.state_types)), ...readPage(request.query, app.limits.listLimit) };
         if (!(await request.scope.store.getService(serviceId))) throw notFound('service', serviceId);

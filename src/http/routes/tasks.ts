@@ -6,7 +6,7 @@ import { notFound } from '../../domain/errors.js';
 import { mergeExtensions } from '../../domain/lifecycle.js';
 import { parseElementEnd, parseExtensionValue, parseTaskStart } from '../../domain/events.js';
 import { readInt32, readQueryList } from '../../domain/fields.js';
-import { parseElementId, parseServiceId } from '../../domain/ids.js';
+import { parseElementId } from '../../domain/ids.js';
 import { BASE, LIST_SUFFIXES, EmptyOut, ExtensionValueIn, TaskOut, errorResponses } from '../schemas/common.js';
 import { ServiceIdParams } from '../schemas/services.js';
 import { ElementEndBody } from '../schemas/states.js';
@@ -25,7 +25,7 @@ export default async function taskRoutes(instance: FastifyInstance): Promise<voi
       config: { optionalBody: true },
       schema: { tags, summary: 'Start Task', params: ServiceIdParams, body: TaskStartBody, response: { 201: StartTaskOut, ...errorResponses } } },
     async (request, reply) => {
-      const serviceId = parseServiceId(request.params.service_id);
+      const serviceId = request.scope.serviceId(request.params.service_id);
       const start = parseTaskStart(request.body, clock());
       request.scope.catalog.checkTaskStart(start);
       start.extensions = await request.scope.schemas.apply('tasks', start.extensions);
@@ -41,7 +41,7 @@ export default async function taskRoutes(instance: FastifyInstance): Promise<voi
       config: { optionalBody: true },
       schema: { tags, summary: 'Complete Task', params: TaskParams, body: ElementEndBody, response: { 204: EmptyOut, ...errorResponses } } },
     async (request, reply) => {
-      const serviceId = parseServiceId(request.params.service_id);
+      const serviceId = request.scope.serviceId(request.params.service_id);
       const taskId = parseElementId('task_id', request.params.task_id);
       const end = parseElementEnd(request.body, clock(), 'task');
       request.scope.catalog.checkEnd('Task', end);
@@ -56,7 +56,7 @@ export default async function taskRoutes(instance: FastifyInstance): Promise<voi
     `${BASE}/services/:service_id/tasks/:task_id`,
     { schema: { tags, summary: 'Query Task by ID', params: TaskParams, querystring: TaskQuery, response: { 200: TaskOut, ...errorResponses } } },
     async (request) => {
-      const serviceId = parseServiceId(request.params.service_id);
+      const serviceId = request.scope.serviceId(request.params.service_id);
       const taskId = parseElementId('task_id', request.params.task_id);
       const nesting = readNesting(request.query, 'task');
       if (!(await request.scope.store.getService(serviceId))) throw notFound('service', serviceId);
@@ -81,7 +81,7 @@ export default async function taskRoutes(instance: FastifyInstance): Promise<voi
         },
       },
       async (request, reply) => {
-        const serviceId = parseServiceId(request.params.service_id);
+        const serviceId = request.scope.serviceId(request.params.service_id);
         const id = parseElementId('task_id', request.params.task_id);
         const written = parseExtensionValue(request.params.name, request.body);
         const validate = await request.scope.schemas.validator('tasks');
@@ -99,7 +99,7 @@ export default async function taskRoutes(instance: FastifyInstance): Promise<voi
         schema: { tags, summary: `Query Tasks (${status})`, params: ServiceIdParams, querystring: TaskListQuery, response: { 200: Type.Array(TaskOut), ...errorResponses } },
       },
       async (request) => {
-        const serviceId = parseServiceId(request.params.service_id);
+        const serviceId = request.scope.serviceId(request.params.service_id);
         const query = request.query;
         const nesting = readNesting(query, 'task');
         const filter = {

@@ -55,6 +55,8 @@ export interface PostgresStoreOptions {
   durability?: 'full' | 'relaxed';
   /** sessions work in this schema (a tenant partition's); migrate() creates it */
   schema?: string;
+  /** a tenant partition's first service id (its tag << 33): new ids are allocated above it */
+  idBase?: bigint;
 }
 
 /** Double-quotes an identifier for SQL. */
@@ -177,6 +179,7 @@ export class PostgresStore implements Store {
 
   private readonly url: string;
   private readonly schema?: string;
+  private readonly idBase: bigint;
   /** the promise to a request while the database is away: an answer (503 at worst) within connect + query timeout */
   private readonly answerWithinMs: number;
 
@@ -184,6 +187,7 @@ export class PostgresStore implements Store {
     this.answerWithinMs = (options.connectTimeoutMs ?? 3000) + (options.queryTimeoutMs ?? 10_000);
     this.url = options.schema === undefined ? options.url : withSearchPath(options.url, options.schema);
     this.schema = options.schema;
+    this.idBase = options.idBase ?? 0n;
     this.pool = new pg.Pool({
       connectionString: this.url,
       max: options.poolSize ?? 10,
@@ -362,6 +366,10 @@ export class PostgresStore implements Store {
         await db.query(migration.sql);
         await db.query(statement('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]));
         done.push(migration.version);
+      }
+      if (this.idBase > 0n) {
+        const [{ seq }] = (await db.query<{ seq: string }>("SELECT pg_get_serial_sequence('services', 'service_id') AS seq")).rows;
+        await db.query(statement(`SELECT setval($1::regclass, $2::bigint) FROM ${seq} WHERE last_value < $2::bigint`, [seq, this.idBase]));
       }
       return done;
     });

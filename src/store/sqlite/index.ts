@@ -53,6 +53,8 @@ export interface SqliteStoreOptions {
   maxBatch?: number;
   /** caps the database file (PRAGMA max_page_count); beyond it writes fail as on a full disk */
   maxBytes?: number;
+  /** a tenant partition's first service id (its tag << 33): new ids are allocated above it */
+  idBase?: bigint;
 }
 
 /** SQLite result codes that mean the storage cannot take writes now (full disk, I/O error, locked): 503, not a bug. */
@@ -93,6 +95,7 @@ export class SqliteStore implements Store {
   private flushScheduled = false;
   private closed = false;
   private readonly maxBatch: number;
+  private readonly idBase: bigint;
 
   /** the file as opened: a write checks that the path still names it (deleted or replaced → 503) */
   private readonly path: string;
@@ -110,6 +113,7 @@ export class SqliteStore implements Store {
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
     this.maxBatch = options.maxBatch ?? 1000;
+    this.idBase = options.idBase ?? 0n;
     if (options.maxBytes !== undefined) {
       const pageSize = Number(this.db.pragma('page_size', { simple: true }));
       this.db.pragma(`max_page_count = ${Math.max(1, Math.floor(options.maxBytes / pageSize))}`);
@@ -197,6 +201,13 @@ export class SqliteStore implements Store {
           .run(migration.version, migration.name, new Date().toISOString());
       }).immediate();
       done.push(migration.version);
+    }
+    if (this.idBase > 0n) {
+      // AUTOINCREMENT allocates above both the sequence and the largest id
+      this.db.transaction(() => {
+        this.db.prepare("INSERT INTO sqlite_sequence (name, seq) SELECT 'services', 0 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'services')").run();
+        this.db.prepare("UPDATE sqlite_sequence SET seq = ? WHERE name = 'services' AND seq < ?").run(this.idBase, this.idBase);
+      }).immediate();
     }
     return done;
   }
