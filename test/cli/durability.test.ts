@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { connect, type Socket } from 'node:net';
 import { after, test } from 'node:test';
 import { tempDir } from '../helpers/app.js';
 import { writeUntilGone, type Acknowledged } from '../helpers/load.js';
@@ -92,4 +93,30 @@ test(`[${STORE_KIND}] SIGTERM under load: in-flight requests finish, no 5xx, exi
     again.child.kill('SIGTERM');
     await again.exited;
   }
+});
+
+test(`[${STORE_KIND}] SIGTERM with slow clients open (half-sent headers, a half-sent body, an idle keep-alive): exit 0 at once`, async () => {
+  const url = await databaseUrl('slow');
+  const server = await startServerProcess([], { DATABASE_URL: url });
+  const { port } = new URL(server.base);
+  const open = (first: string) =>
+    new Promise<Socket>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => {
+        socket.write(first);
+        resolve(socket);
+      });
+      socket.on('error', () => undefined);
+      socket.once('error', reject);
+    });
+  const sockets = [
+    await open('GET /genesys/1/cs/services/1 HTTP/1.1\r\nHost: x\r\nX-Slow: '), // slowloris: the headers never end
+    await open('POST /genesys/1/cs/services/start HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"custo'),
+    await open('GET /health HTTP/1.1\r\nHost: x\r\n\r\n'), // answered, then idle on keep-alive
+  ];
+  await new Promise((r) => setTimeout(r, 300));
+  const began = Date.now();
+  server.child.kill('SIGTERM');
+  assert.equal(await server.exited, 0, server.output());
+  assert.ok(Date.now() - began < 5000, `exited after ${Date.now() - began} ms`);
+  for (const socket of sockets) socket.destroy();
 });
