@@ -27,6 +27,7 @@ import type { Partition, Tenant } from '../domain/tenancy.js';
 import { buildScopes, registerScopes, type Scope } from './scope.js';
 import { registerIdempotency } from './idempotency.js';
 import { registerCors } from './cors.js';
+import { IDLE_TIMEOUT_MS, guardConnections } from './connections.js';
 import { registerRateLimit, type RateLimitOptions } from './rate-limit.js';
 import { parseLifetime } from '../domain/expiration.js';
 
@@ -91,7 +92,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
     frameworkErrors,
     clientErrorHandler,
+    connectionTimeout: IDLE_TIMEOUT_MS,
   });
+  guardConnections(app);
 
   await app.register(swagger, {
     openapi: {

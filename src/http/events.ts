@@ -184,12 +184,16 @@ export class EventHub {
     for (const subscriber of this.subscribers) if (matches(subscriber.filter, numbered)) subscriber.send(numbered);
   }
 
+  /** The window's events after `lastEventId` that match (a snapshot, to replay). */
+  since(filter: EventFilter, lastEventId: number): JourneyEvent[] {
+    return this.window.filter((event) => event.id! > lastEventId && matches(filter, event));
+  }
+
   /**
-   * Replays the window after `lastEventId`, then streams; returns the unsubscribe function. Resolves
-   * once the other nodes have been told to publish.
+   * Streams matching events from now on; returns the unsubscribe function. Resolves once the other
+   * nodes have been told to publish. A resuming subscriber replays `since` after subscribing.
    */
-  async subscribe(filter: EventFilter, send: (event: JourneyEvent) => void, lastEventId?: number): Promise<() => void> {
-    if (lastEventId !== undefined) for (const event of this.window) if (event.id! > lastEventId && matches(filter, event)) send(event);
+  async subscribe(filter: EventFilter, send: (event: JourneyEvent) => void): Promise<() => void> {
     const subscriber = { filter, send };
     this.subscribers.add(subscriber);
     await this.announce();

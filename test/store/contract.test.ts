@@ -96,7 +96,8 @@ test('lists: by customer or anonymous contact key, status, types, time range, pa
   for (const [i, minute] of [3, 1, 2].entries()) {
     ids.push(await store.startService(parseServiceStart({ customer_id: 'K3', service_type: `T${i}`, timestamp: `2024-06-01T00:0${minute}:00Z` }, NOW)));
   }
-  await store.endService(ids[0], parseElementEnd({}, NOW, 'service'));
+  // ended after its start (an end before the start is refused)
+  await store.endService(ids[0], parseElementEnd({}, Date.UTC(2024, 5, 1, 0, 10), 'service'));
   const list = async (filter: Partial<Parameters<typeof store.listServices>[0]>) =>
     (await store.listServices({ customerId: 'K3', status: 'all', serviceTypes: [], ...filter })).map((s) => s.serviceId);
   assert.deepEqual(await list({}), [ids[1], ids[2], ids[0]]);

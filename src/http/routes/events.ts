@@ -4,8 +4,8 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { invalid } from '../../domain/errors.js';
 import { readQueryList } from '../../domain/fields.js';
-import { stringifyJson } from '../../domain/json.js';
-import { EVENT_KINDS, type EventFilter, type JourneyEvent } from '../events.js';
+import { EVENT_KINDS, type EventFilter } from '../events.js';
+import { SseWriter } from '../sse.js';
 import { BASE, QueryList, errorResponses } from '../schemas/common.js';
 import type { RequestTypeProvider } from '../types.js';
 
@@ -61,7 +61,8 @@ export default async function eventRoutes(instance: FastifyInstance): Promise<vo
         connection: 'keep-alive',
         'x-accel-buffering': 'no',
       });
-      const send = ({ partition: _partition, ...event }: JourneyEvent) => raw.write(`id: ${event.id}\nevent: ${event.kind}\ndata: ${stringifyJson(event)}\n\n`);
+      // a subscriber that stops reading is cut off (it resumes with Last-Event-ID)
+      const writer = new SseWriter(raw, () => raw.destroy());
       // cleanup is in place before the subscription, so a client that leaves at once leaks nothing
       let unsubscribe: (() => void) | undefined;
       let heartbeat: NodeJS.Timeout | undefined;
@@ -77,12 +78,17 @@ export default async function eventRoutes(instance: FastifyInstance): Promise<vo
         raw.end();
       };
       streams.add(end);
-      raw.once('close', stop);
-      unsubscribe = await app.events.subscribe(filter, send, last);
+      raw.once('close', () => {
+        writer.closed = true;
+        stop();
+      });
+      // subscribed first, the replay then snapshots the window: live events queue behind the replay
+      unsubscribe = await app.events.subscribe(filter, (event) => writer.live(event));
       if (closed) return unsubscribe();
       // the greeting comes once every node publishes to this subscriber
-      raw.write(': contextd events\nretry: 2000\n\n');
-      heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), HEARTBEAT_MS);
+      writer.comment(': contextd events\nretry: 2000\n\n');
+      heartbeat = setInterval(() => writer.comment(': keep-alive\n\n'), HEARTBEAT_MS);
+      await writer.replay(last === undefined ? [] : app.events.since(filter, last));
     },
   );
 }

@@ -1,0 +1,79 @@
+// Slow SSE subscribers cannot grow the server: one that stops reading is disconnected once its
+// unsent output passes the bound, and a replay (Last-Event-ID: 0 over a full window) is written with
+// backpressure, so a subscriber that does not read holds little memory and, once it reads, gets every
+// event in order.
+import assert from 'node:assert/strict';
+import { connect, type AddressInfo, type Socket } from 'node:net';
+import { after, before, test } from 'node:test';
+import { EVENT_WINDOW } from '../../src/http/events.js';
+import { SSE_MAX_BUFFERED } from '../../src/http/sse.js';
+import { createTestApp, type TestApp } from '../helpers/app.js';
+
+let t: TestApp;
+let port: number;
+const serverSockets: Socket[] = [];
+before(async () => {
+  t = await createTestApp();
+  t.app.server.on('connection', (socket: Socket) => serverSockets.push(socket));
+  await t.app.listen({ port: 0, host: '127.0.0.1' });
+  port = (t.app.server.address() as AddressInfo).port;
+});
+after(async () => t.close());
+
+/** Opens the event stream on a raw socket that reads nothing until told to. */
+async function subscribe(lastEventId?: number): Promise<{ client: Socket; server: Socket }> {
+  const known = serverSockets.length;
+  const client = connect(port, '127.0.0.1');
+  client.on('error', () => undefined);
+  await new Promise((resolve) => client.once('connect', resolve));
+  client.pause();
+  client.write(`GET /genesys/1/cs/events HTTP/1.1\r\nHost: x\r\n${lastEventId === undefined ? '' : `Last-Event-ID: ${lastEventId}\r\n`}\r\n`);
+  while (serverSockets.length === known || t.app.events.subscriberCount === 0) await new Promise((r) => setTimeout(r, 10));
+  return { client, server: serverSockets[serverSockets.length - 1] };
+}
+
+const scope = () => [...t.app.scopes.values()][0];
+const BIG = 'C'.repeat(2000);
+
+async function emitMany(count: number, onEach?: () => void): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    t.app.events.emit(scope(), 'service.started', BigInt(i + 1), { customer_id: BIG });
+    onEach?.();
+    if (i % 200 === 199) await new Promise((r) => setImmediate(r));
+  }
+  await new Promise((r) => setTimeout(r, 50));
+}
+
+test('a subscriber that stops reading is disconnected once its unsent output passes the bound', { timeout: 30_000 }, async () => {
+  const { client, server } = await subscribe();
+  let peak = 0;
+  await emitMany(8000, () => (peak = Math.max(peak, server.writableLength)));
+  assert.ok(peak <= SSE_MAX_BUFFERED + 4096, `peak unsent output ${peak} bytes`);
+  for (let i = 0; i < 100 && t.app.events.subscriberCount > 0; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(t.app.events.subscriberCount, 0, 'the slow subscriber was cut off');
+  client.destroy();
+});
+
+test('a replay of the whole window to a subscriber that does not read is written with backpressure, then arrives whole and in order', { timeout: 30_000 }, async () => {
+  const keeper = await subscribe(); // keeps events wanted while the window fills
+  await emitMany(EVENT_WINDOW);
+  keeper.client.destroy();
+  const { client, server } = await subscribe(0);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.ok(server.writableLength <= 64 * 1024, `unsent output while the subscriber does not read: ${server.writableLength} bytes`);
+  assert.equal(t.app.events.subscriberCount, 1, 'still connected: a replay never overflows');
+  // now it reads: every event of the window, once, in order
+  const ids: number[] = [];
+  let buffer = '';
+  client.setEncoding('utf8');
+  client.on('data', (chunk: string) => {
+    buffer += chunk;
+    for (const match of buffer.matchAll(/^id: (\d+)\n/gm)) ids.push(Number(match[1]));
+    buffer = buffer.slice(buffer.lastIndexOf('\n'));
+  });
+  client.resume();
+  for (let i = 0; i < 300 && ids.length < EVENT_WINDOW; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(ids.length, EVENT_WINDOW);
+  assert.ok(ids.every((id, i) => i === 0 || id === ids[i - 1] + 1), 'in order, no gaps, no repeats');
+  client.destroy();
+});
