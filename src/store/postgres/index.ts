@@ -140,6 +140,8 @@ interface PendingWrite {
   reject: (error: unknown) => void;
   /** a service start, which a batch may insert together with the other starts */
   start?: ServiceStart;
+  /** the existing service the write changes */
+  lock?: bigint;
 }
 
 
@@ -260,11 +262,15 @@ export class PostgresStore implements Store {
     }
   }
 
-  /** Queues a write for the next group commit. */
-  private write<T>(run: (db: Queryable) => Promise<T>, start?: ServiceStart): Promise<T> {
+  /**
+   * Queues a write for the next group commit. `lock`: the existing service it writes to, locked with
+   * the batch's other services in id order before any write runs (batches on different connections
+   * then never wait for each other in a cycle).
+   */
+  private write<T>(run: (db: Queryable) => Promise<T>, options: { start?: ServiceStart; lock?: bigint } = {}): Promise<T> {
     if (this.closed) return Promise.reject(unavailable('the store is closed'));
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ run, resolve: resolve as (value: unknown) => void, reject, start, deadline: Date.now() + this.answerWithinMs });
+      this.pending.push({ run, resolve: resolve as (value: unknown) => void, reject, ...options, deadline: Date.now() + this.answerWithinMs });
       this.startFlushes();
     });
   }
@@ -307,10 +313,13 @@ export class PostgresStore implements Store {
   private async commitBatch(batch: PendingWrite[]): Promise<void> {
     let outcomes = new Map<PendingWrite, { ok: boolean; value: unknown }>();
     let savepoints = false;
-    for (let attempt = 1; ; attempt++) {
+    for (;;) {
       outcomes = new Map();
       try {
         await this.transaction(async (db) => {
+          // every service the batch writes to, locked first and in id order: no lock cycles between batches
+          const locks = [...new Set(batch.flatMap((w) => (w.lock === undefined ? [] : [w.lock])))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+          if (locks.length > 0) await db.query(statement('SELECT 1 FROM services WHERE service_id = ANY($1::bigint[]) ORDER BY service_id FOR UPDATE', [locks.map(String)]));
           // service starts cannot be rejected by the store: insert them all in two round trips
           const starts = savepoints ? [] : batch.filter((w) => w.start);
           if (starts.length > 1) {
@@ -338,10 +347,12 @@ export class PostgresStore implements Store {
           continue;
         }
         const cause = error instanceof BatchAborted ? error.cause : error;
-        // two batches touching the same services in opposite order: PostgreSQL aborts one; nothing of
-        // it was acknowledged, so it runs again
-        if (isRetryable(cause) && attempt < 5) continue;
-        const failure = translate(cause);
+        // a deadlock (with a purge or an erase, which lock many services) or a serialization failure:
+        // nothing of the batch was acknowledged, so it runs again while its writes' deadline allows,
+        // then answers 503 (never 500)
+        const deadline = Math.min(...batch.map((w) => w.deadline));
+        if (isRetryable(cause) && Date.now() < deadline) continue;
+        const failure = isRetryable(cause) ? unavailable(`the writes could not be serialized within ${this.answerWithinMs} ms; retry`) : translate(cause);
         for (const write of batch) write.reject(failure);
         return;
       }
@@ -550,7 +561,7 @@ export class PostgresStore implements Store {
         ),
       );
       return rows[0].service_id;
-    }, start);
+    }, { start });
   }
 
   endService(serviceId: bigint, end: ElementEnd): Promise<void> {
@@ -565,7 +576,7 @@ export class PostgresStore implements Store {
       );
       await this.writeExtensions(db, 'service', serviceId, serviceId, end.extensions);
       if (end.expiry) await this.setExpiry(db, serviceId, end.expiry, now);
-    });
+    }, { lock: serviceId });
   }
 
   associateService(serviceId: bigint, customerId: string, association: ServiceAssociation): Promise<void> {
@@ -584,7 +595,7 @@ export class PostgresStore implements Store {
         ]),
       );
       await this.writeExtensions(db, 'service', serviceId, serviceId, association.extensions);
-    });
+    }, { lock: serviceId });
   }
 
   updateServiceExpiration(serviceId: bigint, expiry: Expiry): Promise<void> {
@@ -593,7 +604,7 @@ export class PostgresStore implements Store {
       await this.lockService(db, serviceId);
       await this.touchService(db, serviceId, now);
       await this.setExpiry(db, serviceId, expiry, now);
-    });
+    }, { lock: serviceId });
   }
 
   deleteService(serviceId: bigint): Promise<void> {
@@ -601,7 +612,7 @@ export class PostgresStore implements Store {
       // states, tasks and extensions go with it (ON DELETE CASCADE), in the same transaction
       const result = await db.query(statement('DELETE FROM services WHERE service_id = $1 AND expires_at > $2', [serviceId, Date.now()]));
       if (result.rowCount === 0) throw notFound('service', serviceId);
-    });
+    }, { lock: serviceId });
   }
 
   async getService(serviceId: bigint): Promise<ServiceRecord | undefined> {
@@ -658,7 +669,7 @@ export class PostgresStore implements Store {
       const stateId = await this.insertState(db, serviceId, start);
       await this.touchService(db, serviceId);
       return stateId;
-    });
+    }, { lock: serviceId });
   }
 
   endState(serviceId: bigint, stateId: number, end: ElementEnd): Promise<void> {
@@ -666,7 +677,7 @@ export class PostgresStore implements Store {
       await this.lockService(db, serviceId);
       await this.completeState(db, serviceId, stateId, end, () => notFound('state', stateId));
       await this.touchService(db, serviceId);
-    });
+    }, { lock: serviceId });
   }
 
   transitionState(serviceId: bigint, transition: StateTransition): Promise<number> {
@@ -678,7 +689,7 @@ export class PostgresStore implements Store {
       const stateId = await this.insertState(db, serviceId, transition.start);
       await this.touchService(db, serviceId);
       return stateId;
-    });
+    }, { lock: serviceId });
   }
 
   async getState(serviceId: bigint, stateId: number): Promise<StateRecord | undefined> {
@@ -712,7 +723,7 @@ export class PostgresStore implements Store {
       await this.writeExtensions(db, 'task', taskId, serviceId, start.extensions);
       await this.touchService(db, serviceId);
       return taskId;
-    });
+    }, { lock: serviceId });
   }
 
   endTask(serviceId: bigint, taskId: number, end: ElementEnd): Promise<void> {
@@ -724,7 +735,7 @@ export class PostgresStore implements Store {
       await db.query(statement('UPDATE tasks SET completed_at = $1, doc = $2 WHERE task_id = $3', [end.completedAt, encodeDoc(doc), taskId]));
       await this.writeExtensions(db, 'task', taskId, serviceId, end.extensions);
       await this.touchService(db, serviceId);
-    });
+    }, { lock: serviceId });
   }
 
   async getTask(serviceId: bigint, taskId: number): Promise<TaskRecord | undefined> {
@@ -758,7 +769,7 @@ export class PostgresStore implements Store {
       }
       await this.writeExtensions(db, owner.kind, ownerId, owner.serviceId, extensions);
       await this.touchService(db, owner.serviceId);
-    });
+    }, { lock: owner.serviceId });
   }
 
   async loadExtensions(kind: ExtensionOwner['kind'], ids: (bigint | number)[]): Promise<Map<string, Extensions>> {
