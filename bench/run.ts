@@ -94,7 +94,22 @@ function peakRssMb(pid: number): number {
   return Math.round(kb / 1024);
 }
 
-type Scenario = { name: string; request: () => autocannon.Request };
+type Scenario = { name: string; request: (context: Record<string, unknown>) => autocannon.Request; contextdOnly?: boolean };
+
+/** The writes an IVR makes on an existing service, in turn: a state, a task, an extension, a merge into it. */
+function journeyWrite(serviceId: number, n: number): autocannon.Request {
+  const json = { 'content-type': 'application/json' };
+  switch (n % 4) {
+    case 0:
+      return { method: 'POST', path: `${BASE}/services/${serviceId}/states/start`, headers: json, body: '{"state_type":"Waiting for service agent"}' };
+    case 1:
+      return { method: 'POST', path: `${BASE}/services/${serviceId}/tasks/start`, headers: json, body: '{"task_type":"CollectPIN"}' };
+    case 2:
+      return { method: 'PUT', path: `${BASE}/services/${serviceId}/extensions/Cart`, headers: json, body: '{"items":3,"total":12.5}' };
+    default:
+      return { method: 'PUT', path: `${BASE}/services/${serviceId}/extensions/Cart/merge`, headers: json, body: '{"coupon":"X1"}' };
+  }
+}
 
 function scenarios(): Scenario[] {
   let nextActive = 0;
@@ -105,6 +120,10 @@ function scenarios(): Scenario[] {
   };
   const randomId = () => 1 + Math.floor(Math.random() * PLAN.services);
   const randomCustomer = () => Math.floor(Math.random() * PLAN.customers);
+  // ids that are multiples of 10 were seeded active
+  const sharedId = (k: number) => PLAN.services - 10 * k;
+  let writes = 0;
+  let connection = 0;
   return [
     { name: 'GET service by id', request: () => ({ method: 'GET', path: `${BASE}/services/${randomId()}` }) },
     { name: "GET a customer's active services", request: () => ({ method: 'GET', path: `${BASE}/customers/c${randomCustomer()}/services/active` }) },
@@ -113,6 +132,21 @@ function scenarios(): Scenario[] {
       request: () => ({ method: 'POST', path: `${BASE}/services/${activeId()}/end`, headers: { 'content-type': 'application/json' }, body: '{"disposition":"Resolved"}' }),
     },
     { name: 'start service', request: () => ({ method: 'POST', path: `${BASE}/services/start`, headers: { 'content-type': 'application/json' }, body: START_BODY }) },
+    // contention: every connection writes to any of 50 shared services, against one service per
+    // connection (seeded active services at the top of the id range, which the end scenario never reaches)
+    {
+      name: 'journey writes, 50 shared services',
+      contextdOnly: true,
+      request: () => journeyWrite(sharedId(Math.floor(Math.random() * 50)), writes++),
+    },
+    {
+      name: 'journey writes, a service per connection',
+      contextdOnly: true,
+      request: (context) => {
+        context.serviceId ??= sharedId(50 + connection++);
+        return journeyWrite(context.serviceId as number, writes++);
+      },
+    },
   ];
 }
 
@@ -121,7 +155,7 @@ async function load(port: number, scenario: Scenario, duration: number): Promise
     url: `http://127.0.0.1:${port}`,
     connections: CONNECTIONS,
     duration,
-    requests: [{ setupRequest: (req: autocannon.Request) => ({ ...req, ...scenario.request() }) } as autocannon.Request],
+    requests: [{ setupRequest: (req: autocannon.Request, context: Record<string, unknown>) => ({ ...req, ...scenario.request(context) }) } as autocannon.Request],
   });
 }
 
@@ -129,6 +163,7 @@ async function measure(target: Target): Promise<Row[]> {
   const rows: Row[] = [];
   // every target sees the same id sequence for the end scenario
   for (const scenario of scenarios()) {
+    if (scenario.contextdOnly && !target.name.startsWith('contextd')) continue;
     if (WARMUP > 0) await load(target.port, scenario, WARMUP);
     const result = await load(target.port, scenario, DURATION);
     const row: Row = {
@@ -256,6 +291,13 @@ function render(rows: Row[], extra: { target: string; rssMb: number; startupMs?:
   }
   lines.push('', '| server | peak RSS MB | start-up to first answer ms |', '|---|---:|---:|');
   for (const e of extra) lines.push(`| ${e.target} | ${e.rssMb} | ${e.startupMs === undefined ? '' : Math.round(e.startupMs)} |`);
+  const shared = (target: string) => find(target, 'journey writes, 50 shared services');
+  const own = (target: string) => find(target, 'journey writes, a service per connection');
+  const contention = ['contextd sqlite', 'contextd postgres'].filter((t) => shared(t) && own(t));
+  if (contention.length > 0) {
+    lines.push('', '| contention | shared ÷ own (target ≥ 0.5×) |', '|---|---:|');
+    for (const target of contention) lines.push(`| ${target} | ${ratio(shared(target)!.rps, own(target)!.rps)} |`);
+  }
   lines.push('', 'non-2xx in "end service" are 409s once the seeded active services run out during the run.', '');
   return lines.join('\n');
 }

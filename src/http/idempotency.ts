@@ -4,15 +4,21 @@
 // default 24h), then swept. A duplicate arriving while the first is still in progress on this node
 // waits for it. A key reused for a different request (method, path, body or user) gets 422.
 // Non-2xx answers are not recorded: a retry of a refused request is judged afresh.
+//
+// The key is recorded in the same transaction as the request's writes (see
+// store/idempotent-writes.ts): a retry after a crash between the commit and the answer finds the
+// pending record, runs the handler again with its writes' recorded results (nothing is written
+// twice), and answers as the first attempt would have.
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, invalid } from '../domain/errors.js';
+import { PENDING_STATUS, decodeResults, idempotentWrites, type IdempotentWrites } from '../store/idempotent-writes.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** the request body as received (JSON text), for fingerprints */
     rawBody?: string;
-    idempotency?: { key: string; fingerprint: string; slot: string; release: () => void };
+    idempotency?: { key: string; fingerprint: string; slot: string; release: () => void; writes: IdempotentWrites };
   }
 }
 
@@ -21,6 +27,17 @@ const KEY = /^[\x21-\x7e]{1,255}$/;
 export function registerIdempotency(app: FastifyInstance, retentionMs: number): void {
   // per node: the requests in progress, by partition and key
   const inProgress = new Map<string, Promise<void>>();
+
+  // the handler of a request with a key runs inside its write context, so each of its writes records the key
+  app.addHook('onRoute', (route) => {
+    const methods = [route.method].flat();
+    if (!methods.includes('POST') && !methods.includes('PUT')) return;
+    const handler = route.handler;
+    route.handler = function (this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
+      const writes = request.idempotency?.writes;
+      return writes ? idempotentWrites.run(writes, () => handler.call(this, request, reply)) : handler.call(this, request, reply);
+    } as typeof route.handler;
+  });
 
   const finish = (request: FastifyRequest) => {
     const context = request.idempotency;
@@ -43,9 +60,17 @@ export function registerIdempotency(app: FastifyInstance, retentionMs: number): 
     // claimed before the next await: a duplicate arriving from here on waits for this one
     let release!: () => void;
     inProgress.set(slot, new Promise<void>((resolve) => (release = resolve)));
-    request.idempotency = { key, fingerprint, slot, release };
+    const writes: IdempotentWrites = { key, fingerprint, replaceBefore: Date.now() - retentionMs, results: [] };
+    request.idempotency = { key, fingerprint, slot, release, writes };
     const recorded = await request.scope.store.getIdempotentResponse(key, Date.now() - retentionMs);
     if (!recorded) return;
+    if (recorded.status === PENDING_STATUS && recorded.fingerprint === fingerprint) {
+      // the first attempt's writes committed but its answer was never recorded (a crash): the handler
+      // runs again with their results, and its writes are not made again
+      writes.recorded = decodeResults(recorded.body);
+      reply.header('idempotent-replayed', 'true');
+      return;
+    }
     // a replay records nothing: without a context, onSend leaves it alone
     finish(request);
     if (recorded.fingerprint !== fingerprint) {

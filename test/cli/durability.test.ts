@@ -120,3 +120,41 @@ test(`[${STORE_KIND}] SIGTERM with slow clients open (half-sent headers, a half-
   assert.ok(Date.now() - began < 5000, `exited after ${Date.now() - began} ms`);
   for (const socket of sockets) socket.destroy();
 });
+
+test(`[${STORE_KIND}] Idempotency-Key retries after SIGKILL replay instead of acting again: one service per key`, async () => {
+  const url = await databaseUrl('idem');
+  const server = await startServerProcess([], { DATABASE_URL: url });
+  const start = (base: string, i: number) =>
+    fetch(`${base}/genesys/1/cs/services/start`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': `crash-key-${i}` },
+      body: JSON.stringify({ customer_id: `IDEM-${i}`, service_type: 'A' }),
+    }).then(async (res) => ({ status: res.status, body: await res.text() }));
+  const first = new Map<number, string>();
+  let answered = 0;
+  const attempts = Array.from({ length: 400 }, (_, i) =>
+    start(server.base, i).then(
+      (res) => {
+        if (res.status === 201) first.set(i, JSON.parse(res.body).service_id);
+        if (++answered === 100) server.child.kill('SIGKILL');
+      },
+      () => undefined, // no answer: the crash
+    ),
+  );
+  await Promise.all(attempts);
+  await server.exited;
+  const again = await startServerProcess([], { DATABASE_URL: url });
+  try {
+    for (let i = 0; i < 400; i++) {
+      const retry = await start(again.base, i);
+      assert.equal(retry.status, 201, retry.body);
+      const id = String(JSON.parse(retry.body).service_id);
+      if (first.has(i)) assert.equal(id, String(first.get(i)), `key ${i}: the retry gets the first answer`);
+      const services = (await (await fetch(`${again.base}/genesys/1/cs/customers/IDEM-${i}/services`)).json()) as { service_id: number }[];
+      assert.deepEqual(services.map((s) => String(s.service_id)), [id], `key ${i}: one service, the one the retry names`);
+    }
+  } finally {
+    again.child.kill('SIGTERM');
+    await again.exited;
+  }
+});

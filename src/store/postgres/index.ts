@@ -37,6 +37,7 @@ import {
 } from '../codec.js';
 import { loadMigrations } from '../migrations.js';
 import { idempotentFromRow, type IdempotentRow } from '../codec.js';
+import { PENDING_STATUS, committed, idempotentWrites, pendingRecord, replayedResult, type IdempotentWrites } from '../idempotent-writes.js';
 import type { IdempotentResponse, AuditRecord, ExportFilter, ExtensionChange, ExtensionOwner, PurgeOperation, ServiceFilter, StateFilter, Store, StoreHealth, TaskFilter } from '../store.js';
 import { exportWhere, purgeWhere, rearm, autoCompleteAfterMs, autoCompletion, expiryOnInsert } from '../maintenance.js';
 import type { Expiry } from '../../domain/expiration.js';
@@ -142,6 +143,8 @@ interface PendingWrite {
   start?: ServiceStart;
   /** the existing service the write changes */
   lock?: bigint;
+  /** the Idempotency-Key of the request making the write, recorded in the same transaction */
+  idempotent?: IdempotentWrites;
 }
 
 
@@ -267,10 +270,21 @@ export class PostgresStore implements Store {
    * the batch's other services in id order before any write runs (batches on different connections
    * then never wait for each other in a cycle).
    */
-  private write<T>(run: (db: Queryable) => Promise<T>, options: { start?: ServiceStart; lock?: bigint } = {}): Promise<T> {
+  private write<T>(run: (db: Queryable) => Promise<T>, options: { start?: ServiceStart; lock?: bigint; untracked?: boolean } = {}): Promise<T> {
     if (this.closed) return Promise.reject(unavailable('the store is closed'));
+    const idempotent = options.untracked ? undefined : idempotentWrites.getStore();
+    const replayed = replayedResult(idempotent);
+    if (replayed) return Promise.resolve(replayed.value as T);
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ run, resolve: resolve as (value: unknown) => void, reject, ...options, deadline: Date.now() + this.answerWithinMs });
+      this.pending.push({
+        run,
+        resolve: idempotent ? (value) => (committed(idempotent, value), resolve(value as T)) : (resolve as (value: unknown) => void),
+        reject,
+        start: options.start,
+        lock: options.lock,
+        idempotent,
+        deadline: Date.now() + this.answerWithinMs,
+      });
       this.startFlushes();
     });
   }
@@ -324,13 +338,18 @@ export class PostgresStore implements Store {
           const starts = savepoints ? [] : batch.filter((w) => w.start);
           if (starts.length > 1) {
             const ids = await this.insertServices(db, starts.map((w) => w.start!));
-            starts.forEach((w, i) => outcomes.set(w, { ok: true, value: ids[i] }));
+            for (const [i, w] of starts.entries()) {
+              if (w.idempotent) await this.recordPending(db, w, ids[i]);
+              outcomes.set(w, { ok: true, value: ids[i] });
+            }
           }
           for (const write of batch) {
             if (outcomes.has(write)) continue;
             if (savepoints) await db.query('SAVEPOINT write');
             try {
-              outcomes.set(write, { ok: true, value: await write.run(db) });
+              const value = await write.run(db);
+              if (write.idempotent) await this.recordPending(db, write, value);
+              outcomes.set(write, { ok: true, value });
               if (savepoints) await db.query('RELEASE SAVEPOINT write');
             } catch (error) {
               if (!(error instanceof DomainError) && !savepoints) throw new BatchAborted(error);
@@ -1098,16 +1117,24 @@ export class PostgresStore implements Store {
   }
 
   saveIdempotentResponse(r: IdempotentResponse, replaceBefore: number): Promise<void> {
-    return this.write(async (db) => {
-      await db.query(
-        statement(
-          `INSERT INTO idempotency_keys (idem_key, fingerprint, status, location, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)
-             ON CONFLICT (idem_key) DO UPDATE SET fingerprint = excluded.fingerprint, status = excluded.status, location = excluded.location, body = excluded.body, created_at = excluded.created_at
-             WHERE idempotency_keys.created_at < $7`,
-          [r.key, r.fingerprint, r.status, r.location ?? null, r.body, r.createdAt, replaceBefore],
-        ),
-      );
-    });
+    return this.write((db) => this.upsertIdempotent(db, { ...r, replaceBefore }), { untracked: true });
+  }
+
+  /** The first answer for a key stays; a pending record (or an expired one) gives way to a newer one. */
+  private async upsertIdempotent(db: Queryable, r: Omit<IdempotentResponse, 'location'> & { location?: string; replaceBefore: number }): Promise<void> {
+    await db.query(
+      statement(
+        `INSERT INTO idempotency_keys (idem_key, fingerprint, status, location, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)
+           ON CONFLICT (idem_key) DO UPDATE SET fingerprint = excluded.fingerprint, status = excluded.status, location = excluded.location, body = excluded.body, created_at = excluded.created_at
+           WHERE idempotency_keys.created_at < $7 OR (idempotency_keys.status = ${PENDING_STATUS} AND idempotency_keys.fingerprint = excluded.fingerprint)`,
+        [r.key, r.fingerprint, r.status, r.location ?? null, r.body, r.createdAt, r.replaceBefore],
+      ),
+    );
+  }
+
+  /** The record of a request's committed writes, in the write's own transaction. */
+  private recordPending(db: Queryable, write: PendingWrite, value: unknown): Promise<void> {
+    return this.upsertIdempotent(db, { ...pendingRecord(write.idempotent!, value, Date.now()), status: PENDING_STATUS });
   }
 
   sweepIdempotentResponses(before: number, batchSize: number): Promise<number> {

@@ -37,6 +37,7 @@ import {
 } from '../codec.js';
 import { loadMigrations } from '../migrations.js';
 import { idempotentFromRow, type IdempotentRow } from '../codec.js';
+import { PENDING_STATUS, committed, idempotentWrites, pendingRecord, replayedResult, type IdempotentWrites } from '../idempotent-writes.js';
 import type { IdempotentResponse, AuditRecord, ExportFilter, ExtensionChange, ExtensionOwner, PurgeOperation, ServiceFilter, StateFilter, Store, StoreHealth, TaskFilter } from '../store.js';
 import { exportWhere, purgeWhere, rearm, autoCompleteAfterMs, autoCompletion, expiryOnInsert } from '../maintenance.js';
 import type { Expiry } from '../../domain/expiration.js';
@@ -70,6 +71,8 @@ interface PendingWrite {
   run: () => unknown;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
+  /** the Idempotency-Key of the request making the write, recorded in the same savepoint */
+  idempotent?: IdempotentWrites;
 }
 
 
@@ -131,10 +134,19 @@ export class SqliteStore implements Store {
     return statement;
   }
 
-  private write<T>(run: () => T): Promise<T> {
+  /** Queues a write for the next group commit; `untracked`: not one of the request's own writes (records, probes). */
+  private write<T>(run: () => T, untracked = false): Promise<T> {
     if (this.closed) return Promise.reject(unavailable('the store is closed'));
+    const idempotent = untracked ? undefined : idempotentWrites.getStore();
+    const replayed = replayedResult(idempotent);
+    if (replayed) return Promise.resolve(replayed.value as T);
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ run, resolve: resolve as (value: unknown) => void, reject });
+      this.pending.push({
+        run,
+        resolve: idempotent ? (value) => (committed(idempotent, value), resolve(value as T)) : (resolve as (value: unknown) => void),
+        reject,
+        idempotent,
+      });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => this.flush());
@@ -162,7 +174,9 @@ export class SqliteStore implements Store {
       for (const write of batch) {
         this.stmt('SAVEPOINT write').run();
         try {
-          outcomes.push({ ok: true, value: write.run() });
+          const value = write.run();
+          if (write.idempotent) this.recordPending(pendingRecord(write.idempotent, value, Date.now()));
+          outcomes.push({ ok: true, value });
           this.stmt('RELEASE write').run();
         } catch (error) {
           // on a full disk or an I/O error SQLite may roll the whole transaction back by itself:
@@ -231,7 +245,7 @@ export class SqliteStore implements Store {
       this.stmt('SELECT 1').get();
       // a real write through the group commit (one fsync, shared with other writes): a write that
       // changes no value writes no page, so the probe counts in the header's user_version (unused otherwise)
-      await this.write(() => this.db.pragma(`user_version = ${(Number(this.db.pragma('user_version', { simple: true })) + 1) % 1_000_000}`));
+      await this.write(() => this.db.pragma(`user_version = ${(Number(this.db.pragma('user_version', { simple: true })) + 1) % 1_000_000}`), true);
       return { kind: 'sqlite', ok: true };
     } catch (error) {
       return { kind: 'sqlite', ok: false, detail: (error as Error).message };
@@ -826,13 +840,21 @@ export class SqliteStore implements Store {
   }
 
   saveIdempotentResponse(r: IdempotentResponse, replaceBefore: number): Promise<void> {
-    return this.write(() => {
-      this.stmt(
-        `INSERT INTO idempotency_keys (idem_key, fingerprint, status, location, body, created_at) VALUES (@key, @fingerprint, @status, @location, @body, @createdAt)
-           ON CONFLICT (idem_key) DO UPDATE SET fingerprint = excluded.fingerprint, status = excluded.status, location = excluded.location, body = excluded.body, created_at = excluded.created_at
-           WHERE idempotency_keys.created_at < @replaceBefore`,
-      ).run({ key: r.key, fingerprint: r.fingerprint, status: r.status, location: r.location ?? null, body: r.body, createdAt: r.createdAt, replaceBefore });
-    });
+    return this.write(() => this.upsertIdempotent({ ...r, replaceBefore }), true);
+  }
+
+  /** The record of a request's committed writes, in the write's own savepoint. */
+  private recordPending(record: ReturnType<typeof pendingRecord>): void {
+    this.upsertIdempotent({ ...record, status: PENDING_STATUS });
+  }
+
+  /** The first answer for a key stays; a pending record (or an expired one) gives way to a newer one. */
+  private upsertIdempotent(r: Omit<IdempotentResponse, 'location'> & { location?: string; replaceBefore: number }): void {
+    this.stmt(
+      `INSERT INTO idempotency_keys (idem_key, fingerprint, status, location, body, created_at) VALUES (@key, @fingerprint, @status, @location, @body, @createdAt)
+         ON CONFLICT (idem_key) DO UPDATE SET fingerprint = excluded.fingerprint, status = excluded.status, location = excluded.location, body = excluded.body, created_at = excluded.created_at
+         WHERE idempotency_keys.created_at < @replaceBefore OR (idempotency_keys.status = ${PENDING_STATUS} AND idempotency_keys.fingerprint = excluded.fingerprint)`,
+    ).run({ key: r.key, fingerprint: r.fingerprint, status: r.status, location: r.location ?? null, body: r.body, createdAt: r.createdAt, replaceBefore: r.replaceBefore });
   }
 
   sweepIdempotentResponses(before: number, batchSize: number): Promise<number> {
