@@ -23,12 +23,13 @@ after(async () => t.close());
 /** Opens the event stream on a raw socket that reads nothing until told to. */
 async function subscribe(lastEventId?: number): Promise<{ client: Socket; server: Socket }> {
   const known = serverSockets.length;
+  const subscribers = t.app.events.subscriberCount;
   const client = connect(port, '127.0.0.1');
   client.on('error', () => undefined);
   await new Promise((resolve) => client.once('connect', resolve));
   client.pause();
   client.write(`GET /genesys/1/cs/events HTTP/1.1\r\nHost: x\r\n${lastEventId === undefined ? '' : `Last-Event-ID: ${lastEventId}\r\n`}\r\n`);
-  while (serverSockets.length === known || t.app.events.subscriberCount === 0) await new Promise((r) => setTimeout(r, 10));
+  while (serverSockets.length === known || t.app.events.subscriberCount === subscribers) await new Promise((r) => setTimeout(r, 10));
   return { client, server: serverSockets[serverSockets.length - 1] };
 }
 
@@ -57,7 +58,11 @@ test('a subscriber that stops reading is disconnected once its unsent output pas
 test('a replay of the whole window to a subscriber that does not read is written with backpressure, then arrives whole and in order', { timeout: 30_000 }, async () => {
   const keeper = await subscribe(); // keeps events wanted while the window fills
   await emitMany(EVENT_WINDOW);
+  // on PostgreSQL events come back through NOTIFY: wait until the window holds them all
+  const everything = { partition: scope().partition.key };
+  for (let i = 0; i < 500 && t.app.events.since(everything, 0).length < EVENT_WINDOW; i++) await new Promise((r) => setTimeout(r, 20));
   keeper.client.destroy();
+  for (let i = 0; i < 200 && t.app.events.subscriberCount > 0; i++) await new Promise((r) => setTimeout(r, 10));
   const { client, server } = await subscribe(0);
   await new Promise((r) => setTimeout(r, 300));
   assert.ok(server.writableLength <= 64 * 1024, `unsent output while the subscriber does not read: ${server.writableLength} bytes`);
