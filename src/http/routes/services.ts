@@ -1,20 +1,19 @@
 // Services: start, end, associate, query, delete, expiration, extensions (spec reference §2.1).
 import type { FastifyInstance } from 'fastify';
 import type { RequestTypeProvider } from '../types.js';
+import { registerExtensionWrites } from './extension-writes.js';
 import { Type } from '@sinclair/typebox';
 import { notFound } from '../../domain/errors.js';
 import {
   parseElementEnd,
   parseExpirationUpdate,
-  parseExtensionValue,
   parseServiceAssociation,
   parseServiceStart,
 } from '../../domain/events.js';
-import { mergeExtensions } from '../../domain/lifecycle.js';
 import { readQueryList, readStringId, readTimestamp } from '../../domain/fields.js';
 import type { ElementStatus } from '../../domain/records.js';
 import type { ServiceFilter } from '../../store/store.js';
-import { BASE, LIST_SUFFIXES, EmptyOut, ExtensionValueIn, ServiceOut, errorResponses } from '../schemas/common.js';
+import { BASE, LIST_SUFFIXES, EmptyOut, ServiceOut, errorResponses } from '../schemas/common.js';
 import {
   AssociateBody,
   AssociateParams,
@@ -108,29 +107,14 @@ export default async function serviceRoutes(instance: FastifyInstance): Promise<
     },
   );
 
-  // PUT replaces the extension's value; PUT …/merge merges the body's keys into it (see mergeExtensions)
-  for (const merge of [false, true]) {
-    app.put(
-      `${BASE}/services/:service_id/extensions/:name${merge ? '/merge' : ''}`,
-      {
-        schema: {
-          tags,
-          summary: merge ? 'Merge Service Extension Data (adds or replaces the body\'s keys)' : 'Update Service Extension (replaces the value)',
-          params: ServiceExtensionParams,
-          body: ExtensionValueIn,
-          response: { 200: EmptyOut, ...errorResponses },
-        },
-      },
-      async (request, reply) => {
-        const serviceId = request.scope.serviceId(request.params.service_id);
-        const written = parseExtensionValue(request.params.name, request.body);
-        const validate = await request.scope.schemas.validator('services');
-        await request.scope.store.putExtensions({ kind: 'service', serviceId }, merge ? (current) => validate(mergeExtensions(current, written)) : validate(written));
-        events.emit(request.scope, 'service.extension', serviceId, { extension: request.params.name });
-        return reply.status(200).send();
-      },
-    );
-  }
+  registerExtensionWrites(app, {
+    url: `${BASE}/services/:service_id/extensions/:name`,
+    entity: 'services',
+    label: 'Service',
+    params: ServiceExtensionParams,
+    owner: (request) => ({ kind: 'service', serviceId: request.scope.serviceId(request.params.service_id) }),
+    event: (_owner, name) => ['service.extension', { extension: name }],
+  });
 
   app.post(
     `${BASE}/customers/:customer_id/services/:service_id`,

@@ -1,13 +1,13 @@
 // States: start, end, transition, query, extensions (spec reference §2.2).
 import type { FastifyInstance } from 'fastify';
 import type { RequestTypeProvider } from '../types.js';
+import { registerExtensionWrites } from './extension-writes.js';
 import { Type } from '@sinclair/typebox';
 import { notFound } from '../../domain/errors.js';
-import { mergeExtensions } from '../../domain/lifecycle.js';
-import { parseElementEnd, parseExtensionValue, parseStateStart, parseStateTransition } from '../../domain/events.js';
+import { parseElementEnd, parseStateStart, parseStateTransition } from '../../domain/events.js';
 import { readQueryList } from '../../domain/fields.js';
 import { parseElementId } from '../../domain/ids.js';
-import { BASE, LIST_SUFFIXES, EmptyOut, ExtensionValueIn, StateOut, errorResponses } from '../schemas/common.js';
+import { BASE, LIST_SUFFIXES, EmptyOut, StateOut, errorResponses } from '../schemas/common.js';
 import { ServiceIdParams } from '../schemas/services.js';
 import { ElementEndBody, StartStateOut, StateExtensionParams, StateListQuery, StateParams, StateQuery, StateStartBody, TransitionBody } from '../schemas/states.js';
 import { readNesting, readPage, stateViews } from '../views.js';
@@ -88,30 +88,14 @@ export default async function stateRoutes(instance: FastifyInstance): Promise<vo
     },
   );
 
-  // PUT replaces the extension's value; PUT …/merge merges the body's keys into it (see mergeExtensions)
-  for (const merge of [false, true]) {
-    app.put(
-      `${BASE}/services/:service_id/states/:state_id/extensions/:name${merge ? '/merge' : ''}`,
-      {
-        schema: {
-          tags,
-          summary: merge ? 'Merge State Extension Data (adds or replaces the body\'s keys)' : 'Update State Extension (replaces the value)',
-          params: StateExtensionParams,
-          body: ExtensionValueIn,
-          response: { 200: EmptyOut, ...errorResponses },
-        },
-      },
-      async (request, reply) => {
-        const serviceId = request.scope.serviceId(request.params.service_id);
-        const id = parseElementId('state_id', request.params.state_id);
-        const written = parseExtensionValue(request.params.name, request.body);
-        const validate = await request.scope.schemas.validator('states');
-        await request.scope.store.putExtensions({ kind: 'state', serviceId, id }, merge ? (current) => validate(mergeExtensions(current, written)) : validate(written));
-        events.emit(request.scope, 'state.extension', serviceId, { state_id: id, extension: request.params.name });
-        return reply.status(200).send();
-      },
-    );
-  }
+  registerExtensionWrites(app, {
+    url: `${BASE}/services/:service_id/states/:state_id/extensions/:name`,
+    entity: 'states',
+    label: 'State',
+    params: StateExtensionParams,
+    owner: (request) => ({ kind: 'state', serviceId: request.scope.serviceId(request.params.service_id), id: parseElementId('state_id', request.params.state_id!) }),
+    event: (owner, name) => ['state.extension', { state_id: (owner as { id: number }).id, extension: name }],
+  });
 
   for (const [suffix, status] of LIST_SUFFIXES) {
     app.get(

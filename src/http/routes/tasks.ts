@@ -1,13 +1,13 @@
 // Tasks: start, end, query, extensions (spec reference §2.3).
 import type { FastifyInstance } from 'fastify';
 import type { RequestTypeProvider } from '../types.js';
+import { registerExtensionWrites } from './extension-writes.js';
 import { Type } from '@sinclair/typebox';
 import { notFound } from '../../domain/errors.js';
-import { mergeExtensions } from '../../domain/lifecycle.js';
-import { parseElementEnd, parseExtensionValue, parseTaskStart } from '../../domain/events.js';
+import { parseElementEnd, parseTaskStart } from '../../domain/events.js';
 import { readInt32, readQueryList } from '../../domain/fields.js';
 import { parseElementId } from '../../domain/ids.js';
-import { BASE, LIST_SUFFIXES, EmptyOut, ExtensionValueIn, TaskOut, errorResponses } from '../schemas/common.js';
+import { BASE, LIST_SUFFIXES, EmptyOut, TaskOut, errorResponses } from '../schemas/common.js';
 import { ServiceIdParams } from '../schemas/services.js';
 import { ElementEndBody } from '../schemas/states.js';
 import { StartTaskOut, TaskExtensionParams, TaskListQuery, TaskParams, TaskQuery, TaskStartBody } from '../schemas/tasks.js';
@@ -67,30 +67,14 @@ export default async function taskRoutes(instance: FastifyInstance): Promise<voi
     },
   );
 
-  // PUT replaces the extension's value; PUT …/merge merges the body's keys into it (see mergeExtensions)
-  for (const merge of [false, true]) {
-    app.put(
-      `${BASE}/services/:service_id/tasks/:task_id/extensions/:name${merge ? '/merge' : ''}`,
-      {
-        schema: {
-          tags,
-          summary: merge ? 'Merge Task Extension Data (adds or replaces the body\'s keys)' : 'Update Task Extension (replaces the value)',
-          params: TaskExtensionParams,
-          body: ExtensionValueIn,
-          response: { 200: EmptyOut, ...errorResponses },
-        },
-      },
-      async (request, reply) => {
-        const serviceId = request.scope.serviceId(request.params.service_id);
-        const id = parseElementId('task_id', request.params.task_id);
-        const written = parseExtensionValue(request.params.name, request.body);
-        const validate = await request.scope.schemas.validator('tasks');
-        await request.scope.store.putExtensions({ kind: 'task', serviceId, id }, merge ? (current) => validate(mergeExtensions(current, written)) : validate(written));
-        events.emit(request.scope, 'task.extension', serviceId, { task_id: id, extension: request.params.name });
-        return reply.status(200).send();
-      },
-    );
-  }
+  registerExtensionWrites(app, {
+    url: `${BASE}/services/:service_id/tasks/:task_id/extensions/:name`,
+    entity: 'tasks',
+    label: 'Task',
+    params: TaskExtensionParams,
+    owner: (request) => ({ kind: 'task', serviceId: request.scope.serviceId(request.params.service_id), id: parseElementId('task_id', request.params.task_id!) }),
+    event: (owner, name) => ['task.extension', { task_id: (owner as { id: number }).id, extension: name }],
+  });
 
   for (const [suffix, status] of LIST_SUFFIXES) {
     app.get(
