@@ -1,8 +1,6 @@
 // Runs contextd: opens and migrates the store, serves HTTP, and shuts down cleanly on SIGTERM/SIGINT
 // (stop accepting, finish in-flight requests, commit pending writes, close the store).
 import type { FastifyInstance } from 'fastify';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import type { Config } from './config.js';
 import { buildApp } from './http/app.js';
 import { partitionsOf } from './domain/tenancy.js';
@@ -46,7 +44,6 @@ export async function startServer(config: Config): Promise<RunningServer> {
     throw error;
   }
   app.sweeper.start();
-  const unfinished = trackUnfinishedConnections(app.server);
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
@@ -54,12 +51,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
       // they do, instead of waiting for their keep-alive timeout; requests arriving meanwhile get 503.
       // Connections still sending a request (headers or body not all there: a slow or hostile client)
       // are closed too: nothing of theirs has been acted on.
-      const closeWaiting = () => {
-        app.server.closeIdleConnections();
-        unfinished.destroyAll();
-      };
-      closeWaiting();
-      const idleCloser = setInterval(closeWaiting, 50);
+      app.connections.closeUnfinished();
+      const idleCloser = setInterval(() => app.connections.closeUnfinished(), 50);
       try {
         await app.close();
       } finally {
@@ -68,28 +61,6 @@ export async function startServer(config: Config): Promise<RunningServer> {
       await stores.close();
     })());
   return { app, address, stop };
-}
-
-/**
- * The connections whose current request has not fully arrived: no request yet (headers still coming)
- * or a request whose body is still coming. A request fully received is being answered and is left to finish.
- */
-function trackUnfinishedConnections(server: Server): { destroyAll: () => void } {
-  const current = new Map<Socket, IncomingMessage | undefined>();
-  server.on('connection', (socket: Socket) => {
-    current.set(socket, undefined);
-    socket.once('close', () => current.delete(socket));
-  });
-  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
-    current.set(request.socket, request);
-    response.once('finish', () => current.has(request.socket) && current.set(request.socket, undefined));
-  });
-  return {
-    destroyAll: () => {
-      // no request in progress: idle, or headers still arriving; a request whose body is incomplete
-      for (const [socket, request] of current) if (request === undefined || !request.complete) socket.destroy();
-    },
-  };
 }
 
 export function stopOnSignals(server: RunningServer, timeoutMs = 10_000): void {
