@@ -78,6 +78,7 @@ test('the password is kept in memory only: never in localStorage or sessionStora
   await page.goto(`${base}/console`);
   await page.evaluate(() => localStorage.setItem('contextd.password', 'left-by-an-older-console'));
   await page.reload();
+  await page.click('#connection summary');
   await page.fill('#user', 'admin');
   await page.fill('#password', 's3cret-typed');
   await page.dispatchEvent('#password', 'change');
