@@ -3,6 +3,7 @@
 // the built-in parser; only text that holds a run of 16+ digits takes the lossless one.
 import { parse as losslessParse, stringify as losslessStringify, isSafeNumber } from 'lossless-json';
 import secureJson from 'secure-json-parse';
+import { invalid } from './errors.js';
 
 const LONG_DIGIT_RUN = /\d{16}/;
 const INTEGER_TEXT = /^-?\d+$/;
@@ -28,7 +29,7 @@ export function parseJsonText(text: string): unknown {
   // text with a 3-digit exponent or a 300-digit run can hold one, so most bodies skip the walk)
   if (HUGE_NUMBER.test(text)) {
     const path = nonFinitePath(value, '');
-    if (path !== undefined) throw new SyntaxError(`the number at ${path || 'the top level'} is too large to be represented (beyond ±1.8e308)`);
+    if (path !== undefined) throw invalid(`the number at ${path || 'the top level'} is too large to be represented (beyond ±1.8e308)`);
   }
   return value;
 }

@@ -10,7 +10,7 @@ declare module 'fastify' {
 import AjvCompiler from '@fastify/ajv-compiler';
 import fastJson from 'fast-json-stringify';
 import type { Ajv } from 'ajv';
-import { invalid } from '../domain/errors.js';
+import { DomainError, invalid } from '../domain/errors.js';
 import { INT64_MAX, INT64_MIN } from '../domain/fields.js';
 import { checkJsonLimits, containsBigInt, parseJsonText, stringifyJson, type JsonLimits } from '../domain/json.js';
 
@@ -71,7 +71,8 @@ export function registerJson(app: FastifyInstance, bodyLimit: number, limits: Js
     try {
       done(null, parseJsonText(text));
     } catch (error) {
-      done(invalid(`the request body is not valid JSON: ${(error as Error).message}`), undefined);
+      // valid JSON that cannot be kept (a number beyond the double range) says so itself
+      done(error instanceof DomainError ? error : invalid(`the request body is not valid JSON: ${(error as Error).message}`), undefined);
     }
   });
 
