@@ -2,33 +2,24 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { Store } from '../store/store.js';
-import { clientErrorHandler, errorHandler, registerErrorHandling, formatSchemaErrors, frameworkErrors, MAX_PARAM_LENGTH } from './errors.js';
+import { clientErrorHandler, registerErrorHandling, formatSchemaErrors, frameworkErrors, MAX_PARAM_LENGTH } from './errors.js';
 import { ajvOptions, lazyValidatorFactory, registerJson } from './json.js';
 import healthRoutes from './routes/health.js';
-import serviceRoutes from './routes/services.js';
-import stateRoutes from './routes/states.js';
-import taskRoutes from './routes/tasks.js';
 import { VERSION } from '../version.js';
 import type { CatalogConfig } from '../domain/business-attributes.js';
 import { DEFAULT_LIMITS, type Limits } from '../domain/limits.js';
 import { DEFAULT_CORE_ATTRIBUTES, type CoreAttribute } from '../domain/profiles.js';
-import profileRoutes from './routes/profiles.js';
-import metadataRoutes from './routes/metadata.js';
-import eventRoutes from './routes/events.js';
-import maintenanceRoutes from './routes/maintenance.js';
-import customerRoutes from './routes/customers.js';
 import consoleRoutes from './routes/console.js';
-import serverRoutes from './routes/server.js';
 import { EventHub } from './events.js';
 import { Sweeper } from '../sweeper.js';
-import { registerAccessControl } from './auth.js';
-import type { User } from '../domain/access.js';
+import type { Role, User } from '../domain/access.js';
 import type { Partition, Tenant } from '../domain/tenancy.js';
-import { buildScopes, registerScopes, type Scope } from './scope.js';
-import { registerIdempotency } from './idempotency.js';
+import { buildScopes, type Scope } from './scope.js';
 import { registerCors } from './cors.js';
 import { IDLE_TIMEOUT_MS, guardConnections } from './connections.js';
-import { registerRateLimit, type RateLimitOptions } from './rate-limit.js';
+import type { RateLimitOptions } from './rate-limit.js';
+import api from './api.js';
+import { BASE } from './schemas/common.js';
 import { parseLifetime } from '../domain/expiration.js';
 
 /** How long an Idempotency-Key's first answer is kept and replayed. */
@@ -48,7 +39,7 @@ declare module 'fastify' {
     events: EventHub;
     sweeper: Sweeper;
     /** every route registered, for the OpenAPI and route-table checks */
-    routeTable: { method: string; url: string; documented: boolean }[];
+    routeTable: { method: string; url: string; documented: boolean; requires?: Role }[];
   }
 }
 
@@ -121,7 +112,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.decorate('routeTable', []);
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) {
-      if (method !== 'HEAD' && method !== 'OPTIONS') app.routeTable.push({ method, url: route.url, documented: !(route.schema as { hide?: boolean } | undefined)?.hide });
+      if (method === 'HEAD' || method === 'OPTIONS') continue;
+      app.routeTable.push({ method, url: route.url, documented: !(route.schema as { hide?: boolean } | undefined)?.hide, requires: route.config?.requires });
     }
   });
   const tenants = options.tenants ?? [];
@@ -168,26 +160,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerJson(app, bodyLimit, { maxDepth: limits.jsonDepth, maxStringLength: limits.stringLength });
   registerErrorHandling(app);
   await registerCors(app, options.corsWriteOrigins ?? []);
-  if (options.users) registerAccessControl(app, options.users, tenants, app.clock);
-  registerScopes(app, tenants, app.scopes);
-  if (options.rateLimit) await registerRateLimit(app, options.rateLimit);
-  registerIdempotency(app, idempotencyRetentionMs);
 
+  // outside the API: no credentials, no tenant
   await app.register(healthRoutes, { version: VERSION });
-  const notFoundStatus = options.notFoundStatus ?? 404;
-  await app.register(async (journeys) => {
-    // cview.not-found-status applies to services, states and tasks only
-    journeys.setErrorHandler(errorHandler(notFoundStatus));
-    await journeys.register(serviceRoutes);
-    await journeys.register(stateRoutes);
-    await journeys.register(taskRoutes);
-  });
-  await app.register(profileRoutes);
-  await app.register(metadataRoutes);
-  await app.register(eventRoutes);
-  await app.register(maintenanceRoutes);
-  await app.register(customerRoutes);
-  await app.register(serverRoutes);
   await app.register(consoleRoutes);
+  await app.register(api, {
+    prefix: BASE,
+    tenants,
+    users: options.users,
+    rateLimit: options.rateLimit,
+    idempotencyRetentionMs,
+    notFoundStatus: options.notFoundStatus ?? 404,
+  });
   return app;
 }

@@ -1,5 +1,4 @@
-// cview/use-role: every request (but /health, /openapi.json, /docs and /console's static files)
-// carries HTTP Basic credentials of a configured user; 401 without or with bad ones, 403 when the
+// cview/use-role: every API request (the routes under /genesys/1/cs; see api.ts) carries HTTP Basic credentials of a configured user; 401 without or with bad ones, 403 when the
 // user's roles do not allow the route. Verified credentials are remembered briefly (by a digest),
 // so scrypt runs once per client, not once per request. Failed logins are counted per client address
 // and per user name; over the bound the answer is 429 before scrypt runs, so a password-guessing
@@ -22,7 +21,6 @@ import {
 } from '../domain/access.js';
 import type { Partition, Tenant } from '../domain/tenancy.js';
 import { Exceptions } from './errors.js';
-import { OPEN_PATHS } from './scope.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -79,7 +77,6 @@ export function registerAccessControl(app: FastifyInstance, users: User[], tenan
   };
 
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    if (OPEN_PATHS.test(request.url) || request.method === 'OPTIONS') return;
     const header = request.headers.authorization;
     const credentials = parseBasicAuthorization(header);
     if (!credentials || !header) return deny(reply, 401, 'credentials required: HTTP Basic with a configured user', Exceptions.Authentication);

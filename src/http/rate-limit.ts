@@ -5,7 +5,6 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { DomainError } from '../domain/errors.js';
-import { OPEN_PATHS } from './scope.js';
 
 export interface RateLimitOptions {
   max: number;
@@ -57,7 +56,6 @@ export async function registerRateLimit(app: FastifyInstance, options: RateLimit
     hook: 'preParsing',
     max: options.max,
     timeWindow: options.windowMs,
-    allowList: (request: FastifyRequest) => OPEN_PATHS.test(request.url) || request.method === 'OPTIONS',
     keyGenerator: (request: FastifyRequest) => (request.scope?.partition.tenant ? `tenant:${request.scope.partition.tenant.id}` : `ip:${request.ip}`),
     errorResponseBuilder: (_request, context) =>
       new DomainError('RateLimited', `too many requests: at most ${context.max} per ${Math.round(options.windowMs / 1000)} s; retry after ${context.after}`),

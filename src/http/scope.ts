@@ -25,13 +25,10 @@ export interface Scope {
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** set for every API route (not for /health, /openapi.json, /docs, /console) */
+    /** set for every API route by the scope hook of the API plugin (api.ts); routes outside it never read it */
     scope: Scope;
   }
 }
-
-/** Paths that answer without tenant headers (and without credentials) in every mode. */
-export const OPEN_PATHS = /^\/(health|openapi\.json|docs|console)(\/|$|\?)/;
 
 export interface ScopeOptions {
   tenants: readonly Tenant[];
@@ -82,7 +79,6 @@ export function buildScopes(options: ScopeOptions): Map<string, Scope> {
 export function registerScopes(app: FastifyInstance, tenants: readonly Tenant[], scopes: ReadonlyMap<string, Scope>): void {
   app.decorateRequest('scope', null as unknown as Scope);
   app.addHook('onRequest', async (request: FastifyRequest) => {
-    if (OPEN_PATHS.test(request.url) || request.routeOptions.url === undefined || request.method === 'OPTIONS') return;
     const partition = resolvePartition(tenants, request.headers.contactcenterid, request.headers.groupid);
     if (request.mayUse && !request.mayUse(partition)) throw new DomainError('Forbidden', `user ${request.user} may not use ${describePartition(partition)}`);
     request.scope = scopes.get(partition.key)!;

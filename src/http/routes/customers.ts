@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { parseExtensionSelection, presentProfileForExport } from '../../domain/present.js';
 import { readQueryCount, readStringId } from '../../domain/fields.js';
-import { BASE, errorResponses } from '../schemas/common.js';
+import { errorResponses } from '../schemas/common.js';
 import type { RequestTypeProvider } from '../types.js';
 import { serviceViews } from '../views.js';
 
@@ -20,7 +20,7 @@ export default async function customerRoutes(instance: FastifyInstance): Promise
   const app = instance.withTypeProvider<RequestTypeProvider>();
 
   app.delete(
-    `${BASE}/customers/:customer_id`,
+    `/customers/:customer_id`,
     {
       schema: {
         tags,
@@ -37,7 +37,7 @@ export default async function customerRoutes(instance: FastifyInstance): Promise
   );
 
   app.get(
-    `${BASE}/customers/:customer_id/export`,
+    `/customers/:customer_id/export`,
     {
       config: { requires: 'Administrator' },
       schema: {
@@ -70,7 +70,7 @@ export default async function customerRoutes(instance: FastifyInstance): Promise
   );
 
   app.get(
-    `${BASE}/maintenance/audit`,
+    `/maintenance/audit`,
     {
       config: { requires: 'Administrator' },
       schema: {

@@ -6,7 +6,7 @@ import { invalid } from '../../domain/errors.js';
 import { readQueryList } from '../../domain/fields.js';
 import { EVENT_KINDS, type EventFilter } from '../events.js';
 import { SseWriter } from '../sse.js';
-import { BASE, QueryList, errorResponses } from '../schemas/common.js';
+import { QueryList, errorResponses } from '../schemas/common.js';
 import type { RequestTypeProvider } from '../types.js';
 
 const HEARTBEAT_MS = 15_000;
@@ -30,7 +30,7 @@ export default async function eventRoutes(instance: FastifyInstance): Promise<vo
   });
 
   app.get(
-    `${BASE}/events`,
+    `/events`,
     {
       schema: {
         tags: ['events'],

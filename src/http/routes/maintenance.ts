@@ -5,7 +5,7 @@ import { Type } from '@sinclair/typebox';
 import { parseExport, parsePurge } from '../../domain/maintenance.js';
 import { exportServices, purgeServices } from '../../app/maintenance.js';
 import { actorOf } from './customers.js';
-import { BASE, QueryBoolean, QueryTime, errorResponses } from '../schemas/common.js';
+import { QueryBoolean, QueryTime, errorResponses } from '../schemas/common.js';
 import type { RequestTypeProvider } from '../types.js';
 
 const tags = ['maintenance'];
@@ -14,7 +14,7 @@ export default async function maintenanceRoutes(instance: FastifyInstance): Prom
   const app = instance.withTypeProvider<RequestTypeProvider>();
 
   app.post(
-    `${BASE}/maintenance/purge`,
+    `/maintenance/purge`,
     {
       schema: {
         tags,
@@ -38,7 +38,7 @@ export default async function maintenanceRoutes(instance: FastifyInstance): Prom
   );
 
   app.get(
-    `${BASE}/maintenance/services/stream`,
+    `/maintenance/services/stream`,
     {
       schema: {
         tags,

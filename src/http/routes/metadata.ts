@@ -18,7 +18,7 @@ export default async function metadataRoutes(instance: FastifyInstance): Promise
   const app = instance.withTypeProvider<RequestTypeProvider>();
 
   app.get(
-    `${BASE}/metadata/profiles`,
+    `/metadata/profiles`,
     {
       schema: {
         tags,
@@ -30,7 +30,7 @@ export default async function metadataRoutes(instance: FastifyInstance): Promise
   );
 
   for (const entity of SCHEMA_ENTITIES) {
-    const path = `${BASE}/metadata/${entity}/extensions`;
+    const path = `/metadata/${entity}/extensions`;
     app.post(
       path,
       { schema: { tags, summary: `Create ${entity} extension schema`, body: AnyBody, response: { 201: Created, ...errorResponses } } },
@@ -38,7 +38,7 @@ export default async function metadataRoutes(instance: FastifyInstance): Promise
         const schema = parseExtensionSchema(request.body, entity);
         await request.scope.store.createExtensionSchema(entity, schema);
         request.scope.schemas.invalidate(entity);
-        return reply.status(201).header('location', `${path}/${schema.name}`).send({ name: schema.name });
+        return reply.status(201).header('location', `${BASE}${path}/${schema.name}`).send({ name: schema.name });
       },
     );
     app.get(path, { schema: { tags, summary: `Query ${entity} extension schemas`, response: { 200: Type.Array(AnyOut), ...errorResponses } } }, async (request) =>
@@ -64,11 +64,11 @@ export default async function metadataRoutes(instance: FastifyInstance): Promise
     );
   }
 
-  const keys = `${BASE}/metadata/identification-keys`;
+  const keys = `/metadata/identification-keys`;
   app.post(keys, { schema: { tags, summary: 'Create Identification Key', body: AnyBody, response: { 201: Created, ...errorResponses } } }, async (request, reply) => {
     const key = parseIdentificationKey(request.body, { core: app.profileCore, schemas: await request.scope.store.listExtensionSchemas('profiles') });
     await request.scope.store.createIdentificationKey(key);
-    return reply.status(201).header('location', `${keys}/${key.name}`).send({ name: key.name });
+    return reply.status(201).header('location', `${BASE}${keys}/${key.name}`).send({ name: key.name });
   });
   app.get(keys, { schema: { tags, summary: 'Get Identification Keys', response: { 200: Type.Array(AnyOut), ...errorResponses } } }, async (request) =>
     (await request.scope.store.listIdentificationKeys()).map(presentIdentificationKey),
@@ -91,7 +91,7 @@ export default async function metadataRoutes(instance: FastifyInstance): Promise
     },
   );
 
-  const attributes = `${BASE}/metadata/business-attributes`;
+  const attributes = `/metadata/business-attributes`;
   app.get(
     attributes,
     {

@@ -43,7 +43,7 @@ export default async function profileRoutes(instance: FastifyInstance): Promise<
   };
 
   app.post(
-    `${BASE}/profiles`,
+    `/profiles`,
     { schema: { tags, summary: 'Create Customer Profile', body: ProfileBody, response: { 201: CreatedProfileOut, ...errorResponses } } },
     async (request, reply) => {
       const parsed = parseProfileBody(request.body, await model(request.scope));
@@ -54,7 +54,7 @@ export default async function profileRoutes(instance: FastifyInstance): Promise<
   );
 
   app.get(
-    `${BASE}/profiles/:customer_id`,
+    `/profiles/:customer_id`,
     { schema: { tags, summary: 'Query Customer Profile', params: CustomerIdParams, querystring: ProfileQuery, response: { 200: ProfileOut, ...errorResponses } } },
     async (request) => {
       const extensions = await selection(request.scope, request.query.extensions);
@@ -65,7 +65,7 @@ export default async function profileRoutes(instance: FastifyInstance): Promise<
   );
 
   app.put(
-    `${BASE}/profiles/:customer_id`,
+    `/profiles/:customer_id`,
     {
       schema: {
         tags,
@@ -89,7 +89,7 @@ export default async function profileRoutes(instance: FastifyInstance): Promise<
   );
 
   app.delete(
-    `${BASE}/profiles/:customer_id`,
+    `/profiles/:customer_id`,
     {
       schema: { tags, summary: 'Delete Customer Profile (with its extensions and index entries; services are kept)', params: CustomerIdParams, response: { 200: EmptyOut, ...errorResponses } },
     },
@@ -100,7 +100,7 @@ export default async function profileRoutes(instance: FastifyInstance): Promise<
   );
 
   app.get(
-    `${BASE}/profiles`,
+    `/profiles`,
     { schema: { tags, summary: 'Identify Customer', querystring: IdentifyQuery, response: { 200: Type.Array(ProfileOut), ...errorResponses } } },
     async (request) => {
       const query = request.query as Record<string, string | string[] | undefined>;
@@ -123,7 +123,7 @@ export default async function profileRoutes(instance: FastifyInstance): Promise<
   );
 
   app.post(
-    `${BASE}/profiles/:customer_id/extensions`,
+    `/profiles/:customer_id/extensions`,
     {
       schema: { tags, summary: 'Insert Extension Records', params: CustomerIdParams, body: AnyObjectBody, response: { 200: EmptyOut, ...errorResponses } },
     },
@@ -135,7 +135,7 @@ export default async function profileRoutes(instance: FastifyInstance): Promise<
   );
 
   app.put(
-    `${BASE}/profiles/:customer_id/extensions/:name/by/unique`,
+    `/profiles/:customer_id/extensions/:name/by/unique`,
     {
       schema: {
         tags,
@@ -153,7 +153,7 @@ export default async function profileRoutes(instance: FastifyInstance): Promise<
   );
 
   app.put(
-    `${BASE}/profiles/:customer_id/extensions/:name/delete/by/unique`,
+    `/profiles/:customer_id/extensions/:name/delete/by/unique`,
     {
       schema: {
         tags,

@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { invalid } from '../../domain/errors.js';
-import { BASE, errorResponses } from '../schemas/common.js';
+import { errorResponses } from '../schemas/common.js';
 import type { RequestTypeProvider } from '../types.js';
 
 const tags = ['server'];
@@ -16,12 +16,12 @@ export default async function serverRoutes(instance: FastifyInstance): Promise<v
   const app = instance.withTypeProvider<RequestTypeProvider>();
   const current = { mode: 'production' as const, online_schema_changes: true };
 
-  for (const url of [`${BASE}/server/mode`, `${BASE}/server/status`]) {
+  for (const url of [`/server/mode`, `/server/status`]) {
     app.get(url, { schema: { tags, summary: 'Server mode: always production (schema changes are online)', response: { 200: ModeOut, ...errorResponses } } }, async () => current);
   }
 
   app.post(
-    `${BASE}/server/mode`,
+    `/server/mode`,
     {
       schema: {
         tags,

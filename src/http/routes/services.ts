@@ -38,7 +38,7 @@ export default async function serviceRoutes(instance: FastifyInstance): Promise<
   const { clock, events } = app;
 
   app.post(
-    `${BASE}/services/start`,
+    `/services/start`,
     { schema: { tags, summary: 'Start Service', body: ServiceStartBody, response: { 201: StartServiceOut, ...errorResponses } } },
     async (request, reply) => {
       const start = parseServiceStart(request.body, clock());
@@ -53,7 +53,7 @@ export default async function serviceRoutes(instance: FastifyInstance): Promise<
   );
 
   app.post(
-    `${BASE}/services/:service_id/end`,
+    `/services/:service_id/end`,
     {
       config: { optionalBody: true },
       schema: { tags, summary: 'Complete Service', params: ServiceIdParams, body: ServiceEndBody, response: { 204: EmptyOut, ...errorResponses } },
@@ -70,7 +70,7 @@ export default async function serviceRoutes(instance: FastifyInstance): Promise<
   );
 
   app.get(
-    `${BASE}/services/:service_id`,
+    `/services/:service_id`,
     { schema: { tags, summary: 'Query Service by ID', params: ServiceIdParams, querystring: ServiceQuery, response: { 200: ServiceOut, ...errorResponses } } },
     async (request) => {
       const serviceId = request.scope.serviceId(request.params.service_id);
@@ -83,7 +83,7 @@ export default async function serviceRoutes(instance: FastifyInstance): Promise<
   );
 
   app.delete(
-    `${BASE}/services/:service_id`,
+    `/services/:service_id`,
     { schema: { tags, summary: 'Delete Service (with its states, tasks and extensions)', params: ServiceIdParams, response: { 200: EmptyOut, ...errorResponses } } },
     async (request, reply) => {
       const serviceId = request.scope.serviceId(request.params.service_id);
@@ -95,7 +95,7 @@ export default async function serviceRoutes(instance: FastifyInstance): Promise<
   );
 
   app.put(
-    `${BASE}/services/:service_id`,
+    `/services/:service_id`,
     {
       schema: { tags, summary: 'Update Expiration Time (TTL)', params: ServiceIdParams, body: ExpirationBody, response: { 200: EmptyOut, ...errorResponses } },
     },
@@ -108,7 +108,7 @@ export default async function serviceRoutes(instance: FastifyInstance): Promise<
   );
 
   registerExtensionWrites(app, {
-    url: `${BASE}/services/:service_id/extensions/:name`,
+    url: `/services/:service_id/extensions/:name`,
     entity: 'services',
     label: 'Service',
     params: ServiceExtensionParams,
@@ -117,7 +117,7 @@ export default async function serviceRoutes(instance: FastifyInstance): Promise<
   });
 
   app.post(
-    `${BASE}/customers/:customer_id/services/:service_id`,
+    `/customers/:customer_id/services/:service_id`,
     {
       config: { optionalBody: true },
       schema: {
@@ -145,11 +145,11 @@ export default async function serviceRoutes(instance: FastifyInstance): Promise<
   });
 
   for (const [suffix, status] of LIST_SUFFIXES) {
-    app.get(`${BASE}/customers/:customer_id/services${suffix}`, listSchema(`Query Customer Services (${status})`, CustomerParams), async (request) => {
+    app.get(`/customers/:customer_id/services${suffix}`, listSchema(`Query Customer Services (${status})`, CustomerParams), async (request) => {
       const owner = { customerId: readStringId('customer_id', request.params.customer_id) };
       return listServices(request.scope, owner, status, request.query);
     });
-    app.get(`${BASE}/services/anonymous/:contact_key${suffix}`, listSchema(`Query Anonymous Services (${status})`, ContactKeyParams), async (request) => {
+    app.get(`/services/anonymous/:contact_key${suffix}`, listSchema(`Query Anonymous Services (${status})`, ContactKeyParams), async (request) => {
       const owner = { contactKey: readStringId('contact_key', request.params.contact_key) };
       return listServices(request.scope, owner, status, request.query);
     });

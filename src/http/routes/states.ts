@@ -24,7 +24,7 @@ export default async function stateRoutes(instance: FastifyInstance): Promise<vo
   });
 
   app.post(
-    `${BASE}/services/:service_id/states/start`,
+    `/services/:service_id/states/start`,
     { schema: { tags, summary: 'Start State', params: ServiceIdParams, body: StateStartBody, response: { 201: StartStateOut, ...errorResponses } } },
     async (request, reply) => {
       const serviceId = request.scope.serviceId(request.params.service_id);
@@ -39,7 +39,7 @@ export default async function stateRoutes(instance: FastifyInstance): Promise<vo
   );
 
   app.post(
-    `${BASE}/services/:service_id/states/transition`,
+    `/services/:service_id/states/transition`,
     {
       schema: { tags, summary: 'Perform State Transition', params: ServiceIdParams, body: TransitionBody, response: { 201: StartStateOut, ...errorResponses } },
     },
@@ -57,7 +57,7 @@ export default async function stateRoutes(instance: FastifyInstance): Promise<vo
   );
 
   app.post(
-    `${BASE}/services/:service_id/states/:state_id/end`,
+    `/services/:service_id/states/:state_id/end`,
     {
       config: { optionalBody: true },
       schema: { tags, summary: 'Complete State', params: StateParams, body: ElementEndBody, response: { 204: EmptyOut, ...errorResponses } } },
@@ -74,7 +74,7 @@ export default async function stateRoutes(instance: FastifyInstance): Promise<vo
   );
 
   app.get(
-    `${BASE}/services/:service_id/states/:state_id`,
+    `/services/:service_id/states/:state_id`,
     { schema: { tags, summary: 'Query State by ID', params: StateParams, querystring: StateQuery, response: { 200: StateOut, ...errorResponses } } },
     async (request) => {
       const serviceId = request.scope.serviceId(request.params.service_id);
@@ -89,7 +89,7 @@ export default async function stateRoutes(instance: FastifyInstance): Promise<vo
   );
 
   registerExtensionWrites(app, {
-    url: `${BASE}/services/:service_id/states/:state_id/extensions/:name`,
+    url: `/services/:service_id/states/:state_id/extensions/:name`,
     entity: 'states',
     label: 'State',
     params: StateExtensionParams,
@@ -99,7 +99,7 @@ export default async function stateRoutes(instance: FastifyInstance): Promise<vo
 
   for (const [suffix, status] of LIST_SUFFIXES) {
     app.get(
-      `${BASE}/services/:service_id/states${suffix}`,
+      `/services/:service_id/states${suffix}`,
       {
         schema: {
           tags,

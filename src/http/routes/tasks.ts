@@ -20,7 +20,7 @@ export default async function taskRoutes(instance: FastifyInstance): Promise<voi
   const { clock, events } = app;
 
   app.post(
-    `${BASE}/services/:service_id/tasks/start`,
+    `/services/:service_id/tasks/start`,
     {
       config: { optionalBody: true },
       schema: { tags, summary: 'Start Task', params: ServiceIdParams, body: TaskStartBody, response: { 201: StartTaskOut, ...errorResponses } } },
@@ -36,7 +36,7 @@ export default async function taskRoutes(instance: FastifyInstance): Promise<voi
   );
 
   app.post(
-    `${BASE}/services/:service_id/tasks/:task_id/end`,
+    `/services/:service_id/tasks/:task_id/end`,
     {
       config: { optionalBody: true },
       schema: { tags, summary: 'Complete Task', params: TaskParams, body: ElementEndBody, response: { 204: EmptyOut, ...errorResponses } } },
@@ -53,7 +53,7 @@ export default async function taskRoutes(instance: FastifyInstance): Promise<voi
   );
 
   app.get(
-    `${BASE}/services/:service_id/tasks/:task_id`,
+    `/services/:service_id/tasks/:task_id`,
     { schema: { tags, summary: 'Query Task by ID', params: TaskParams, querystring: TaskQuery, response: { 200: TaskOut, ...errorResponses } } },
     async (request) => {
       const serviceId = request.scope.serviceId(request.params.service_id);
@@ -68,7 +68,7 @@ export default async function taskRoutes(instance: FastifyInstance): Promise<voi
   );
 
   registerExtensionWrites(app, {
-    url: `${BASE}/services/:service_id/tasks/:task_id/extensions/:name`,
+    url: `/services/:service_id/tasks/:task_id/extensions/:name`,
     entity: 'tasks',
     label: 'Task',
     params: TaskExtensionParams,
@@ -78,7 +78,7 @@ export default async function taskRoutes(instance: FastifyInstance): Promise<voi
 
   for (const [suffix, status] of LIST_SUFFIXES) {
     app.get(
-      `${BASE}/services/:service_id/tasks${suffix}`,
+      `/services/:service_id/tasks${suffix}`,
       {
         schema: { tags, summary: `Query Tasks (${status})`, params: ServiceIdParams, querystring: TaskListQuery, response: { 200: Type.Array(TaskOut), ...errorResponses } },
       },
