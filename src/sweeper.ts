@@ -7,6 +7,8 @@ import type { Store } from './store/store.js';
 export interface SweeperOptions {
   /** Idempotency-Key answers older than this are deleted */
   idempotencyRetentionMs?: number;
+  /** business time (the app's clock) */
+  clock?: () => number;
   /** cview/auto-complete-enabled */
   autoComplete: boolean;
   /** cview/auto-complete-after, ms; services without their own auto_complete_after use it */
@@ -74,7 +76,7 @@ export class Sweeper {
       if (n < batch) break;
     }
     if (this.options.idempotencyRetentionMs !== undefined) {
-      const before = Date.now() - this.options.idempotencyRetentionMs;
+      const before = (this.options.clock ?? Date.now)() - this.options.idempotencyRetentionMs;
       for (let i = 0; i < maxBatches; i++) if ((await store.sweepIdempotentResponses(before, batch)) < batch) break;
     }
     if (this.options.autoComplete) {

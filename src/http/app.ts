@@ -144,6 +144,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     'sweeper',
     new Sweeper([...app.scopes.values()].map((scope) => ({ partition: scope.partition, store: scope.store })), {
       idempotencyRetentionMs,
+      clock: app.clock,
       autoComplete: options.autoComplete?.enabled ?? false,
       autoCompleteAfterMs: options.autoComplete?.afterSeconds === undefined ? undefined : options.autoComplete.afterSeconds * 1000,
       onSwept: (partition, { expired, completed }) => {

@@ -60,9 +60,9 @@ export function registerIdempotency(app: FastifyInstance, retentionMs: number): 
     // claimed before the next await: a duplicate arriving from here on waits for this one
     let release!: () => void;
     inProgress.set(slot, new Promise<void>((resolve) => (release = resolve)));
-    const writes: IdempotentWrites = { key, fingerprint, replaceBefore: Date.now() - retentionMs, results: [] };
+    const writes: IdempotentWrites = { key, fingerprint, replaceBefore: app.clock() - retentionMs, results: [] };
     request.idempotency = { key, fingerprint, slot, release, writes };
-    const recorded = await request.scope.store.getIdempotentResponse(key, Date.now() - retentionMs);
+    const recorded = await request.scope.store.getIdempotentResponse(key, app.clock() - retentionMs);
     if (!recorded) return;
     if (recorded.status === PENDING_STATUS && recorded.fingerprint === fingerprint) {
       // the first attempt's writes committed but its answer was never recorded (a crash): the handler
@@ -85,7 +85,7 @@ export function registerIdempotency(app: FastifyInstance, retentionMs: number): 
     if (!context) return payload;
     try {
       if (reply.statusCode >= 200 && reply.statusCode < 300 && (typeof payload === 'string' || payload === undefined || payload === null)) {
-        const now = Date.now();
+        const now = app.clock();
         const location = reply.getHeader('location');
         await request.scope.store.saveIdempotentResponse(
           { key: context.key, fingerprint: context.fingerprint, status: reply.statusCode, location: typeof location === 'string' ? location : undefined, body: payload ?? '', createdAt: now },

@@ -39,8 +39,12 @@ export function partitionSchema(baseSchema: string | undefined, partition: Parti
   return `${(baseSchema ?? 'contextd').slice(0, 62 - suffix.length)}_${suffix}`.toLowerCase();
 }
 
-/** Opens the store of one partition (not migrated). */
-export async function openPartitionStore(config: Pick<Config, 'database' | 'durability' | 'poolSize'> & Partial<Pick<Config, 'pgTimeouts'>>, partition: Partition): Promise<Store> {
+/** Opens the store of one partition (not migrated); `clock` is its business time (wall clock by default). */
+export async function openPartitionStore(
+  config: Pick<Config, 'database' | 'durability' | 'poolSize'> & Partial<Pick<Config, 'pgTimeouts'>>,
+  partition: Partition,
+  clock?: () => number,
+): Promise<Store> {
   const { database, durability } = config;
   if (database.kind === 'postgres') {
     const { PostgresStore, searchPathOf } = await import('./postgres/index.js');
@@ -51,12 +55,13 @@ export async function openPartitionStore(config: Pick<Config, 'database' | 'dura
       durability,
       schema,
       idBase: partitionIdBase(partition),
+      clock,
       connectTimeoutMs: config.pgTimeouts?.connectMs,
       queryTimeoutMs: config.pgTimeouts?.queryMs,
     });
   }
   const { SqliteStore } = await import('./sqlite/index.js');
-  return new SqliteStore({ path: partitionFilePath(database.path, partition), durability, idBase: partitionIdBase(partition) });
+  return new SqliteStore({ path: partitionFilePath(database.path, partition), durability, idBase: partitionIdBase(partition), clock });
 }
 
 /** The main store and one store per partition (in single-tenant mode, the main store is the only one). */

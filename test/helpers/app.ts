@@ -30,12 +30,12 @@ export async function openSqlite(dir: string): Promise<SqliteStore> {
  * The tenant partitions' stores, opened the way the server opens them (a SQLite file beside the main
  * one, or a PostgreSQL schema named after the main one's); `drop` closes them and removes their data.
  */
-async function openTenantStores(testStore: TestStore, partitions: Partition[]): Promise<{ stores: Map<string, Store>; drop: () => Promise<void> }> {
+async function openTenantStores(testStore: TestStore, partitions: Partition[], clock?: () => number): Promise<{ stores: Map<string, Store>; drop: () => Promise<void> }> {
   const database = testStore.kind === 'postgres' ? { kind: 'postgres' as const, url: testStore.url } : { kind: 'sqlite' as const, path: testStore.url };
   const stores = new Map<string, Store>();
   for (const partition of partitions) {
     if (partition.key === '') continue;
-    const store = await openPartitionStore({ database, durability: 'full', poolSize: 4 }, partition);
+    const store = await openPartitionStore({ database, durability: 'full', poolSize: 4 }, partition, clock);
     await store.migrate();
     stores.set(partition.key, store);
   }
@@ -55,8 +55,9 @@ async function openTenantStores(testStore: TestStore, partitions: Partition[]): 
 }
 
 export async function createTestApp(options: Partial<Omit<AppOptions, 'store' | 'storeFor'>> = {}): Promise<TestApp> {
-  const testStore = await openTestStore();
-  const tenants = await openTenantStores(testStore, partitionsOf(options.tenants ?? []));
+  // one clock for the app and its stores: a test's manual clock moves both
+  const testStore = await openTestStore(options.clock);
+  const tenants = await openTenantStores(testStore, partitionsOf(options.tenants ?? []), options.clock);
   const app = await buildApp({ ...options, store: testStore.store, storeFor: (partition) => tenants.stores.get(partition.key)! });
   await app.ready();
   return {

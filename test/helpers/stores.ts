@@ -52,10 +52,11 @@ export async function freshPostgresSchema(): Promise<{ url: string; drop: () => 
 const SEED_SERVICE = `INSERT INTO services (service_id, customer_id, service_type, started_at, updated_at, expires_at, doc)
   VALUES (?, ?, 'A', 0, 0, 4102444800000, '{"type":"A","started":{"timestamp":"1970-01-01T00:00:00.000Z"}}')`;
 
-export async function openTestStore(): Promise<TestStore> {
+/** `clock`: the store's business time (a test's manual clock); wall-clock time by default. */
+export async function openTestStore(clock?: () => number): Promise<TestStore> {
   if (STORE_KIND === 'postgres') {
     const { url, drop } = await freshPostgresSchema();
-    const store = new PostgresStore({ url });
+    const store = new PostgresStore({ url, clock });
     await store.migrate();
     const client = new pg.Client({ connectionString: url });
     await client.connect();
@@ -82,7 +83,7 @@ export async function openTestStore(): Promise<TestStore> {
   }
   const dir = tempDir();
   const path = join(dir, 'contextd.db');
-  const store = new SqliteStore({ path, durability: 'full' });
+  const store = new SqliteStore({ path, durability: 'full', clock });
   await store.migrate();
   const db = new Database(path);
   return {

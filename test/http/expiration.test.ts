@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { beforeEach, describe, test } from 'node:test';
 import { createTestApp, startService, type TestApp } from '../helpers/app.js';
+import { manualClock } from '../helpers/clock.js';
+
+// Time is a manual clock shared by the apps of a test and their stores: the test moves it instead of sleeping.
+let clock = manualClock();
+beforeEach(() => {
+  clock = manualClock();
+});
+const app = (options: Parameters<typeof createTestApp>[0] = {}) => createTestApp({ ...options, clock: () => clock.now() });
 
 async function visible(t: TestApp, id: string): Promise<boolean> {
   return (await t.request('GET', `/services/${id}`)).statusCode === 200;
@@ -13,12 +20,12 @@ async function rows(t: TestApp, id: string): Promise<number> {
 
 describe('expiration', () => {
   test('a ttl hides the service from every read at once when it passes; the sweep deletes it', async () => {
-    const t = await createTestApp();
+    const t = await app();
     try {
       const id = await startService(t, { customer_id: 'X1', service_type: 'A', ttl: 1 });
       const state = (await t.request('POST', `/services/${id}/states/start`, { state_type: 1 })).json().state_id;
       assert.equal(await visible(t, id), true);
-      await sleep(1200);
+      clock.advance(1200);
       assert.equal(await visible(t, id), false);
       assert.deepEqual((await t.request('GET', '/customers/X1/services')).json(), []);
       assert.equal((await t.request('GET', `/services/${id}/states/${state}`)).statusCode, 404);
@@ -35,17 +42,17 @@ describe('expiration', () => {
   });
 
   test('every write to the service or its states and tasks re-arms a ttl; expiration_time stays fixed', async () => {
-    const t = await createTestApp();
+    const t = await app();
     try {
       const rearmed = await startService(t, { customer_id: 'X2', service_type: 'A', ttl: 2 });
-      const fixed = await startService(t, { customer_id: 'X2', service_type: 'A', expiration_time: new Date(Date.now() + 1500).toISOString() });
-      await sleep(1100);
+      const fixed = await startService(t, { customer_id: 'X2', service_type: 'A', expiration_time: new Date(clock.now() + 1500).toISOString() });
+      clock.advance(1100);
       assert.equal((await t.request('POST', `/services/${rearmed}/tasks/start`, {})).statusCode, 201);
       assert.equal((await t.request('POST', `/services/${fixed}/tasks/start`, {})).statusCode, 201);
-      await sleep(1100); // 2.2 s after start, 1.1 s after the write
+      clock.advance(1100); // 2.2 s after start, 1.1 s after the write
       assert.equal(await visible(t, rearmed), true, 're-armed by the task');
       assert.equal(await visible(t, fixed), false, 'expiration_time is not re-armed');
-      await sleep(1100);
+      clock.advance(1100);
       assert.equal(await visible(t, rearmed), false);
     } finally {
       await t.close();
@@ -53,17 +60,17 @@ describe('expiration', () => {
   });
 
   test('PUT /services/{id} and end events set the expiry; ttl wins over expiration_time', async () => {
-    const t = await createTestApp();
+    const t = await app();
     try {
       const a = await startService(t, { customer_id: 'X3', service_type: 'A' });
       const b = await startService(t, { customer_id: 'X3', service_type: 'A' });
       const c = await startService(t, { customer_id: 'X3', service_type: 'A' });
       assert.equal((await t.request('PUT', `/services/${a}`, { ttl: 1, expiration_time: '2100-01-01T00:00:00Z' })).statusCode, 200);
-      assert.equal((await t.request('PUT', `/services/${b}`, { expiration_time: new Date(Date.now() - 1000).toISOString() })).statusCode, 200);
+      assert.equal((await t.request('PUT', `/services/${b}`, { expiration_time: new Date(clock.now() - 1000).toISOString() })).statusCode, 200);
       assert.equal((await t.request('POST', `/services/${c}/end`, { ttl: 1 })).statusCode, 204);
       assert.equal(await visible(t, b), false, 'an expiration_time in the past hides it at once');
       assert.equal(await visible(t, a), true);
-      await sleep(1200);
+      clock.advance(1200);
       assert.equal(await visible(t, a), false);
       assert.equal(await visible(t, c), false);
     } finally {
@@ -72,7 +79,7 @@ describe('expiration', () => {
   });
 
   test('cview/expiration is the default; a service type can carry its own', async () => {
-    const t = await createTestApp({
+    const t = await app({
       expiration: '1s',
       businessAttributes: {
         mapping: { 'Service.type': 'ServiceType' },
@@ -83,7 +90,7 @@ describe('expiration', () => {
       const short = await startService(t, { customer_id: 'X4', service_type: 'Other' });
       const long = await startService(t, { customer_id: 'X4', service_type: 'Keep' });
       const own = await startService(t, { customer_id: 'X4', service_type: 'Other', ttl: 3600 });
-      await sleep(1200);
+      clock.advance(1200);
       assert.equal(await visible(t, short), false);
       assert.equal(await visible(t, long), true);
       assert.equal(await visible(t, own), true, 'a ttl on the event beats the configured default');
@@ -93,18 +100,41 @@ describe('expiration', () => {
   });
 });
 
+describe('time boundaries, to the millisecond', () => {
+  test('a ttl of 1 s: visible 999 ms after the last write, gone at 1,000 ms; a purge takes services started before its cut-off only', async () => {
+    const t = await app();
+    try {
+      const id = await startService(t, { customer_id: 'EDGE', service_type: 'A', ttl: 1 });
+      clock.advance(999);
+      assert.equal(await visible(t, id), true);
+      clock.advance(1);
+      assert.equal(await visible(t, id), false);
+      assert.deepEqual(await t.app.sweeper.runOnce(), { expired: 1, completed: 0 });
+      const at = new Date(clock.now()).toISOString();
+      const before = await startService(t, { customer_id: 'EDGE', service_type: 'A', timestamp: new Date(clock.now() - 1).toISOString() });
+      const onTheCut = await startService(t, { customer_id: 'EDGE', service_type: 'A', timestamp: at });
+      const purge = await t.request('POST', '/maintenance/purge', { limit: at, operation: 'purge.service.all' });
+      assert.equal(purge.json().purged, 1, 'started before the cut-off: purged; started on it: kept');
+      assert.equal(await visible(t, before), false);
+      assert.equal(await visible(t, onTheCut), true);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('auto-complete', () => {
   test('idle services complete with their active states and tasks; busy ones do not', async () => {
-    const t = await createTestApp({ autoComplete: { enabled: true, afterSeconds: 1 } });
+    const t = await app({ autoComplete: { enabled: true, afterSeconds: 1 } });
     try {
       const idle = await startService(t, { customer_id: 'AC', service_type: 'A' });
       const state = (await t.request('POST', `/services/${idle}/states/start`, { state_type: 1 })).json().state_id;
       const task = (await t.request('POST', `/services/${idle}/tasks/start`, { state_id: state })).json().task_id;
       const own = await startService(t, { customer_id: 'AC', service_type: 'A', auto_complete_after: 3600 });
       const busy = await startService(t, { customer_id: 'AC', service_type: 'A' });
-      await sleep(700);
+      clock.advance(700);
       await t.request('POST', `/services/${busy}/tasks/start`, {});
-      await sleep(500);
+      clock.advance(500);
       assert.deepEqual(await t.app.sweeper.runOnce(), { expired: 0, completed: 1 });
       const done = (await t.request('GET', `/services/${idle}?completed_states=true&completed_tasks=true`)).json();
       assert.ok(done.completed, 'the service completed');
@@ -118,13 +148,13 @@ describe('auto-complete', () => {
   });
 
   test('a per-service auto_complete_after applies when enabled without a default; nothing when disabled', async () => {
-    const enabled = await createTestApp({ autoComplete: { enabled: true } });
-    const disabled = await createTestApp();
+    const enabled = await app({ autoComplete: { enabled: true } });
+    const disabled = await app();
     try {
       const a = await startService(enabled, { customer_id: 'AC2', service_type: 'A', auto_complete_after: 1 });
       const b = await startService(enabled, { customer_id: 'AC2', service_type: 'A' });
       const c = await startService(disabled, { customer_id: 'AC2', service_type: 'A', auto_complete_after: 1 });
-      await sleep(1200);
+      clock.advance(1200);
       assert.equal((await enabled.app.sweeper.runOnce()).completed, 1);
       assert.ok((await enabled.request('GET', `/services/${a}`)).json().completed);
       assert.equal((await enabled.request('GET', `/services/${b}`)).json().completed, undefined);

@@ -58,6 +58,8 @@ export interface PostgresStoreOptions {
   schema?: string;
   /** a tenant partition's first service id (its tag << 33): new ids are allocated above it */
   idBase?: bigint;
+  /** epoch ms of business time (expiry, idle times, records); timeouts stay on the wall clock */
+  clock?: () => number;
 }
 
 /** Double-quotes an identifier for SQL. */
@@ -185,6 +187,7 @@ export class PostgresStore implements Store {
   private readonly url: string;
   private readonly schema?: string;
   private readonly idBase: bigint;
+  private readonly clock: () => number;
   /** the promise to a request while the database is away: an answer (503 at worst) within connect + query timeout */
   private readonly answerWithinMs: number;
 
@@ -193,6 +196,7 @@ export class PostgresStore implements Store {
     this.url = options.schema === undefined ? options.url : withSearchPath(options.url, options.schema);
     this.schema = options.schema;
     this.idBase = options.idBase ?? 0n;
+    this.clock = options.clock ?? Date.now;
     this.pool = new pg.Pool({
       connectionString: this.url,
       max: options.poolSize ?? 10,
@@ -469,12 +473,12 @@ export class PostgresStore implements Store {
 
   /** Locks the service row for this transaction (writes to one service serialize); NotFound if absent. */
   private async lockService(db: Queryable, serviceId: bigint): Promise<void> {
-    const result = await db.query(statement('SELECT 1 FROM services WHERE service_id = $1 AND expires_at > $2 FOR NO KEY UPDATE', [serviceId, Date.now()]));
+    const result = await db.query(statement('SELECT 1 FROM services WHERE service_id = $1 AND expires_at > $2 FOR NO KEY UPDATE', [serviceId, this.clock()]));
     if (result.rowCount === 0) throw notFound('service', serviceId);
   }
 
   /** Records a write to the service (re-arms its expiry unless fixed, and its idle time); called after every check has passed. */
-  private async touchService(db: Queryable, serviceId: bigint, now = Date.now()): Promise<void> {
+  private async touchService(db: Queryable, serviceId: bigint, now = this.clock()): Promise<void> {
     const result = await db.query(statement(`UPDATE services SET updated_at = $1, expires_at = ${rearm('$1')} WHERE service_id = $2`, [now, serviceId]));
     if (result.rowCount === 0) throw notFound('service', serviceId);
   }
@@ -512,7 +516,7 @@ export class PostgresStore implements Store {
       statement(`SELECT nextval(pg_get_serial_sequence('services', 'service_id')) AS id FROM generate_series(1, $1)`, [starts.length]),
     );
     const ids = rows.map((r) => r.id);
-    const now = Date.now();
+    const now = this.clock();
     const expiries = starts.map((s) => expiryOnInsert(s.expiry, now));
     await db.query(
       statement(
@@ -550,7 +554,7 @@ export class PostgresStore implements Store {
     const doc = docOf({ ...start, type: start.serviceType });
     const extensions = [...start.extensions];
     return this.write(async (db) => {
-      const now = Date.now();
+      const now = this.clock();
       const expiry = expiryOnInsert(start.expiry, now);
       // one round trip: the service and its extensions together
       const { rows } = await db.query<{ service_id: bigint }>(
@@ -585,7 +589,7 @@ export class PostgresStore implements Store {
 
   endService(serviceId: bigint, end: ElementEnd): Promise<void> {
     return this.write(async (db) => {
-      const now = Date.now();
+      const now = this.clock();
       const { rows } = await db.query<{ doc: string }>(statement('SELECT doc FROM services WHERE service_id = $1 AND expires_at > $2 FOR UPDATE', [serviceId, now]));
       if (rows.length === 0) throw notFound('service', serviceId);
       const doc = completeDoc('service', serviceId, decodeDoc(rows[0].doc), end);
@@ -600,7 +604,7 @@ export class PostgresStore implements Store {
 
   associateService(serviceId: bigint, customerId: string, association: ServiceAssociation): Promise<void> {
     return this.write(async (db) => {
-      const now = Date.now();
+      const now = this.clock();
       const { rows } = await db.query<{ doc: string }>(statement('SELECT doc FROM services WHERE service_id = $1 AND expires_at > $2 FOR UPDATE', [serviceId, now]));
       if (rows.length === 0) throw notFound('service', serviceId);
       const doc = associateDoc(decodeDoc(rows[0].doc), association);
@@ -619,7 +623,7 @@ export class PostgresStore implements Store {
 
   updateServiceExpiration(serviceId: bigint, expiry: Expiry): Promise<void> {
     return this.write(async (db) => {
-      const now = Date.now();
+      const now = this.clock();
       await this.lockService(db, serviceId);
       await this.touchService(db, serviceId, now);
       await this.setExpiry(db, serviceId, expiry, now);
@@ -629,13 +633,13 @@ export class PostgresStore implements Store {
   deleteService(serviceId: bigint): Promise<void> {
     return this.write(async (db) => {
       // states, tasks and extensions go with it (ON DELETE CASCADE), in the same transaction
-      const result = await db.query(statement('DELETE FROM services WHERE service_id = $1 AND expires_at > $2', [serviceId, Date.now()]));
+      const result = await db.query(statement('DELETE FROM services WHERE service_id = $1 AND expires_at > $2', [serviceId, this.clock()]));
       if (result.rowCount === 0) throw notFound('service', serviceId);
     }, { lock: serviceId });
   }
 
   async getService(serviceId: bigint): Promise<ServiceRecord | undefined> {
-    const [row] = await this.query<ServiceRow>(`SELECT ${SERVICE_COLUMNS} FROM services WHERE service_id = $1 AND expires_at > $2`, [serviceId, Date.now()]);
+    const [row] = await this.query<ServiceRow>(`SELECT ${SERVICE_COLUMNS} FROM services WHERE service_id = $1 AND expires_at > $2`, [serviceId, this.clock()]);
     return row && serviceFromRow(row);
   }
 
@@ -645,7 +649,7 @@ export class PostgresStore implements Store {
     if (filter.customerId !== undefined) where = `customer_id = ${params.add(filter.customerId)}`;
     else if (filter.contactKey !== undefined) where = `contact_key = ${params.add(filter.contactKey)} AND customer_id IS NULL`;
     else throw new Error('listServices needs customerId or contactKey');
-    where += `${statusClause(filter.status)} AND expires_at > ${params.add(Date.now())}`;
+    where += `${statusClause(filter.status)} AND expires_at > ${params.add(this.clock())}`;
     if (filter.serviceTypes.length > 0) where += ` AND service_type = ANY(${params.add(filter.serviceTypes)}::text[])`;
     if (filter.startedFrom !== undefined) where += ` AND started_at >= ${params.add(filter.startedFrom)}`;
     if (filter.startedTo !== undefined) where += ` AND started_at < ${params.add(filter.startedTo)}`;
@@ -927,7 +931,7 @@ export class PostgresStore implements Store {
       );
       if (rows.length > 0) throw duplicateIdentity(keys.find((k) => k.id === rows[0].key_id)!, rows[0].value);
     }
-    const now = Date.now();
+    const now = this.clock();
     if (created) {
       await db.query(
         statement('INSERT INTO profiles (customer_id, attributes, created_at, updated_at) VALUES ($1, $2, $3, $3)', [profile.customerId, encodeJson(profile.attributes), now]),
@@ -1024,7 +1028,7 @@ export class PostgresStore implements Store {
   async exportPage(filter: ExportFilter, afterId: bigint, pageSize: number): Promise<ServiceRecord[]> {
     const rows = await this.query<ServiceRow>(
       `SELECT ${SERVICE_COLUMNS} FROM services WHERE service_id > $1 AND expires_at > $5 AND ${exportWhere(filter, ['$2', '$3'])} ORDER BY service_id LIMIT $4`,
-      [afterId, filter.from, filter.to, pageSize, Date.now()],
+      [afterId, filter.from, filter.to, pageSize, this.clock()],
     );
     return rows.map((row) => serviceFromRow(row));
   }
@@ -1034,7 +1038,7 @@ export class PostgresStore implements Store {
       const result = await db.query(
         statement(
           'DELETE FROM services WHERE service_id IN (SELECT service_id FROM services WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)',
-          [Date.now(), batchSize],
+          [this.clock(), batchSize],
         ),
       );
       return result.rowCount ?? 0;
@@ -1043,7 +1047,7 @@ export class PostgresStore implements Store {
 
   autoCompleteIdle(defaultAfterMs: number | undefined, batchSize: number): Promise<number> {
     return this.write(async (db) => {
-      const now = Date.now();
+      const now = this.clock();
       const { rows: idle } = await db.query<{ service_id: bigint; doc: string }>(
         statement(
           `SELECT service_id, doc FROM services WHERE completed_at IS NULL AND expires_at > $1
@@ -1134,7 +1138,7 @@ export class PostgresStore implements Store {
 
   /** The record of a request's committed writes, in the write's own transaction. */
   private recordPending(db: Queryable, write: PendingWrite, value: unknown): Promise<void> {
-    return this.upsertIdempotent(db, { ...pendingRecord(write.idempotent!, value, Date.now()), status: PENDING_STATUS });
+    return this.upsertIdempotent(db, { ...pendingRecord(write.idempotent!, value, this.clock()), status: PENDING_STATUS });
   }
 
   sweepIdempotentResponses(before: number, batchSize: number): Promise<number> {

@@ -56,6 +56,8 @@ export interface SqliteStoreOptions {
   maxBytes?: number;
   /** a tenant partition's first service id (its tag << 33): new ids are allocated above it */
   idBase?: bigint;
+  /** epoch ms of business time (expiry, idle times, records) */
+  clock?: () => number;
 }
 
 /** SQLite result codes that mean the storage cannot take writes now (full disk, I/O error, locked): 503, not a bug. */
@@ -99,6 +101,7 @@ export class SqliteStore implements Store {
   private closed = false;
   private readonly maxBatch: number;
   private readonly idBase: bigint;
+  private readonly clock: () => number;
 
   /** the file as opened: a write checks that the path still names it (deleted or replaced → 503) */
   private readonly path: string;
@@ -117,6 +120,7 @@ export class SqliteStore implements Store {
     this.db.pragma('busy_timeout = 5000');
     this.maxBatch = options.maxBatch ?? 1000;
     this.idBase = options.idBase ?? 0n;
+    this.clock = options.clock ?? Date.now;
     if (options.maxBytes !== undefined) {
       const pageSize = Number(this.db.pragma('page_size', { simple: true }));
       this.db.pragma(`max_page_count = ${Math.max(1, Math.floor(options.maxBytes / pageSize))}`);
@@ -175,7 +179,7 @@ export class SqliteStore implements Store {
         this.stmt('SAVEPOINT write').run();
         try {
           const value = write.run();
-          if (write.idempotent) this.recordPending(pendingRecord(write.idempotent, value, Date.now()));
+          if (write.idempotent) this.recordPending(pendingRecord(write.idempotent, value, this.clock()));
           outcomes.push({ ok: true, value });
           this.stmt('RELEASE write').run();
         } catch (error) {
@@ -263,7 +267,7 @@ export class SqliteStore implements Store {
 
   /** NotFound unless the service exists and has not expired. */
   private requireService(serviceId: bigint): void {
-    if (!this.stmt('SELECT 1 FROM services WHERE service_id = ? AND expires_at > ?').get(serviceId, Date.now())) throw notFound('service', serviceId);
+    if (!this.stmt('SELECT 1 FROM services WHERE service_id = ? AND expires_at > ?').get(serviceId, this.clock())) throw notFound('service', serviceId);
   }
 
   /** Records a write to the service: re-arms its expiry (unless fixed) and its idle time. */
@@ -298,7 +302,7 @@ export class SqliteStore implements Store {
   startService(start: ServiceStart): Promise<bigint> {
     const doc = docOf({ ...start, type: start.serviceType });
     return this.write(() => {
-      const now = Date.now();
+      const now = this.clock();
       const expiry = expiryOnInsert(start.expiry, now);
       const row = this.stmt(
         `INSERT INTO services (customer_id, contact_key, service_type, started_at, expires_at, lifetime_ms, expires_fixed, auto_complete_after_ms, updated_at, doc)
@@ -322,7 +326,7 @@ export class SqliteStore implements Store {
 
   endService(serviceId: bigint, end: ElementEnd): Promise<void> {
     return this.write(() => {
-      const now = Date.now();
+      const now = this.clock();
       const row = this.stmt('SELECT doc FROM services WHERE service_id = ? AND expires_at > ?').get(serviceId, now) as { doc: string } | undefined;
       if (!row) throw notFound('service', serviceId);
       const doc = completeDoc('service', serviceId, decodeDoc(row.doc), end);
@@ -340,7 +344,7 @@ export class SqliteStore implements Store {
 
   associateService(serviceId: bigint, customerId: string, association: ServiceAssociation): Promise<void> {
     return this.write(() => {
-      const now = Date.now();
+      const now = this.clock();
       const row = this.stmt('SELECT doc FROM services WHERE service_id = ? AND expires_at > ?').get(serviceId, now) as { doc: string } | undefined;
       if (!row) throw notFound('service', serviceId);
       const doc = associateDoc(decodeDoc(row.doc), association);
@@ -353,7 +357,7 @@ export class SqliteStore implements Store {
 
   updateServiceExpiration(serviceId: bigint, expiry: Expiry): Promise<void> {
     return this.write(() => {
-      const now = Date.now();
+      const now = this.clock();
       this.requireService(serviceId);
       this.touchService(serviceId, now);
       this.setExpiry(serviceId, expiry, now);
@@ -363,7 +367,7 @@ export class SqliteStore implements Store {
   deleteService(serviceId: bigint): Promise<void> {
     return this.write(() => {
       // states, tasks and extensions go with it (ON DELETE CASCADE), in this one transaction
-      const result = this.stmt('DELETE FROM services WHERE service_id = ? AND expires_at > ?').run(serviceId, Date.now());
+      const result = this.stmt('DELETE FROM services WHERE service_id = ? AND expires_at > ?').run(serviceId, this.clock());
       if (result.changes === 0) throw notFound('service', serviceId);
     });
   }
@@ -371,7 +375,7 @@ export class SqliteStore implements Store {
   async getService(serviceId: bigint): Promise<ServiceRecord | undefined> {
     const row = this.stmt(
       'SELECT service_id, customer_id, contact_key, started_at, completed_at, expires_at, doc FROM services WHERE service_id = ? AND expires_at > ?',
-    ).get(serviceId, Date.now()) as ServiceRow | undefined;
+    ).get(serviceId, this.clock()) as ServiceRow | undefined;
     return row && serviceFromRow(row);
   }
 
@@ -388,7 +392,7 @@ export class SqliteStore implements Store {
       throw new Error('listServices needs customerId or contactKey');
     }
     where += statusClause(filter.status) + ' AND expires_at > ?';
-    params.push(Date.now());
+    params.push(this.clock());
     if (filter.serviceTypes.length > 0) {
       where += ' AND service_type IN (SELECT value FROM json_each(?))';
       params.push(jsonList(filter.serviceTypes));
@@ -436,7 +440,7 @@ export class SqliteStore implements Store {
     ).get(serviceId, typeKey(start.stateType), start.startedAt, encodeDoc(doc)) as { state_id: bigint };
     const stateId = Number(row.state_id);
     this.writeExtensions('state', stateId, serviceId, start.extensions);
-    this.touchService(serviceId, Date.now());
+    this.touchService(serviceId, this.clock());
     return stateId;
   }
 
@@ -446,7 +450,7 @@ export class SqliteStore implements Store {
     const doc = completeDoc('state', stateId, decodeDoc(row.doc), end);
     this.stmt('UPDATE states SET completed_at = ?, doc = ? WHERE state_id = ?').run(end.completedAt, encodeDoc(doc), stateId);
     this.writeExtensions('state', stateId, serviceId, end.extensions);
-    this.touchService(serviceId, Date.now());
+    this.touchService(serviceId, this.clock());
   }
 
   startState(serviceId: bigint, start: StateStart): Promise<number> {
@@ -507,7 +511,7 @@ export class SqliteStore implements Store {
       ).get(serviceId, start.stateId ?? null, typeKey(start.taskType), start.startedAt, encodeDoc(doc)) as { task_id: bigint };
       const taskId = Number(row.task_id);
       this.writeExtensions('task', taskId, serviceId, start.extensions);
-      this.touchService(serviceId, Date.now());
+      this.touchService(serviceId, this.clock());
       return taskId;
     });
   }
@@ -520,7 +524,7 @@ export class SqliteStore implements Store {
       const doc = completeDoc('task', taskId, decodeDoc(row.doc), end);
       this.stmt('UPDATE tasks SET completed_at = ?, doc = ? WHERE task_id = ?').run(end.completedAt, encodeDoc(doc), taskId);
       this.writeExtensions('task', taskId, serviceId, end.extensions);
-      this.touchService(serviceId, Date.now());
+      this.touchService(serviceId, this.clock());
     });
   }
 
@@ -565,7 +569,7 @@ export class SqliteStore implements Store {
         extensions = extensions(groupExtensions(rows).get(String(ownerId)) ?? new Map());
       }
       this.writeExtensions(owner.kind, ownerId, owner.serviceId, extensions);
-      this.touchService(owner.serviceId, Date.now());
+      this.touchService(owner.serviceId, this.clock());
     });
   }
 
@@ -682,7 +686,7 @@ export class SqliteStore implements Store {
     for (const entry of entries) {
       if (entry.unique && owner.get(entry.keyId, entry.value, profile.customerId)) throw duplicateIdentity(keys.find((k) => k.id === entry.keyId)!, entry.value);
     }
-    const now = Date.now();
+    const now = this.clock();
     if (created) {
       this.stmt('INSERT INTO profiles (customer_id, attributes, created_at, updated_at) VALUES (?, ?, ?, ?)').run(profile.customerId, encodeJson(profile.attributes), now, now);
     } else {
@@ -756,21 +760,21 @@ export class SqliteStore implements Store {
     const sql = `SELECT service_id, customer_id, contact_key, started_at, completed_at, expires_at, doc FROM services
       WHERE service_id > ? AND expires_at > ? AND ${exportWhere(filter, ['?', '?'])} ORDER BY service_id LIMIT ?`;
     const range = filter.events === 'any' ? [filter.from, filter.to, filter.from, filter.to] : [filter.from, filter.to];
-    const params = [afterId, Date.now(), ...range, pageSize];
+    const params = [afterId, this.clock(), ...range, pageSize];
     return (this.stmt(sql).all(...params) as ServiceRow[]).map((row) => serviceFromRow(row));
   }
 
   sweepExpired(batchSize: number): Promise<number> {
     return this.write(
       () =>
-        this.stmt('DELETE FROM services WHERE service_id IN (SELECT service_id FROM services WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)').run(Date.now(), batchSize)
+        this.stmt('DELETE FROM services WHERE service_id IN (SELECT service_id FROM services WHERE expires_at <= ? ORDER BY expires_at LIMIT ?)').run(this.clock(), batchSize)
           .changes,
     );
   }
 
   autoCompleteIdle(defaultAfterMs: number | undefined, batchSize: number): Promise<number> {
     return this.write(() => {
-      const now = Date.now();
+      const now = this.clock();
       const idle = this.stmt(
         `SELECT service_id, doc FROM services WHERE completed_at IS NULL AND expires_at > @now
            AND updated_at + COALESCE(auto_complete_after_ms, @after) <= @now LIMIT @limit`,
