@@ -106,9 +106,11 @@ export function partitionIdBase(partition: Partition): bigint {
   return partitionTag(partition) << PARTITION_ID_BITS;
 }
 
-/** Whether a service id belongs to the partition (the single partition takes every id). */
-export function ownsServiceId(partition: Partition, serviceId: bigint): boolean {
-  return partition.key === '' || serviceId >> PARTITION_ID_BITS === partitionTag(partition);
+/** Whether a service id belongs to the partition (the single partition takes every id); the tag is computed once. */
+export function serviceIdsOf(partition: Partition): (serviceId: bigint) => boolean {
+  if (partition.key === '') return () => true;
+  const tag = partitionTag(partition);
+  return (serviceId) => serviceId >> PARTITION_ID_BITS === tag;
 }
 
 /** Two configured partitions whose tags collide could read each other's ids: refused at start-up. */

@@ -1,5 +1,6 @@
-// cview/use-role: every API request (the routes under /genesys/1/cs; see api.ts) carries HTTP Basic credentials of a configured user; 401 without or with bad ones, 403 when the
-// user's roles do not allow the route. Verified credentials are remembered briefly (by a digest),
+// cview/use-role: every API request (the routes under /genesys/1/cs; see api.ts) carries HTTP Basic
+// credentials of a configured user; 401 without or with bad ones, 403 when the user's roles do not
+// allow the route. Verified credentials are remembered briefly (by a digest),
 // so scrypt runs once per client, not once per request. Failed logins are counted per client address
 // and per user name; over the bound the answer is 429 before scrypt runs, so a password-guessing
 // storm costs no CPU and delays nobody else's login.

@@ -62,7 +62,7 @@ export function registerIdempotency(app: FastifyInstance, retentionMs: number): 
     inProgress.set(slot, new Promise<void>((resolve) => (release = resolve)));
     const writes: IdempotentWrites = { key, fingerprint, replaceBefore: app.clock() - retentionMs, results: [] };
     request.idempotency = { key, fingerprint, slot, release, writes };
-    const recorded = await request.scope.store.getIdempotentResponse(key, app.clock() - retentionMs);
+    const recorded = await request.scope.store.getIdempotentResponse(key, writes.replaceBefore);
     if (!recorded) return;
     if (recorded.status === PENDING_STATUS && recorded.fingerprint === fingerprint) {
       // the first attempt's writes committed but its answer was never recorded (a crash): the handler

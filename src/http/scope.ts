@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { BusinessAttributeCatalog, catalogConfigFor, type CatalogConfig } from '../domain/business-attributes.js';
 import { DEFAULT_EXPIRATION, parseLifetime } from '../domain/expiration.js';
 import type { LongOrString } from '../domain/fields.js';
-import { describePartition, ownsServiceId, partitionsOf, resolvePartition, type Partition, type Tenant } from '../domain/tenancy.js';
+import { describePartition, serviceIdsOf, partitionsOf, resolvePartition, type Partition, type Tenant } from '../domain/tenancy.js';
 import type { Store } from '../store/store.js';
 import { ExtensionSchemaCache } from './extension-schemas.js';
 import { DomainError, notFound } from '../domain/errors.js';
@@ -52,6 +52,7 @@ export function buildScopes(options: ScopeOptions): Map<string, Scope> {
     if (!catalog) catalogs.set(tenantId, (catalog = new BusinessAttributeCatalog(catalogConfigFor(options.businessAttributes ?? {}, partition.tenant))));
     const store = options.storeFor(partition);
     const byTypeCatalog = catalog;
+    const owns = serviceIdsOf(partition);
     scopes.set(partition.key, {
       partition,
       store,
@@ -59,7 +60,7 @@ export function buildScopes(options: ScopeOptions): Map<string, Scope> {
       schemas: new ExtensionSchemaCache(store, options.maxExtensions),
       serviceId: (text) => {
         const id = parseServiceId(text);
-        if (!ownsServiceId(partition, id)) throw notFound('service', id);
+        if (!owns(id)) throw notFound('service', id);
         return id;
       },
       lifetimeFor: (serviceType) => {

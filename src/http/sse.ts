@@ -16,12 +16,17 @@ export class SseWriter {
   private replaying = true;
   private queue: JourneyEvent[] = [];
   private lastId = 0;
-  closed = false;
+  private overflowed = false;
 
   constructor(
     private readonly raw: ServerResponse,
     private readonly onOverflow: () => void,
   ) {}
+
+  /** Cut off, or the stream has ended or closed. */
+  private get closed(): boolean {
+    return this.overflowed || this.raw.destroyed || this.raw.writableEnded;
+  }
 
   /** A live event: written now, or queued behind the replay. */
   live(event: JourneyEvent): void {
@@ -73,7 +78,7 @@ export class SseWriter {
 
   private overflow(): void {
     if (this.closed) return;
-    this.closed = true;
+    this.overflowed = true;
     this.queue = [];
     this.onOverflow();
   }

@@ -44,10 +44,17 @@ export function replayedResult(context: IdempotentWrites | undefined): { value: 
 
 /** The pending record to write beside a write that returned `value` (the context takes it once committed). */
 export function pendingRecord(context: IdempotentWrites, value: unknown, now: number) {
-  return { key: context.key, fingerprint: context.fingerprint, body: encodeResults([...context.results, value]), createdAt: now, replaceBefore: context.replaceBefore };
+  return {
+    key: context.key,
+    fingerprint: context.fingerprint,
+    status: PENDING_STATUS,
+    body: encodeResults([...context.results, value]),
+    createdAt: now,
+    replaceBefore: context.replaceBefore,
+  };
 }
 
-/** After the commit: the write's result is part of the request's record. */
+/** After the commit: the write's result is part of the request's record (if it has one). */
 export function committed(context: IdempotentWrites | undefined, value: unknown): void {
   context?.results.push(value);
 }

@@ -49,7 +49,8 @@ test("a tenant's business attributes overlay the global ones", () => {
 });
 
 test('service id ranges: a tag per partition, ids below 2^53, colliding tags refused at start-up', async () => {
-  const { partitionTag, partitionIdBase, ownsServiceId, checkTenants } = await import('../../src/domain/tenancy.js');
+  const { partitionTag, partitionIdBase, serviceIdsOf, checkTenants } = await import('../../src/domain/tenancy.js');
+  const ownsServiceId = (partition: Parameters<typeof serviceIdsOf>[0], id: bigint) => serviceIdsOf(partition)(id);
   const partitions = partitionsOf(TENANTS);
   const tags = partitions.map(partitionTag);
   assert.equal(new Set(tags).size, partitions.length);

@@ -78,10 +78,7 @@ export default async function eventRoutes(instance: FastifyInstance): Promise<vo
         raw.end();
       };
       streams.add(end);
-      raw.once('close', () => {
-        writer.closed = true;
-        stop();
-      });
+      raw.once('close', stop);
       // subscribed first, the replay then snapshots the window: live events queue behind the replay
       unsubscribe = await app.events.subscribe(filter, (event) => writer.live(event));
       if (closed) return unsubscribe();

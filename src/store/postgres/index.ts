@@ -282,7 +282,10 @@ export class PostgresStore implements Store {
     return new Promise<T>((resolve, reject) => {
       this.pending.push({
         run,
-        resolve: idempotent ? (value) => (committed(idempotent, value), resolve(value as T)) : (resolve as (value: unknown) => void),
+        resolve: (value) => {
+          committed(idempotent, value);
+          resolve(value as T);
+        },
         reject,
         start: options.start,
         lock: options.lock,
@@ -343,7 +346,7 @@ export class PostgresStore implements Store {
           if (starts.length > 1) {
             const ids = await this.insertServices(db, starts.map((w) => w.start!));
             for (const [i, w] of starts.entries()) {
-              if (w.idempotent) await this.recordPending(db, w, ids[i]);
+              if (w.idempotent) await this.upsertIdempotent(db, pendingRecord(w.idempotent, ids[i], this.clock()));
               outcomes.set(w, { ok: true, value: ids[i] });
             }
           }
@@ -352,7 +355,7 @@ export class PostgresStore implements Store {
             if (savepoints) await db.query('SAVEPOINT write');
             try {
               const value = await write.run(db);
-              if (write.idempotent) await this.recordPending(db, write, value);
+              if (write.idempotent) await this.upsertIdempotent(db, pendingRecord(write.idempotent, value, this.clock()));
               outcomes.set(write, { ok: true, value });
               if (savepoints) await db.query('RELEASE SAVEPOINT write');
             } catch (error) {
@@ -1136,10 +1139,6 @@ export class PostgresStore implements Store {
     );
   }
 
-  /** The record of a request's committed writes, in the write's own transaction. */
-  private recordPending(db: Queryable, write: PendingWrite, value: unknown): Promise<void> {
-    return this.upsertIdempotent(db, { ...pendingRecord(write.idempotent!, value, this.clock()), status: PENDING_STATUS });
-  }
 
   sweepIdempotentResponses(before: number, batchSize: number): Promise<number> {
     return this.write(

@@ -147,7 +147,10 @@ export class SqliteStore implements Store {
     return new Promise<T>((resolve, reject) => {
       this.pending.push({
         run,
-        resolve: idempotent ? (value) => (committed(idempotent, value), resolve(value as T)) : (resolve as (value: unknown) => void),
+        resolve: (value) => {
+          committed(idempotent, value);
+          resolve(value as T);
+        },
         reject,
         idempotent,
       });
@@ -179,7 +182,7 @@ export class SqliteStore implements Store {
         this.stmt('SAVEPOINT write').run();
         try {
           const value = write.run();
-          if (write.idempotent) this.recordPending(pendingRecord(write.idempotent, value, this.clock()));
+          if (write.idempotent) this.upsertIdempotent(pendingRecord(write.idempotent, value, this.clock()));
           outcomes.push({ ok: true, value });
           this.stmt('RELEASE write').run();
         } catch (error) {
@@ -845,11 +848,6 @@ export class SqliteStore implements Store {
 
   saveIdempotentResponse(r: IdempotentResponse, replaceBefore: number): Promise<void> {
     return this.write(() => this.upsertIdempotent({ ...r, replaceBefore }), true);
-  }
-
-  /** The record of a request's committed writes, in the write's own savepoint. */
-  private recordPending(record: ReturnType<typeof pendingRecord>): void {
-    this.upsertIdempotent({ ...record, status: PENDING_STATUS });
   }
 
   /** The first answer for a key stays; a pending record (or an expired one) gives way to a newer one. */
