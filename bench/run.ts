@@ -3,7 +3,7 @@
 // server answers at CONTEXTD_TEST_POSTGRES_URL), over the same four scenarios, with autocannon.
 // Prints a table and writes it to bench/results/latest.md. It asserts nothing.
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +19,8 @@ const PLAN: SeedPlan = { services: Number(process.env.BENCH_SERVICES ?? 1_000_00
 const POSTGRES_URL = process.env.CONTEXTD_TEST_POSTGRES_URL ?? 'postgres://root@127.0.0.1:5432/test';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(root, 'dist/cli.js');
+/** BENCH_BASELINE: a built checkout of an earlier commit; its contextd runs in the same run, on a copy of the same data, for a before/after table */
+const BASELINE_CLI = process.env.BENCH_BASELINE ? join(process.env.BENCH_BASELINE, 'dist/cli.js') : undefined;
 const BASE = '/genesys/1/cs';
 
 interface Target {
@@ -76,10 +78,10 @@ async function startBare(name: string, script: string, env: Record<string, strin
   return { name, port, child };
 }
 
-async function startContextd(name: string, databaseUrl: string): Promise<Target> {
+async function startContextd(name: string, databaseUrl: string, cli = CLI): Promise<Target> {
   const port = await freePort();
   const began = performance.now();
-  const child = spawn(process.execPath, [CLI, 'serve'], {
+  const child = spawn(process.execPath, [cli, 'serve'], {
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -163,7 +165,7 @@ async function measure(target: Target): Promise<Row[]> {
   const rows: Row[] = [];
   // every target sees the same id sequence for the end scenario
   for (const scenario of scenarios()) {
-    if (scenario.contextdOnly && !target.name.startsWith('contextd')) continue;
+    if (scenario.contextdOnly && !target.name.startsWith('contextd') && !target.name.startsWith('baseline')) continue;
     if (WARMUP > 0) await load(target.port, scenario, WARMUP);
     const result = await load(target.port, scenario, DURATION);
     const row: Row = {
@@ -233,6 +235,13 @@ async function main(): Promise<void> {
     const sqlitePath = join(dir, 'contextd.db');
     migrate(sqlitePath);
     seedSqlite(sqlitePath, PLAN);
+    if (BASELINE_CLI) {
+      const copy = join(dir, 'baseline.db');
+      copyFileSync(sqlitePath, copy);
+      const baseline = await startContextd('baseline sqlite', copy, BASELINE_CLI);
+      rows.push(...(await measure(baseline)));
+      extra.push({ target: 'baseline sqlite', rssMb: await stop(baseline), startupMs: baseline.startupMs });
+    }
     const sqlite = await startContextd('contextd sqlite', sqlitePath);
     rows.push(...(await measure(sqlite)));
     extra.push({ target: 'contextd sqlite', rssMb: await stop(sqlite), startupMs: sqlite.startupMs });
@@ -245,6 +254,12 @@ async function main(): Promise<void> {
       await admin.end();
       migrate(pgUrl);
       await seedPostgres(pgUrl, PLAN);
+      if (BASELINE_CLI) {
+        // the baseline writes into the same seeded schema first; its writes add a few rows the current run also sees
+        const baseline = await startContextd('baseline postgres', pgUrl, BASELINE_CLI);
+        rows.push(...(await measure(baseline)));
+        extra.push({ target: 'baseline postgres', rssMb: await stop(baseline), startupMs: baseline.startupMs });
+      }
       const postgres = await startContextd('contextd postgres', pgUrl);
       rows.push(...(await measure(postgres)));
       extra.push({ target: 'contextd postgres', rssMb: await stop(postgres), startupMs: postgres.startupMs });
@@ -283,7 +298,7 @@ function render(rows: Row[], extra: { target: string; rssMb: number; startupMs?:
     const limit = find('limit', scenario);
     const naive = find('naive store', scenario);
     for (const row of rows.filter((r) => r.scenario === scenario)) {
-      const isContextd = row.target.startsWith('contextd');
+      const isContextd = row.target.startsWith('contextd') || row.target.startsWith('baseline');
       lines.push(
         `| ${scenario} | ${row.target} | ${row.rps.toLocaleString('en')} | ${row.p50} | ${row.p99} | ${row.max} | ${row.non2xx + row.errors} | ${isContextd ? ratio(row.rps, limit?.rps) : ''} | ${isContextd ? ratio(row.rps, naive?.rps) : ''} |`,
       );
@@ -293,7 +308,7 @@ function render(rows: Row[], extra: { target: string; rssMb: number; startupMs?:
   for (const e of extra) lines.push(`| ${e.target} | ${e.rssMb} | ${e.startupMs === undefined ? '' : Math.round(e.startupMs)} |`);
   const shared = (target: string) => find(target, 'journey writes, 50 shared services');
   const own = (target: string) => find(target, 'journey writes, a service per connection');
-  const contention = ['contextd sqlite', 'contextd postgres'].filter((t) => shared(t) && own(t));
+  const contention = ['baseline sqlite', 'contextd sqlite', 'baseline postgres', 'contextd postgres'].filter((t) => shared(t) && own(t));
   if (contention.length > 0) {
     lines.push('', '| contention | shared ÷ own (target ≥ 0.5×) |', '|---|---:|');
     for (const target of contention) lines.push(`| ${target} | ${ratio(shared(target)!.rps, own(target)!.rps)} |`);

@@ -2,7 +2,7 @@
 // StateType), the `<Entity>.<field>` mapping, validation of mapped fields (`data-validation`) and
 // value names in responses (`map-names`).
 import { invalid, notFound } from './errors.js';
-import type { LongOrString } from './fields.js';
+import { showValue, type LongOrString } from './fields.js';
 import type { ElementEnd, EventData, ServiceAssociation, ServiceStart, StateStart, TaskStart } from './records.js';
 
 export interface BusinessAttributeValue {
@@ -156,7 +156,7 @@ export class BusinessAttributeCatalog {
     const attribute = this.mapping.get(`${entity}.${field}`);
     if (!attribute || this.valueOf(attribute, value)) return;
     const known = (attribute.values ?? []).map((v) => (v.dbid !== undefined ? `${v.dbid} (${v.name})` : v.name)).join(', ');
-    throw invalid(`${label} ${JSON.stringify(typeof value === 'bigint' ? String(value) : value)} is not a value of business attribute ${attribute.name}; known values: ${known}`);
+    throw invalid(`${label} ${showValue(value)} is not a value of business attribute ${attribute.name}; known values: ${known}`);
   }
 
   private checkEvent(entity: MappedEntity, event: Partial<EventData>): void {

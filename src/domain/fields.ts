@@ -1,6 +1,7 @@
 // One reader per field kind of the wire format. Each takes the field name (for the error message)
 // and the raw JSON value, and returns the normalized value or throws a Validation error.
 import { invalid } from './errors.js';
+import { stringifyJson } from './json.js';
 
 export type LongOrString = number | bigint | string;
 
@@ -11,6 +12,12 @@ export const INT64_MAX = 2n ** 63n - 1n;
 export const MAX_STRING_ID_LENGTH = 256;
 
 const DECIMAL_INTEGER = /^-?\d+$/;
+
+/** A value from a request, echoed in an error message: JSON (bigints exact), cut at 80 characters. */
+export function showValue(value: unknown): string {
+  const text = value === undefined ? 'nothing' : stringifyJson(value);
+  return text.length > 80 ? `${text.slice(0, 80)}…` : text;
+}
 
 function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);

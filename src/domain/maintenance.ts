@@ -1,6 +1,6 @@
 // Purge and export requests (spec reference §2.4): validated once, for the HTTP routes and the CLI.
 import { invalid } from './errors.js';
-import { readQueryBoolean, readTimestamp } from './fields.js';
+import { readQueryBoolean, readTimestamp, showValue } from './fields.js';
 
 /** The five documented purge operations; each is limited to services started before `before`. */
 export const PURGE_OPERATIONS = [
@@ -28,7 +28,7 @@ export function parsePurge(raw: unknown): { operation: PurgeOperation; before: n
   if (body.limit === undefined) throw invalid('limit is mandatory: the cut-off date-time (services started before it)');
   const before = readTimestamp('limit', body.limit);
   if (!PURGE_OPERATIONS.includes(body.operation as PurgeOperation)) {
-    throw invalid(`operation must be one of ${PURGE_OPERATIONS.join(', ')}, got ${JSON.stringify(body.operation)}`);
+    throw invalid(`operation must be one of ${PURGE_OPERATIONS.join(', ')}, got ${showValue(body.operation)}`);
   }
   return { operation: body.operation as PurgeOperation, before };
 }
@@ -43,10 +43,10 @@ export function parseExport(query: Record<string, unknown>, nowMs: number): Expo
   const from = readTimestamp('time_from', query.time_from);
   const to = query.time_to === undefined ? nowMs : readTimestamp('time_to', query.time_to);
   const events = query.filter_events ?? 'any';
-  if (events !== 'any' && events !== 'started' && events !== 'completed') throw invalid(`filter_events must be any, started or completed, got ${JSON.stringify(events)}`);
+  if (events !== 'any' && events !== 'started' && events !== 'completed') throw invalid(`filter_events must be any, started or completed, got ${showValue(events)}`);
   const content = readQueryBoolean('export_content', query.export_content);
   const state = query.filter_state ?? 'any';
-  if (state !== 'any' && state !== 'active' && state !== 'inactive') throw invalid(`filter_state must be any, active or inactive, got ${JSON.stringify(state)}`);
+  if (state !== 'any' && state !== 'active' && state !== 'inactive') throw invalid(`filter_state must be any, active or inactive, got ${showValue(state)}`);
   if (state !== 'any' && !content) throw invalid('filter_state is only allowed with export_content=true');
   return { filter: { from, to, events, state }, content };
 }

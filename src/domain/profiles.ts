@@ -3,7 +3,7 @@
 // the index entries they produce.
 import { randomBytes } from 'node:crypto';
 import { invalid, notFound } from './errors.js';
-import { formatTimestamp, readTimestamp } from './fields.js';
+import { formatTimestamp, readTimestamp, showValue } from './fields.js';
 import { checkSchemaName, convertAttribute, uniqueKeyOf, validateExtensionValue, type AttributeSchema, type ExtensionSchema } from './schemas.js';
 import type { ExtensionValue } from './records.js';
 
@@ -73,7 +73,7 @@ function schemaByKey(model: ProfileModel): Map<string, ExtensionSchema> {
 function convertCore(attribute: CoreAttribute, value: unknown): unknown {
   const one = (v: unknown, label: string) => {
     if (attribute.type === 'string') {
-      if (typeof v !== 'string') throw invalid(`${label} must be a string, got ${JSON.stringify(v)}`);
+      if (typeof v !== 'string') throw invalid(`${label} must be a string, got ${showValue(v)}`);
       return v;
     }
     if (attribute.type === 'datetime') return formatTimestamp(readTimestamp(label, v));
@@ -227,7 +227,7 @@ export function parseIdentificationKey(raw: unknown, model: ProfileModel): NewId
     available = model.core.map((a) => a.name);
   } else {
     const schema = typeof source === 'string' ? schemaByKey(model).get(source.toLowerCase()) : undefined;
-    if (!schema) throw invalid(`source ${JSON.stringify(source)} is neither "profile" nor a profile extension with a schema`);
+    if (!schema) throw invalid(`source ${showValue(source)} is neither "profile" nor a profile extension with a schema`);
     available = schema.attributes.map((a) => a.name);
     sourceName = schema.name;
   }
@@ -236,7 +236,7 @@ export function parseIdentificationKey(raw: unknown, model: ProfileModel): NewId
     // accept the qualified form the listing shows ("Ext.attr") for extension keys
     if (sourceName && text.toLowerCase().startsWith(`${sourceName.toLowerCase()}.`)) text = text.slice(sourceName.length + 1);
     const match = available.find((n) => n.toLowerCase() === text.toLowerCase());
-    if (!match) throw invalid(`attribute ${JSON.stringify(a)} is not an attribute of ${sourceName ?? 'the profile'}: one key takes its attributes from one source`);
+    if (!match) throw invalid(`attribute ${showValue(a)} is not an attribute of ${sourceName ?? 'the profile'}: one key takes its attributes from one source`);
     return match;
   });
   if (new Set(attributes).size !== attributes.length) throw invalid('an attribute appears twice in the key');
@@ -318,7 +318,7 @@ export function planIdentify(query: Record<string, string>, keys: Identification
   let chosen: IdentificationKey | undefined;
   if (idKey !== undefined) {
     chosen = keys.find((k) => k.name.toLowerCase() === idKey.toLowerCase());
-    if (!chosen) throw invalid(`id_key ${JSON.stringify(idKey)} is not an identification key`);
+    if (!chosen) throw invalid(`id_key ${showValue(idKey)} is not an identification key`);
   } else {
     const ordered = [...keys].sort((a, b) => a.id - b.id);
     chosen = ordered.find((k) => covered(k) === k.attributes.length);

@@ -3,7 +3,7 @@
 // checked against it and normalized (types converted, defaults applied). Names compare
 // case-insensitively and keep the spelling they were created with.
 import { invalid } from './errors.js';
-import { INT32_MAX, INT32_MIN, readLongOrString, readTimestamp, formatTimestamp } from './fields.js';
+import { INT32_MAX, INT32_MIN, readLongOrString, readTimestamp, formatTimestamp, showValue } from './fields.js';
 
 export const SCHEMA_ENTITIES = ['profiles', 'services', 'states', 'tasks'] as const;
 export type SchemaEntity = (typeof SCHEMA_ENTITIES)[number];
@@ -34,7 +34,7 @@ export const MAX_SCHEMA_NAME_LENGTH = 26;
 /** Extension and identification-key names: a letter, then letters, digits or `_`, at most 26. */
 export function checkSchemaName(what: string, name: unknown): string {
   if (typeof name !== 'string' || !NAME.test(name) || name.length > MAX_SCHEMA_NAME_LENGTH) {
-    throw invalid(`${what} must start with a letter, then letters, digits or _, at most ${MAX_SCHEMA_NAME_LENGTH} characters; got ${JSON.stringify(name)}`);
+    throw invalid(`${what} must start with a letter, then letters, digits or _, at most ${MAX_SCHEMA_NAME_LENGTH} characters; got ${showValue(name)}`);
   }
   return name;
 }
@@ -43,13 +43,13 @@ function readFlag(field: string, value: unknown): boolean {
   if (value === undefined || value === null) return false;
   if (typeof value === 'boolean') return value;
   if (value === 'true' || value === 'false') return value === 'true';
-  throw invalid(`${field} must be true or false, got ${JSON.stringify(value)}`);
+  throw invalid(`${field} must be true or false, got ${showValue(value)}`);
 }
 
 function readLength(field: string, value: unknown): number | undefined {
   if (value === undefined || value === null) return undefined;
   const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 1_000_000) throw invalid(`${field} must be a non-negative integer, got ${JSON.stringify(value)}`);
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 1_000_000) throw invalid(`${field} must be a non-negative integer, got ${showValue(value)}`);
   return n === 0 ? undefined : n;
 }
 
@@ -59,7 +59,7 @@ const NUMERIC = /^-?\d+(\.\d+)?$/;
 /** Converts one attribute value to its type, or throws naming the attribute. */
 export function convertAttribute(attribute: AttributeSchema, value: unknown, label: string): unknown {
   const fail = (expected: string): never => {
-    throw invalid(`${label} must be ${expected}, got ${JSON.stringify(typeof value === 'bigint' ? String(value) : value)}`);
+    throw invalid(`${label} must be ${expected}, got ${showValue(value)}`);
   };
   switch (attribute.type) {
     case 'boolean':
@@ -108,7 +108,7 @@ export function parseExtensionSchema(raw: unknown, entity: SchemaEntity): Extens
   let type: ExtensionSchema['type'];
   if (body.type === 'single-valued' || body.type === 'classifier') type = 'single-valued';
   else if (body.type === 'multi-valued') type = 'multi-valued';
-  else throw invalid(`type must be single-valued or multi-valued, got ${JSON.stringify(body.type)}`);
+  else throw invalid(`type must be single-valued or multi-valued, got ${showValue(body.type)}`);
   const rawAttributes = body.attributes ?? [];
   if (!Array.isArray(rawAttributes)) throw invalid('attributes must be an array');
   if (entity !== 'profiles' && body.type !== 'classifier' && rawAttributes.length === 0) throw invalid('attributes is mandatory for service, state and task extensions');
@@ -124,7 +124,7 @@ export function parseExtensionSchema(raw: unknown, entity: SchemaEntity): Extens
     if (seen.has(attrName.toLowerCase())) throw invalid(`attribute ${attrName} is defined twice`);
     seen.add(attrName.toLowerCase());
     const attrType = typeof a.type === 'string' ? a.type.toLowerCase() : a.type;
-    if (!ATTRIBUTE_TYPES.includes(attrType as AttributeType)) throw invalid(`attributes[${i}].type must be one of ${ATTRIBUTE_TYPES.join(', ')}, got ${JSON.stringify(a.type)}`);
+    if (!ATTRIBUTE_TYPES.includes(attrType as AttributeType)) throw invalid(`attributes[${i}].type must be one of ${ATTRIBUTE_TYPES.join(', ')}, got ${showValue(a.type)}`);
     const attribute: AttributeSchema = {
       name: attrName,
       type: attrType as AttributeType,
@@ -141,7 +141,7 @@ export function parseExtensionSchema(raw: unknown, entity: SchemaEntity): Extens
   if (!Array.isArray(rawUnique)) throw invalid('unique must be an array of attribute names');
   const unique = [...rawUnique, ...uniqueFromAttributes].map((u) => {
     const attribute = attributes.find((a) => typeof u === 'string' && a.name.toLowerCase() === u.toLowerCase());
-    if (!attribute) throw invalid(`unique names ${JSON.stringify(u)}, which is not an attribute of ${name}`);
+    if (!attribute) throw invalid(`unique names ${showValue(u)}, which is not an attribute of ${name}`);
     return attribute.name;
   });
   return { name, type, attributes, unique: [...new Set(unique)] };

@@ -1,14 +1,13 @@
-// Row <-> record mapping shared by the SQL stores: the `doc` column holds an ElementDoc as JSON.
-import { DomainError, invalid } from '../domain/errors.js';
+// Row <-> record mapping of the SQL store. An element's `doc` column holds its ElementDoc as JSON; the
+// indexed columns beside it (started_at, completed_at, the type) are derived from that doc in one
+// place, `docColumns`, so the two can never disagree.
 import { parseStoredJson, stringifyJson } from '../domain/json.js';
-import type { IdentificationKey } from '../domain/profiles.js';
+import { typeKey } from '../domain/fields.js';
 import type { ElementDoc } from '../domain/lifecycle.js';
-import type { ElementFields, ElementStatus, Extensions, ServiceRecord, StateRecord, TaskRecord } from '../domain/records.js';
-import type { IdempotentResponse } from './store.js';
+import type { ElementFields, Extensions, ServiceRecord, StateRecord, TaskRecord } from '../domain/records.js';
 
-export function encodeDoc(doc: ElementDoc): string {
-  return stringifyJson(doc);
-}
+export const encodeJson = stringifyJson;
+export const decodeJson = parseStoredJson;
 
 export function decodeDoc(text: string): ElementDoc {
   return parseStoredJson(text) as ElementDoc;
@@ -24,7 +23,26 @@ export function docOf(fields: { type?: ElementDoc['type'] } & Omit<ElementFields
   return doc;
 }
 
-export function fieldsOf(doc: ElementDoc, startedAt: number, completedAt: number | undefined): ElementFields {
+/** The stored columns of an element's doc: the JSON and the indexed columns derived from it. */
+export interface DocColumns {
+  doc: string;
+  startedAt: number;
+  completedAt: number | null;
+  /** text form of the type, for type filters */
+  type: string | null;
+}
+
+/** The one place the indexed columns come from: every write of a doc writes these together. */
+export function docColumns(doc: ElementDoc): DocColumns {
+  return {
+    doc: stringifyJson(doc),
+    startedAt: Date.parse(doc.started.timestamp),
+    completedAt: doc.completed ? Date.parse(doc.completed.timestamp) : null,
+    type: typeKey(doc.type),
+  };
+}
+
+function fieldsOf(doc: ElementDoc, startedAt: number, completedAt: number | undefined): ElementFields {
   const fields: ElementFields = { started: doc.started, startedAt };
   if (doc.est_duration !== undefined) fields.estDuration = doc.est_duration;
   if (doc.disposition !== undefined) fields.disposition = doc.disposition;
@@ -32,14 +50,6 @@ export function fieldsOf(doc: ElementDoc, startedAt: number, completedAt: number
   if (doc.completed !== undefined) fields.completed = doc.completed;
   if (completedAt !== undefined) fields.completedAt = completedAt;
   return fields;
-}
-
-export function encodeExtensionValue(value: unknown): string {
-  return stringifyJson(value);
-}
-
-export function decodeExtensionValue(text: string): unknown {
-  return parseStoredJson(text);
 }
 
 export interface ExtensionRow {
@@ -55,42 +65,14 @@ export function groupExtensions(rows: ExtensionRow[]): Map<string, Extensions> {
     const key = String(row.owner_id);
     let extensions = byOwner.get(key);
     if (!extensions) byOwner.set(key, (extensions = new Map()));
-    extensions.set(row.name_key, { name: row.name, value: decodeExtensionValue(row.value) });
+    extensions.set(row.name_key, { name: row.name, value: parseStoredJson(row.value) });
   }
   return byOwner;
 }
 
-export const encodeJson = stringifyJson;
-export const decodeJson = parseStoredJson;
+const optionalNumber = (v: bigint | number | null): number | undefined => (v === null ? undefined : Number(v));
 
-/** The smallest text greater than every text that starts with `prefix` (index texts never hold U+007F). */
-export function upperBound(prefix: string): string {
-  return `${prefix}\u007f`;
-}
-
-export function duplicateIdentity(key: IdentificationKey, value: string): DomainError {
-  const shown = value.split('|').filter(Boolean).map(decodeURIComponent).join(', ');
-  return invalid(`identification key ${key.name} is unique and another customer already has ${key.attributes.join(', ')} = ${shown}`);
-}
-
-export function keyInUse(schema: string, key: IdentificationKey): DomainError {
-  return invalid(`extension ${schema} cannot be deleted: identification key ${key.name} is built on it`);
-}
-
-export function schemaExists(entity: string, name: string): DomainError {
-  return invalid(`a ${entity} extension schema named ${name} exists already`);
-}
-
-export const optionalNumber = (v: bigint | number | null): number | undefined => (v === null ? undefined : Number(v));
-
-/** The SQL condition of an active / completed / all list. */
-export function statusClause(status: ElementStatus): string {
-  if (status === 'active') return ' AND completed_at IS NULL';
-  if (status === 'completed') return ' AND completed_at IS NOT NULL';
-  return '';
-}
-
-// ---- rows of the SQL stores (SQLite hands integers over as bigint, pg int4 as number) ----
+// ---- rows (SQLite hands integers over as bigint, pg int4 as number and int8 as bigint) ----
 
 export interface ServiceRow {
   service_id: bigint;
@@ -138,24 +120,4 @@ export function taskFromRow(row: TaskRow): TaskRecord {
   if (row.state_id !== null) record.stateId = Number(row.state_id);
   if (doc.type !== undefined) record.taskType = doc.type;
   return record;
-}
-
-export interface IdempotentRow {
-  idem_key: string;
-  fingerprint: string;
-  status: number | bigint;
-  location: string | null;
-  body: string;
-  created_at: number | bigint;
-}
-
-export function idempotentFromRow(row: IdempotentRow): IdempotentResponse {
-  return {
-    key: row.idem_key,
-    fingerprint: row.fingerprint,
-    status: Number(row.status),
-    ...(row.location === null ? {} : { location: row.location }),
-    body: row.body,
-    createdAt: Number(row.created_at),
-  };
 }

@@ -1,6 +1,8 @@
-// The one storage contract the HTTP layer uses, in domain words. Implementations: sqlite/ (embedded
-// default) and postgres/ (shared by several nodes). Methods throw DomainError (NotFound, Conflict, Validation,
-// Unavailable); they never see HTTP.
+// The storage contract, in domain words, split by role (journeys, metadata, profiles, maintenance,
+// idempotency, audit, events); `Store` is all of them. One implementation (sql/sql-store.ts) runs on
+// SQLite (embedded default) and PostgreSQL (shared by several nodes). Methods throw DomainError
+// (NotFound, Conflict, Validation, Unavailable); they never see HTTP. Each role has its contract file
+// under test/store/.
 import type {
   ElementEnd,
   ElementStatus,
@@ -89,14 +91,18 @@ export interface StoreHealth {
   detail?: string;
 }
 
-export interface Store {
+/** Opening, health and closing of a store. */
+export interface StoreLifecycle {
   readonly kind: 'sqlite' | 'postgres';
   /** Applies pending migrations; returns the versions applied. */
   migrate(): Promise<number[]>;
   health(): Promise<StoreHealth>;
   /** Finishes pending writes, then closes. */
   close(): Promise<void>;
+}
 
+/** Services, their states and tasks, and the extensions of all three. */
+export interface JourneyStore {
   startService(start: ServiceStart): Promise<bigint>;
   endService(serviceId: bigint, end: ElementEnd): Promise<void>;
   associateService(serviceId: bigint, customerId: string, association: ServiceAssociation): Promise<void>;
@@ -125,9 +131,10 @@ export interface Store {
   putExtensions(owner: ExtensionOwner, extensions: Extensions | ExtensionChange): Promise<void>;
   /** All extensions of the given elements of one kind, by element id (service ids as decimal text). */
   loadExtensions(kind: ExtensionOwner['kind'], ids: (bigint | number)[]): Promise<Map<string, Extensions>>;
+}
 
-  // ---- extension schemas and identification keys ----
-
+/** Extension schemas and identification keys. */
+export interface MetadataStore {
   /** Validation error when a schema of that name exists for the entity. */
   createExtensionSchema(entity: SchemaEntity, schema: ExtensionSchema): Promise<void>;
   listExtensionSchemas(entity: SchemaEntity): Promise<ExtensionSchema[]>;
@@ -137,9 +144,10 @@ export interface Store {
   createIdentificationKey(key: NewIdentificationKey): Promise<IdentificationKey>;
   listIdentificationKeys(): Promise<IdentificationKey[]>;
   deleteIdentificationKey(name: string): Promise<void>;
+}
 
-  // ---- profiles ----
-
+/** Customer profiles and identification by key. */
+export interface ProfileStore {
   /** Validation error when the customer_id is taken or a unique key value belongs to another customer. */
   createProfile(profile: ProfileData): Promise<void>;
   /** Reads the profile, applies `change` (pure; may throw), re-indexes and writes, in one transaction. */
@@ -148,21 +156,22 @@ export interface Store {
   deleteProfile(customerId: string): Promise<void>;
   /** Customers whose index entry for the key equals `text` (exact) or starts with it. */
   findCustomers(keyId: number, text: string, exact: boolean): Promise<string[]>;
+}
 
-  // ---- live events between nodes (PostgreSQL only: LISTEN/NOTIFY) ----
-
-  /** Sends an event payload to every node; absent on stores that serve one node. */
+/** Live events between nodes (PostgreSQL only: LISTEN/NOTIFY); absent on stores that serve one node. */
+export interface EventTransport {
+  /** Sends an event payload to every node. */
   publishEvent?(payload: string): Promise<void>;
   /** Receives every node's event payloads, reconnecting by itself. */
   subscribeEvents?(handler: (payload: string) => void): Promise<void>;
+}
 
-  // ---- maintenance ----
-
+/** Purges, exports, expiry, auto-complete and erasure. */
+export interface MaintenanceStore {
   /** Deletes the matching services with their states, tasks and extensions, in bounded batches; returns how many. */
   purgeServices(operation: PurgeOperation, before: number, batchSize?: number): Promise<number>;
   /** One page of matching services after `afterId`, by id: the export walks them in constant memory. */
   exportPage(filter: ExportFilter, afterId: bigint, pageSize: number): Promise<ServiceRecord[]>;
-
   /** Deletes expired services (with everything in them), at most `batchSize`; returns how many. */
   sweepExpired(batchSize: number): Promise<number>;
   /**
@@ -170,21 +179,26 @@ export interface Store {
    * have none and it is given), with their active states and tasks; at most `batchSize`.
    */
   autoCompleteIdle(defaultAfterMs: number | undefined, batchSize: number): Promise<number>;
+  /** Erases the profile and every service (with states, tasks, extensions) of a customer, in one transaction; writes the audit record in it. */
+  eraseCustomer(customerId: string, audit: Omit<AuditRecord, 'counts'>): Promise<{ profile: number; services: number }>;
+}
 
-  // ---- idempotent retries ----
-
+/** Recorded answers to requests that carried an Idempotency-Key. */
+export interface IdempotencyStore {
   /** The recorded answer for an Idempotency-Key, if any was recorded at or after `notBefore` (epoch ms). */
   getIdempotentResponse(key: string, notBefore: number): Promise<IdempotentResponse | undefined>;
   /** Records an answer; the first one recorded for a key stays, unless it was recorded before `replaceBefore` (expired). */
   saveIdempotentResponse(response: IdempotentResponse, replaceBefore: number): Promise<void>;
   /** Deletes answers recorded before `before` (epoch ms), at most `batchSize`; returns how many. */
   sweepIdempotentResponses(before: number, batchSize: number): Promise<number>;
+}
 
-  // ---- privacy and audit ----
-
-  /** Erases the profile and every service (with states, tasks, extensions) of a customer, in one transaction; writes the audit record in it. */
-  eraseCustomer(customerId: string, audit: Omit<AuditRecord, 'counts'>): Promise<{ profile: number; services: number }>;
+/** Who erased, exported or purged what, and when. */
+export interface AuditLog {
   appendAudit(record: AuditRecord): Promise<void>;
   /** Newest first. */
   listAudit(limit: number): Promise<AuditRecord[]>;
 }
+
+/** Every role of a store, as one object (each partition has one). */
+export type Store = StoreLifecycle & JourneyStore & MetadataStore & ProfileStore & EventTransport & MaintenanceStore & IdempotencyStore & AuditLog;

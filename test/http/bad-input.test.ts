@@ -41,6 +41,20 @@ describe('numbers beyond the double range', () => {
   });
 });
 
+describe('big integers echoed in an error message', () => {
+  // found by the fuzz test: a value beyond 2^53 parses as a bigint, which JSON.stringify cannot show
+  for (const [path, body, named] of [
+    ['/metadata/tasks/extensions', '{"name":{"":[-9007199254740993]}}', /name must start with a letter.*-9007199254740993/],
+    ['/metadata/services/extensions', '{"name":"X","type":[9007199254740993]}', /type must be single-valued or multi-valued, got \[9007199254740993\]/],
+  ] as const) {
+    test(`POST ${path} ${body}: 400 showing the value exactly`, async () => {
+      const res = await t.request('POST', path, body);
+      assert.equal(res.statusCode, 400, res.body);
+      assert.match(res.json().message, named);
+    });
+  }
+});
+
 describe('an end before its start', () => {
   test('service, state and task ends earlier than their start: 400 naming both times, nothing changed', async () => {
     const id = await startService(t, { customer_id: 'EARLY', service_type: 'A', timestamp: '2026-01-02T10:00:00.000Z' });

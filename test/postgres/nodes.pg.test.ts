@@ -66,24 +66,7 @@ test('group commit under concurrency: many writers on the same services all comm
   await store.close();
 });
 
-test('an unexpected SQL error inside a batch fails that write alone (the batch reruns with savepoints)', async () => {
-  const store = new PostgresStore({ url: schema.url });
-  await store.migrate();
-  const { parseServiceStart } = await import('../../src/domain/events.js');
-  const write = (store as unknown as { write: (run: (db: { query: (sql: string) => Promise<unknown> }) => Promise<unknown>) => Promise<unknown> }).write.bind(store);
-  const now = Date.now();
-  const [a, broken, b] = await Promise.allSettled([
-    store.startService(parseServiceStart({ customer_id: 'SP', service_type: 'A' }, now)),
-    write((db) => db.query('SELECT 1 / 0')),
-    store.startService(parseServiceStart({ customer_id: 'SP', service_type: 'B' }, now)),
-  ]);
-  assert.equal(a.status, 'fulfilled');
-  assert.equal(broken.status, 'rejected');
-  assert.match(String((broken as PromiseRejectedResult).reason), /division by zero/);
-  assert.equal(b.status, 'fulfilled');
-  assert.deepEqual((await store.listServices({ customerId: 'SP', status: 'all', serviceTypes: [] })).map((s) => s.serviceType), ['A', 'B']);
-  await store.close();
-});
+// an unexpected error inside a batch: test/store/group-commit.test.ts, on both stores
 
 test('starts that share a batch are inserted together, each exactly as sent, with its own id and extensions', async () => {
   const store = new PostgresStore({ url: schema.url });

@@ -1,7 +1,7 @@
-// The Store contract: the same tests for every store (CONTEXTD_TEST_STORE picks which).
+// The journey store contract (services, states, tasks, extensions): the same tests on every store (CONTEXTD_TEST_STORE picks which).
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { DomainError, type ErrorKind } from '../../src/domain/errors.js';
+import { kindOf } from '../helpers/errors.js';
 import {
   parseElementEnd,
   parseExtensionValue,
@@ -20,15 +20,6 @@ before(async () => {
 after(async () => t.destroy());
 
 const NOW = Date.UTC(2024, 5, 1);
-const kindOf = async (promise: Promise<unknown>): Promise<ErrorKind | 'none'> => {
-  try {
-    await promise;
-    return 'none';
-  } catch (error) {
-    if (error instanceof DomainError) return error.kind;
-    throw error;
-  }
-};
 
 test(`[${process.env.CONTEXTD_TEST_STORE ?? 'sqlite'}] start and read back a service with every field, exactly`, async () => {
   const { store } = t;

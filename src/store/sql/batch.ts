@@ -1,0 +1,101 @@
+// The one batch rule of both stores. A group-commit batch runs its writes in one transaction. First
+// without savepoints: every write plans, then applies (src/store/sql/write.ts), so a write refused
+// while planning drops out having written nothing, and the others go on. A failure while applying is
+// unexpected and aborts the transaction; the batch then runs again with a savepoint around each
+// write, so that one fails alone. Every promise settles only after COMMIT.
+import { DomainError } from '../../domain/errors.js';
+import { pendingRecord, type IdempotentWrites } from '../idempotent-writes.js';
+import type { Dialect, SqlWriter } from './dialect.js';
+import { upsertIdempotent } from './idempotency.js';
+import { insertServices } from './services.js';
+import type { Write } from './write.js';
+
+export interface BatchItem {
+  write: Write;
+  /** the Idempotency-Key of the request making the write: its record is written in the same savepoint */
+  idempotent?: IdempotentWrites;
+}
+
+export type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/** An unexpected failure in a batch without savepoints: the transaction is aborted. */
+export class BatchAborted extends Error {
+  constructor(
+    override readonly cause: unknown,
+    /** the transaction cannot go on at all (connection lost, or the database rolled it back itself) */
+    readonly fatal: boolean,
+  ) {
+    super('batch aborted');
+  }
+}
+
+export interface BatchRules {
+  dialect: Dialect;
+  /** the error left the transaction unusable: the batch fails as a whole */
+  isFatal(error: unknown): boolean;
+  /** what a caller sees of a write's own failure */
+  translate(error: unknown): unknown;
+}
+
+/** One attempt at a batch inside an open transaction; returns each write's outcome, in order. */
+export async function runBatch(tx: SqlWriter, rules: BatchRules, batch: readonly BatchItem[], now: number, savepoints: boolean): Promise<Outcome[]> {
+  const d = rules.dialect;
+  // every service the batch changes, locked first and in id order: batches on other connections never wait in a cycle
+  const locks = [...new Set(batch.flatMap((item) => (item.write.lock === undefined ? [] : [item.write.lock])))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  if (locks.length > 0 && d.forUpdate) await tx.all(`SELECT 1 AS locked FROM services WHERE ${d.inList('service_id', 'bigint')} ORDER BY service_id${d.forUpdate}`, [d.list(locks)]);
+  const outcomes: Outcome[] = new Array(batch.length);
+  if (!savepoints) {
+    // starts cannot be refused: they are inserted together
+    const starts = batch.flatMap((item, i) => (item.write.start ? [i] : []));
+    if (starts.length > 0) {
+      const ids = await fallible(rules, () => insertServices(tx, d, starts.map((i) => batch[i].write.start!), now));
+      for (const [n, i] of starts.entries()) {
+        const idempotent = batch[i].idempotent;
+        if (idempotent) await fallible(rules, () => upsertIdempotent(tx, pendingRecord(idempotent, ids[n], now)));
+        outcomes[i] = { ok: true, value: ids[n] };
+      }
+    }
+  }
+  for (const [i, item] of batch.entries()) {
+    if (outcomes[i]) continue;
+    if (savepoints) await tx.run('SAVEPOINT write');
+    let plan: unknown;
+    try {
+      plan = await item.write.plan(tx, now);
+    } catch (error) {
+      if (error instanceof DomainError) {
+        outcomes[i] = { ok: false, error };
+        if (savepoints) await tx.run('RELEASE write');
+        continue;
+      }
+      outcomes[i] = await failed(tx, rules, error, savepoints);
+      continue;
+    }
+    try {
+      const value = await item.write.apply(tx, plan, now);
+      if (item.idempotent) await upsertIdempotent(tx, pendingRecord(item.idempotent, value, now));
+      outcomes[i] = { ok: true, value };
+      if (savepoints) await tx.run('RELEASE write');
+    } catch (error) {
+      outcomes[i] = await failed(tx, rules, error, savepoints);
+    }
+  }
+  return outcomes;
+}
+
+/** Without savepoints an unexpected error aborts the batch; with them, the write's savepoint is undone and it fails alone. */
+async function failed(tx: SqlWriter, rules: BatchRules, error: unknown, savepoints: boolean): Promise<Outcome> {
+  const fatal = rules.isFatal(error);
+  if (!savepoints || fatal) throw new BatchAborted(error, fatal);
+  await tx.run('ROLLBACK TO write');
+  await tx.run('RELEASE write');
+  return { ok: false, error: rules.translate(error) };
+}
+
+async function fallible<T>(rules: BatchRules, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw new BatchAborted(error, rules.isFatal(error));
+  }
+}

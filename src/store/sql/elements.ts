@@ -1,0 +1,152 @@
+// The states and tasks tables (the elements of a service), written once for both stores.
+import { DomainError, invalid, notFound } from '../../domain/errors.js';
+import { completeDoc, type ElementDoc } from '../../domain/lifecycle.js';
+import type { ElementEnd, StateRecord, StateStart, StateTransition, TaskRecord, TaskStart } from '../../domain/records.js';
+import { decodeDoc, docColumns, docOf, stateFromRow, taskFromRow, type StateRow, type TaskRow } from '../codec.js';
+import type { StateFilter, TaskFilter } from '../store.js';
+import type { Dialect, SqlReader, SqlWriter } from './dialect.js';
+import { extensionWrites, writeExtensions } from './extensions.js';
+import { docParams, pageClause, requireService, setDoc, statusClause, touchService } from './services.js';
+import type { Write } from './write.js';
+
+type Kind = 'state' | 'task';
+const TABLE = { state: 'states', task: 'tasks' } as const;
+const STATE_COLUMNS = 'state_id, service_id, started_at, completed_at, doc';
+const TASK_COLUMNS = 'task_id, service_id, state_id, started_at, completed_at, doc';
+
+async function stateExists(read: SqlReader, serviceId: bigint, stateId: number): Promise<boolean> {
+  return (await read.one('SELECT 1 AS found FROM states WHERE state_id = ? AND service_id = ?', [stateId, serviceId])) !== undefined;
+}
+
+/** An element's doc completed by `end` (NotFound via `missing`, Conflict when already completed). */
+async function planEnd(read: SqlReader, d: Dialect, kind: Kind, serviceId: bigint, id: number, end: ElementEnd, missing: () => DomainError): Promise<ElementDoc> {
+  const row = await read.one<{ doc: string }>(`SELECT doc FROM ${TABLE[kind]} WHERE ${kind}_id = ? AND service_id = ?${d.forUpdate}`, [id, serviceId]);
+  if (!row) throw missing();
+  return completeDoc(kind, id, decodeDoc(row.doc), end);
+}
+
+async function applyEnd(tx: SqlWriter, d: Dialect, kind: Kind, serviceId: bigint, id: number, doc: ElementDoc, end: ElementEnd): Promise<void> {
+  await tx.run(`UPDATE ${TABLE[kind]} SET ${setDoc(`${kind}_type`)} WHERE ${kind}_id = ?`, [...docParams(doc), id]);
+  await writeExtensions(tx, d, extensionWrites(kind, id, serviceId, end.extensions));
+}
+
+async function insertState(tx: SqlWriter, d: Dialect, serviceId: bigint, start: StateStart): Promise<number> {
+  const c = docColumns(docOf({ ...start, type: start.stateType }));
+  const row = await tx.one<{ state_id: bigint | number }>('INSERT INTO states (service_id, state_type, started_at, completed_at, doc) VALUES (?, ?, ?, ?, ?) RETURNING state_id', [
+    serviceId,
+    c.type,
+    c.startedAt,
+    c.completedAt,
+    c.doc,
+  ]);
+  const stateId = Number(row!.state_id);
+  await writeExtensions(tx, d, extensionWrites('state', stateId, serviceId, start.extensions));
+  return stateId;
+}
+
+export function startState(d: Dialect, serviceId: bigint, start: StateStart): Write<number, undefined> {
+  return {
+    lock: serviceId,
+    plan: async (read, now) => {
+      await requireService(read, d, serviceId, now);
+      const previous = start.started.previous_state_id;
+      if (previous !== undefined && !(await stateExists(read, serviceId, previous))) throw invalid(`previous_state_id ${previous} is not a state of service ${serviceId}`);
+    },
+    apply: async (tx, _plan, now) => {
+      const stateId = await insertState(tx, d, serviceId, start);
+      await touchService(tx, serviceId, now);
+      return stateId;
+    },
+  };
+}
+
+export function endElement(d: Dialect, kind: Kind, serviceId: bigint, id: number, end: ElementEnd): Write<void, ElementDoc> {
+  return {
+    lock: serviceId,
+    plan: async (read, now) => {
+      await requireService(read, d, serviceId, now);
+      return planEnd(read, d, kind, serviceId, id, end, () => notFound(kind, id));
+    },
+    apply: async (tx, doc, now) => {
+      await applyEnd(tx, d, kind, serviceId, id, doc, end);
+      await touchService(tx, serviceId, now);
+    },
+  };
+}
+
+/** Ends `from` and starts the next state, in one write; the new state's previous state is `from`. */
+export function transitionState(d: Dialect, serviceId: bigint, transition: StateTransition): Write<number, ElementDoc> {
+  const from = transition.fromStateId;
+  return {
+    lock: serviceId,
+    plan: async (read, now) => {
+      await requireService(read, d, serviceId, now);
+      return planEnd(read, d, 'state', serviceId, from, transition.end, () => invalid(`from.state_id ${from} is not a state of service ${serviceId}`));
+    },
+    apply: async (tx, doc, now) => {
+      await applyEnd(tx, d, 'state', serviceId, from, doc, transition.end);
+      const stateId = await insertState(tx, d, serviceId, transition.start);
+      await touchService(tx, serviceId, now);
+      return stateId;
+    },
+  };
+}
+
+export function startTask(d: Dialect, serviceId: bigint, start: TaskStart): Write<number, undefined> {
+  return {
+    lock: serviceId,
+    plan: async (read, now) => {
+      await requireService(read, d, serviceId, now);
+      if (start.stateId !== undefined && !(await stateExists(read, serviceId, start.stateId))) throw invalid(`state_id ${start.stateId} is not a state of service ${serviceId}`);
+    },
+    apply: async (tx, _plan, now) => {
+      const c = docColumns(docOf({ ...start, type: start.taskType }));
+      const row = await tx.one<{ task_id: bigint | number }>(
+        'INSERT INTO tasks (service_id, state_id, task_type, started_at, completed_at, doc) VALUES (?, ?, ?, ?, ?, ?) RETURNING task_id',
+        [serviceId, start.stateId ?? null, c.type, c.startedAt, c.completedAt, c.doc],
+      );
+      const taskId = Number(row!.task_id);
+      await writeExtensions(tx, d, extensionWrites('task', taskId, serviceId, start.extensions));
+      await touchService(tx, serviceId, now);
+      return taskId;
+    },
+  };
+}
+
+export async function getState(read: SqlReader, serviceId: bigint, stateId: number): Promise<StateRecord | undefined> {
+  const row = await read.one<StateRow>(`SELECT ${STATE_COLUMNS} FROM states WHERE state_id = ? AND service_id = ?`, [stateId, serviceId]);
+  return row && stateFromRow(row);
+}
+
+export async function getTask(read: SqlReader, serviceId: bigint, taskId: number): Promise<TaskRecord | undefined> {
+  const row = await read.one<TaskRow>(`SELECT ${TASK_COLUMNS} FROM tasks WHERE task_id = ? AND service_id = ?`, [taskId, serviceId]);
+  return row && taskFromRow(row);
+}
+
+export async function listStates(read: SqlReader, d: Dialect, filter: StateFilter): Promise<StateRecord[]> {
+  if (filter.serviceIds.length === 0) return [];
+  const params: unknown[] = [d.list(filter.serviceIds)];
+  let where = d.inList('service_id', 'bigint') + statusClause(filter.status);
+  if (filter.stateTypes.length > 0) {
+    where += ` AND ${d.inList('state_type', 'text')}`;
+    params.push(d.list(filter.stateTypes));
+  }
+  const sql = `SELECT ${STATE_COLUMNS} FROM states WHERE ${where} ORDER BY started_at, state_id${pageClause(params, filter.limit, filter.offset)}`;
+  return (await read.all<StateRow>(sql, params)).map(stateFromRow);
+}
+
+export async function listTasks(read: SqlReader, d: Dialect, filter: TaskFilter): Promise<TaskRecord[]> {
+  if (filter.serviceIds.length === 0) return [];
+  const params: unknown[] = [d.list(filter.serviceIds)];
+  let where = d.inList('service_id', 'bigint') + statusClause(filter.status);
+  if (filter.taskTypes.length > 0) {
+    where += ` AND ${d.inList('task_type', 'text')}`;
+    params.push(d.list(filter.taskTypes));
+  }
+  if (filter.stateId !== undefined) {
+    where += ' AND state_id = ?';
+    params.push(filter.stateId);
+  }
+  const sql = `SELECT ${TASK_COLUMNS} FROM tasks WHERE ${where} ORDER BY started_at, task_id${pageClause(params, filter.limit, filter.offset)}`;
+  return (await read.all<TaskRow>(sql, params)).map(taskFromRow);
+}

@@ -1,0 +1,68 @@
+// The extensions of services, states and tasks, written once for both stores.
+import { notFound } from '../../domain/errors.js';
+import { stringifyJson } from '../../domain/json.js';
+import type { ExtensionValue, Extensions } from '../../domain/records.js';
+import { groupExtensions, type ExtensionRow } from '../codec.js';
+import type { ExtensionChange, ExtensionOwner } from '../store.js';
+import type { ColumnType, Dialect, SqlReader, SqlWriter } from './dialect.js';
+import { requireService, touchService } from './services.js';
+import type { Write } from './write.js';
+
+export interface ExtensionWrite {
+  kind: ExtensionOwner['kind'];
+  ownerId: bigint | number;
+  serviceId: bigint;
+  /** the lower-cased name */
+  key: string;
+  ext: ExtensionValue;
+}
+
+const EXTENSION_ROW_TYPES: ColumnType[] = ['text', 'bigint', 'bigint', 'text', 'text', 'text'];
+
+/** Creates or replaces extensions (by owner and case-insensitive name), all in one statement. */
+export async function writeExtensions(tx: SqlWriter, d: Dialect, extensions: readonly ExtensionWrite[]): Promise<void> {
+  if (extensions.length === 0) return;
+  const rows = extensions.map((e) => [e.kind, e.ownerId, e.serviceId, e.key, e.ext.name, stringifyJson(e.ext.value)]);
+  // WHERE TRUE: SQLite needs it to tell an upsert's ON CONFLICT from a join's ON
+  await tx.run(
+    `INSERT INTO extensions (owner_kind, owner_id, service_id, name_key, name, value) SELECT c0, c1, c2, c3, c4, c5 FROM ${d.rows(EXTENSION_ROW_TYPES)} WHERE TRUE
+     ON CONFLICT (owner_kind, owner_id, name_key) DO UPDATE SET name = excluded.name, value = excluded.value`,
+    d.rowParams(EXTENSION_ROW_TYPES, rows),
+  );
+}
+
+/** The extensions of one element as `ExtensionWrite`s. */
+export function extensionWrites(kind: ExtensionOwner['kind'], ownerId: bigint | number, serviceId: bigint, extensions: Extensions): ExtensionWrite[] {
+  return [...extensions].map(([key, ext]) => ({ kind, ownerId, serviceId, key, ext }));
+}
+
+async function requireOwner(read: SqlReader, d: Dialect, owner: ExtensionOwner, now: number): Promise<void> {
+  await requireService(read, d, owner.serviceId, now);
+  if (owner.kind === 'service') return;
+  const table = owner.kind === 'state' ? 'states' : 'tasks';
+  const found = await read.one(`SELECT 1 AS found FROM ${table} WHERE ${owner.kind}_id = ? AND service_id = ?`, [owner.id, owner.serviceId]);
+  if (!found) throw notFound(owner.kind, owner.id);
+}
+
+export function putExtensions(d: Dialect, owner: ExtensionOwner, extensions: Extensions | ExtensionChange): Write<void, Extensions> {
+  const ownerId = owner.kind === 'service' ? owner.serviceId : owner.id;
+  return {
+    lock: owner.serviceId,
+    plan: async (read, now) => {
+      await requireOwner(read, d, owner, now);
+      if (typeof extensions !== 'function') return extensions;
+      const rows = await read.all<ExtensionRow>('SELECT owner_id, name_key, name, value FROM extensions WHERE owner_kind = ? AND owner_id = ?', [owner.kind, ownerId]);
+      return extensions(groupExtensions(rows).get(String(ownerId)) ?? new Map());
+    },
+    apply: async (tx, planned, now) => {
+      await writeExtensions(tx, d, extensionWrites(owner.kind, ownerId, owner.serviceId, planned));
+      await touchService(tx, owner.serviceId, now);
+    },
+  };
+}
+
+export async function loadExtensions(read: SqlReader, d: Dialect, kind: ExtensionOwner['kind'], ids: (bigint | number)[]): Promise<Map<string, Extensions>> {
+  if (ids.length === 0) return new Map();
+  const rows = await read.all<ExtensionRow>(`SELECT owner_id, name_key, name, value FROM extensions WHERE owner_kind = ? AND ${d.inList('owner_id', 'bigint')}`, [kind, d.list(ids)]);
+  return groupExtensions(rows);
+}

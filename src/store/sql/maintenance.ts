@@ -1,0 +1,106 @@
+// Purges, exports, the expiry sweep, auto-complete and customer erasure, written once for both stores.
+import { autoCompletion } from '../../domain/expiration.js';
+import { completeDoc, type ElementDoc } from '../../domain/lifecycle.js';
+import type { ServiceRecord } from '../../domain/records.js';
+import { decodeDoc, serviceFromRow, type ServiceRow } from '../codec.js';
+import type { AuditRecord, ExportFilter, PurgeOperation } from '../store.js';
+import { insertAudit } from './audit.js';
+import type { Dialect, SqlReader } from './dialect.js';
+import { docParams, SERVICE_COLUMNS, setDoc, touchService } from './services.js';
+import { applyOnly, type Write } from './write.js';
+
+/** SQL: the services a purge operation removes: started before the cut-off (`?`), then by state and owner. */
+export function purgeWhere(operation: PurgeOperation): string {
+  let where = 'started_at < ?';
+  if (operation.startsWith('purge.service.started')) where += ' AND completed_at IS NULL';
+  if (operation.startsWith('purge.service.completed')) where += ' AND completed_at IS NOT NULL';
+  if (operation.endsWith('.anonymous')) where += ' AND customer_id IS NULL';
+  return where;
+}
+
+/** One bounded batch of a purge (requests keep flowing between batches); returns how many it deleted. */
+export function purgeBatch(d: Dialect, operation: PurgeOperation, before: number, batchSize: number): Write<number, undefined> {
+  return applyOnly((tx) =>
+    tx.run(`DELETE FROM services WHERE service_id IN (SELECT service_id FROM services WHERE ${purgeWhere(operation)} ORDER BY service_id LIMIT ?${d.skipLocked})`, [before, batchSize]),
+  );
+}
+
+/** SQL and parameters: the services an export includes, the chosen event inside [from, to), then the state filter. */
+function exportWhere(filter: ExportFilter): { where: string; params: unknown[] } {
+  const started = '(started_at >= ? AND started_at < ?)';
+  const completed = '(completed_at >= ? AND completed_at < ?)';
+  const range = [filter.from, filter.to];
+  let where = filter.events === 'started' ? started : filter.events === 'completed' ? completed : `(${started} OR ${completed})`;
+  const params = filter.events === 'any' ? [...range, ...range] : range;
+  if (filter.state === 'active') where += ' AND completed_at IS NULL';
+  if (filter.state === 'inactive') where += ' AND completed_at IS NOT NULL';
+  return { where, params };
+}
+
+/** One page of matching services after `afterId`, by id: the export walks them in constant memory. */
+export async function exportPage(read: SqlReader, filter: ExportFilter, afterId: bigint, pageSize: number, now: number): Promise<ServiceRecord[]> {
+  const { where, params } = exportWhere(filter);
+  const rows = await read.all<ServiceRow>(`SELECT ${SERVICE_COLUMNS} FROM services WHERE service_id > ? AND expires_at > ? AND ${where} ORDER BY service_id LIMIT ?`, [
+    afterId,
+    now,
+    ...params,
+    pageSize,
+  ]);
+  return rows.map(serviceFromRow);
+}
+
+export function sweepExpired(d: Dialect, batchSize: number): Write<number, undefined> {
+  return applyOnly((tx, now) =>
+    tx.run(`DELETE FROM services WHERE service_id IN (SELECT service_id FROM services WHERE expires_at <= ? ORDER BY expires_at LIMIT ?${d.skipLocked})`, [now, batchSize]),
+  );
+}
+
+interface Completion {
+  serviceId: bigint;
+  doc: ElementDoc;
+  /** the service's open states and tasks, completed */
+  elements: { kind: 'state' | 'task'; id: number; doc: ElementDoc }[];
+}
+
+/** Completes active services idle for their auto_complete_after (or `defaultAfterMs`), with their open states and tasks. */
+export function autoCompleteIdle(d: Dialect, defaultAfterMs: number | undefined, batchSize: number): Write<number, Completion[]> {
+  return {
+    plan: async (read, now) => {
+      const end = autoCompletion(now);
+      const idle = await read.all<{ service_id: bigint; doc: string }>(
+        `SELECT service_id, doc FROM services WHERE completed_at IS NULL AND expires_at > ?
+           AND updated_at + COALESCE(auto_complete_after_ms, CAST(? AS BIGINT)) <= ? ORDER BY service_id LIMIT ?${d.skipLocked}`,
+        [now, defaultAfterMs ?? null, now, batchSize],
+      );
+      const completions: Completion[] = [];
+      for (const { service_id: serviceId, doc } of idle) {
+        const elements: Completion['elements'] = [];
+        for (const kind of ['state', 'task'] as const) {
+          const open = await read.all<{ id: number | bigint; doc: string }>(`SELECT ${kind}_id AS id, doc FROM ${kind}s WHERE service_id = ? AND completed_at IS NULL${d.forUpdate}`, [serviceId]);
+          for (const element of open) elements.push({ kind, id: Number(element.id), doc: completeDoc(kind, element.id, decodeDoc(element.doc), end) });
+        }
+        completions.push({ serviceId, doc: completeDoc('service', serviceId, decodeDoc(doc), end), elements });
+      }
+      return completions;
+    },
+    apply: async (tx, completions, now) => {
+      for (const { serviceId, doc, elements } of completions) {
+        await tx.run(`UPDATE services SET ${setDoc('service_type')} WHERE service_id = ?`, [...docParams(doc), serviceId]);
+        for (const element of elements) await tx.run(`UPDATE ${element.kind}s SET ${setDoc(`${element.kind}_type`)} WHERE ${element.kind}_id = ?`, [...docParams(element.doc), element.id]);
+        await touchService(tx, serviceId, now);
+      }
+      return completions.length;
+    },
+  };
+}
+
+/** Erases the profile and every service (with states, tasks, extensions) of a customer, with its audit record, in one transaction. */
+export function eraseCustomer(customerId: string, audit: Omit<AuditRecord, 'counts'>): Write<{ profile: number; services: number }, undefined> {
+  return applyOnly(async (tx) => {
+    const profile = await tx.run('DELETE FROM profiles WHERE customer_id = ?', [customerId]);
+    const services = await tx.run('DELETE FROM services WHERE customer_id = ?', [customerId]);
+    const counts = { profile, services };
+    await insertAudit(tx, { ...audit, counts });
+    return counts;
+  });
+}

@@ -1,0 +1,182 @@
+// The services table, written once for both stores.
+import { notFound } from '../../domain/errors.js';
+import { autoCompleteAfterMs, expiryOnInsert, type Expiry } from '../../domain/expiration.js';
+import { associateDoc, completeDoc, type ElementDoc } from '../../domain/lifecycle.js';
+import type { ElementEnd, ElementStatus, ServiceAssociation, ServiceRecord, ServiceStart } from '../../domain/records.js';
+import { decodeDoc, docColumns, docOf, serviceFromRow, type ServiceRow } from '../codec.js';
+import type { ServiceFilter } from '../store.js';
+import type { ColumnType, Dialect, SqlReader, SqlWriter } from './dialect.js';
+import { extensionWrites, writeExtensions } from './extensions.js';
+import type { Write } from './write.js';
+
+export const SERVICE_COLUMNS = 'service_id, customer_id, contact_key, started_at, completed_at, expires_at, doc';
+
+/** SQL: a service's expiry after a write at `?`: a fixed one stays, any other re-arms. */
+const REARM = 'CASE WHEN expires_fixed THEN expires_at ELSE CAST(? AS BIGINT) + lifetime_ms END';
+
+/** SQL: the doc and the columns derived from it (docColumns), for an UPDATE of `table`. */
+export function setDoc(typeColumn: string): string {
+  return `doc = ?, started_at = ?, completed_at = ?, ${typeColumn} = ?`;
+}
+
+export function docParams(doc: ElementDoc): unknown[] {
+  const c = docColumns(doc);
+  return [c.doc, c.startedAt, c.completedAt, c.type];
+}
+
+/** SQL: the condition of an active / completed / all list. */
+export function statusClause(status: ElementStatus): string {
+  if (status === 'active') return ' AND completed_at IS NULL';
+  if (status === 'completed') return ' AND completed_at IS NOT NULL';
+  return '';
+}
+
+/** SQL: LIMIT/OFFSET as bound parameters (pushed onto `params`): one statement per query shape, whatever the page. */
+export function pageClause(params: unknown[], limit: number | undefined, offset: number | undefined): string {
+  if (limit === undefined && !offset) return '';
+  params.push(limit ?? Number.MAX_SAFE_INTEGER, offset ?? 0);
+  return ' LIMIT ? OFFSET ?';
+}
+
+/** The query of a customer's services, as production runs it (the index tests EXPLAIN this text). */
+export const CUSTOMER_SERVICES = `SELECT ${SERVICE_COLUMNS} FROM services WHERE customer_id = ?`;
+/** The query of a contact key's anonymous services. */
+export const ANONYMOUS_SERVICES = `SELECT ${SERVICE_COLUMNS} FROM services WHERE contact_key = ? AND customer_id IS NULL`;
+const ORDER = ' ORDER BY started_at, service_id';
+
+const SERVICE_ROW_TYPES: ColumnType[] = ['bigint', 'text', 'text', 'text', 'bigint', 'bigint', 'bigint', 'boolean', 'bigint', 'bigint', 'text', 'bigint'];
+
+/** Inserts services with their extensions in three statements, however many: ids first (each start gets its own), then two set-based inserts. */
+export async function insertServices(tx: SqlWriter, d: Dialect, starts: readonly ServiceStart[], now: number): Promise<bigint[]> {
+  const ids = await d.allocateServiceIds(tx, starts.length);
+  const rows = starts.map((start, i) => {
+    const c = docColumns(docOf({ ...start, type: start.serviceType }));
+    const expiry = expiryOnInsert(start.expiry, now);
+    return [ids[i], start.customerId ?? null, start.contactKey ?? null, c.type, c.startedAt, expiry.expiresAt, expiry.lifetimeMs, expiry.fixed, autoCompleteAfterMs(start), now, c.doc, c.completedAt];
+  });
+  await tx.run(
+    `INSERT INTO services (service_id, customer_id, contact_key, service_type, started_at, expires_at, lifetime_ms, expires_fixed, auto_complete_after_ms, updated_at, doc, completed_at)
+     SELECT c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11 FROM ${d.rows(SERVICE_ROW_TYPES)}`,
+    d.rowParams(SERVICE_ROW_TYPES, rows),
+  );
+  await writeExtensions(tx, d, starts.flatMap((start, i) => extensionWrites('service', ids[i], ids[i], start.extensions)));
+  return ids;
+}
+
+/** NotFound unless the service exists and has not expired; inside a write, holds its row. */
+export async function requireService(read: SqlReader, d: Dialect, serviceId: bigint, now: number): Promise<void> {
+  if (!(await read.one(`SELECT 1 AS found FROM services WHERE service_id = ? AND expires_at > ?${d.forUpdate}`, [serviceId, now]))) throw notFound('service', serviceId);
+}
+
+/** Records a write to the service: re-arms its expiry (unless fixed) and its idle time. */
+export async function touchService(tx: SqlWriter, serviceId: bigint, now: number): Promise<void> {
+  await tx.run(`UPDATE services SET updated_at = ?, expires_at = ${REARM} WHERE service_id = ?`, [now, now, serviceId]);
+}
+
+/** Applies a ttl / expiration_time given on an event or by PUT /services/{id}. */
+async function setExpiry(tx: SqlWriter, serviceId: bigint, expiry: Expiry, now: number): Promise<void> {
+  if (expiry.lifetimeMs !== undefined) {
+    await tx.run('UPDATE services SET lifetime_ms = ?, expires_fixed = FALSE, expires_at = ? WHERE service_id = ?', [expiry.lifetimeMs, now + expiry.lifetimeMs, serviceId]);
+  } else if (expiry.fixedAt !== undefined) {
+    await tx.run('UPDATE services SET expires_fixed = TRUE, expires_at = ? WHERE service_id = ?', [expiry.fixedAt, serviceId]);
+  }
+}
+
+async function readDoc(read: SqlReader, d: Dialect, serviceId: bigint, now: number): Promise<ElementDoc> {
+  const row = await read.one<{ doc: string }>(`SELECT doc FROM services WHERE service_id = ? AND expires_at > ?${d.forUpdate}`, [serviceId, now]);
+  if (!row) throw notFound('service', serviceId);
+  return decodeDoc(row.doc);
+}
+
+export function startService(d: Dialect, start: ServiceStart): Write<bigint, undefined> {
+  return { start, plan: async () => undefined, apply: async (tx, _plan, now) => (await insertServices(tx, d, [start], now))[0] };
+}
+
+export function endService(d: Dialect, serviceId: bigint, end: ElementEnd): Write<void, ElementDoc> {
+  return {
+    lock: serviceId,
+    plan: async (read, now) => completeDoc('service', serviceId, await readDoc(read, d, serviceId, now), end),
+    apply: async (tx, doc, now) => {
+      // one statement: the completion, and the write re-arms the expiry
+      await tx.run(`UPDATE services SET ${setDoc('service_type')}, updated_at = ?, expires_at = ${REARM} WHERE service_id = ?`, [...docParams(doc), now, now, serviceId]);
+      if (end.expiry) await setExpiry(tx, serviceId, end.expiry, now);
+      await writeExtensions(tx, d, extensionWrites('service', serviceId, serviceId, end.extensions));
+    },
+  };
+}
+
+export function associateService(d: Dialect, serviceId: bigint, customerId: string, association: ServiceAssociation): Write<void, ElementDoc> {
+  return {
+    lock: serviceId,
+    plan: async (read, now) => associateDoc(await readDoc(read, d, serviceId, now), association),
+    apply: async (tx, doc, now) => {
+      await tx.run(`UPDATE services SET customer_id = ?, ${setDoc('service_type')}, updated_at = ?, expires_at = ${REARM} WHERE service_id = ?`, [
+        customerId,
+        ...docParams(doc),
+        now,
+        now,
+        serviceId,
+      ]);
+      await writeExtensions(tx, d, extensionWrites('service', serviceId, serviceId, association.extensions));
+    },
+  };
+}
+
+export function updateServiceExpiration(d: Dialect, serviceId: bigint, expiry: Expiry): Write<void, void> {
+  return {
+    lock: serviceId,
+    plan: (read, now) => requireService(read, d, serviceId, now),
+    apply: async (tx, _plan, now) => {
+      await touchService(tx, serviceId, now);
+      await setExpiry(tx, serviceId, expiry, now);
+    },
+  };
+}
+
+export function deleteService(d: Dialect, serviceId: bigint): Write<void, void> {
+  return {
+    lock: serviceId,
+    plan: (read, now) => requireService(read, d, serviceId, now),
+    // states, tasks and extensions go with it (ON DELETE CASCADE), in this one transaction
+    apply: async (tx) => void (await tx.run('DELETE FROM services WHERE service_id = ?', [serviceId])),
+  };
+}
+
+export async function getService(read: SqlReader, serviceId: bigint, now: number): Promise<ServiceRecord | undefined> {
+  const row = await read.one<ServiceRow>(`SELECT ${SERVICE_COLUMNS} FROM services WHERE service_id = ? AND expires_at > ?`, [serviceId, now]);
+  return row && serviceFromRow(row);
+}
+
+export async function listServices(read: SqlReader, d: Dialect, filter: ServiceFilter, now: number): Promise<ServiceRecord[]> {
+  let sql: string;
+  const params: unknown[] = [];
+  if (filter.customerId !== undefined) {
+    sql = CUSTOMER_SERVICES;
+    params.push(filter.customerId);
+  } else if (filter.contactKey !== undefined) {
+    sql = ANONYMOUS_SERVICES;
+    params.push(filter.contactKey);
+  } else {
+    throw new Error('listServices needs customerId or contactKey');
+  }
+  sql += `${statusClause(filter.status)} AND expires_at > ?`;
+  params.push(now);
+  if (filter.serviceTypes.length > 0) {
+    sql += ` AND ${d.inList('service_type', 'text')}`;
+    params.push(d.list(filter.serviceTypes));
+  }
+  if (filter.startedFrom !== undefined) {
+    sql += ' AND started_at >= ?';
+    params.push(filter.startedFrom);
+  }
+  if (filter.startedTo !== undefined) {
+    sql += ' AND started_at < ?';
+    params.push(filter.startedTo);
+  }
+  sql += ORDER + pageClause(params, filter.limit, filter.offset);
+  return (await read.all<ServiceRow>(sql, params)).map(serviceFromRow);
+}
+
+/** The active-services query as listServices builds it, for EXPLAIN. */
+export const ACTIVE_SERVICES_OF_CUSTOMER = `${CUSTOMER_SERVICES}${statusClause('active')} AND expires_at > ?${ORDER}`;
+export const ANONYMOUS_SERVICES_OF_CONTACT = `${ANONYMOUS_SERVICES} AND expires_at > ?${ORDER}`;

@@ -1,0 +1,241 @@
+// The one Store implementation: each method is the SQL of src/store/sql/ run by a driver — reads on
+// its read connection, writes through the group commit. SqliteStore and PostgresStore only choose
+// the driver (src/store/sqlite/, src/store/postgres/).
+import type { Expiry } from '../../domain/expiration.js';
+import type { IdentificationKey, NewIdentificationKey, ProfileData } from '../../domain/profiles.js';
+import type {
+  ElementEnd,
+  Extensions,
+  ServiceAssociation,
+  ServiceRecord,
+  ServiceStart,
+  StateRecord,
+  StateStart,
+  StateTransition,
+  TaskRecord,
+  TaskStart,
+} from '../../domain/records.js';
+import type { ExtensionSchema, SchemaEntity } from '../../domain/schemas.js';
+import type {
+  AuditRecord,
+  ExportFilter,
+  ExtensionChange,
+  ExtensionOwner,
+  IdempotentResponse,
+  PurgeOperation,
+  ServiceFilter,
+  StateFilter,
+  Store,
+  StoreHealth,
+  TaskFilter,
+} from '../store.js';
+import * as audit from './audit.js';
+import type { Dialect, SqlReader } from './dialect.js';
+import * as elements from './elements.js';
+import * as extensions from './extensions.js';
+import { GroupCommit, type GroupCommitOptions, type WriteDriver } from './group-commit.js';
+import * as idempotency from './idempotency.js';
+import * as maintenance from './maintenance.js';
+import * as metadata from './metadata.js';
+import * as profiles from './profiles.js';
+import * as services from './services.js';
+import { applyOnly, type Write } from './write.js';
+
+export interface StoreDriver extends WriteDriver {
+  readonly kind: 'sqlite' | 'postgres';
+  readonly dialect: Dialect;
+  /** reads outside any write: they never see a write that has not committed */
+  readonly reader: SqlReader;
+  /** Applies pending migrations; returns the versions applied. */
+  migrate(): Promise<number[]>;
+  /** `probe`: a write through the group commit, for drivers whose health means "a write commits". */
+  health(probe: <T>(write: Write<T, any>) => Promise<T>): Promise<StoreHealth>;
+  /** Closes the connections (the group commit has drained). */
+  close(): Promise<void>;
+}
+
+export class SqlStore implements Store {
+  readonly kind: 'sqlite' | 'postgres';
+  protected readonly commits: GroupCommit;
+  private readonly d: Dialect;
+  private readonly read: SqlReader;
+  private closing?: Promise<void>;
+
+  constructor(
+    protected readonly driver: StoreDriver,
+    options: GroupCommitOptions,
+  ) {
+    this.kind = driver.kind;
+    this.d = driver.dialect;
+    this.read = driver.reader;
+    this.commits = new GroupCommit(driver, options);
+    this.clock = options.clock;
+  }
+
+  private readonly clock: () => number;
+
+  /** Queues a write (`untracked`: not a request's own write, so no idempotent record); tests submit failing writes here. */
+  submit<T>(write: Write<T, any>, untracked = false): Promise<T> {
+    return this.commits.submit(write, untracked);
+  }
+
+  migrate(): Promise<number[]> {
+    return this.driver.migrate();
+  }
+
+  health(): Promise<StoreHealth> {
+    return this.driver.health((write) => this.commits.submit(write, true));
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.commits.close().then(() => this.driver.close());
+    return this.closing;
+  }
+
+  // ---- journeys ----
+
+  startService(start: ServiceStart): Promise<bigint> {
+    return this.submit(services.startService(this.d, start));
+  }
+  endService(serviceId: bigint, end: ElementEnd): Promise<void> {
+    return this.submit(services.endService(this.d, serviceId, end));
+  }
+  associateService(serviceId: bigint, customerId: string, association: ServiceAssociation): Promise<void> {
+    return this.submit(services.associateService(this.d, serviceId, customerId, association));
+  }
+  updateServiceExpiration(serviceId: bigint, expiry: Expiry): Promise<void> {
+    return this.submit(services.updateServiceExpiration(this.d, serviceId, expiry));
+  }
+  deleteService(serviceId: bigint): Promise<void> {
+    return this.submit(services.deleteService(this.d, serviceId));
+  }
+  getService(serviceId: bigint): Promise<ServiceRecord | undefined> {
+    return services.getService(this.read, serviceId, this.clock());
+  }
+  listServices(filter: ServiceFilter): Promise<ServiceRecord[]> {
+    return services.listServices(this.read, this.d, filter, this.clock());
+  }
+
+  startState(serviceId: bigint, start: StateStart): Promise<number> {
+    return this.submit(elements.startState(this.d, serviceId, start));
+  }
+  endState(serviceId: bigint, stateId: number, end: ElementEnd): Promise<void> {
+    return this.submit(elements.endElement(this.d, 'state', serviceId, stateId, end));
+  }
+  transitionState(serviceId: bigint, transition: StateTransition): Promise<number> {
+    return this.submit(elements.transitionState(this.d, serviceId, transition));
+  }
+  getState(serviceId: bigint, stateId: number): Promise<StateRecord | undefined> {
+    return elements.getState(this.read, serviceId, stateId);
+  }
+  listStates(filter: StateFilter): Promise<StateRecord[]> {
+    return elements.listStates(this.read, this.d, filter);
+  }
+
+  startTask(serviceId: bigint, start: TaskStart): Promise<number> {
+    return this.submit(elements.startTask(this.d, serviceId, start));
+  }
+  endTask(serviceId: bigint, taskId: number, end: ElementEnd): Promise<void> {
+    return this.submit(elements.endElement(this.d, 'task', serviceId, taskId, end));
+  }
+  getTask(serviceId: bigint, taskId: number): Promise<TaskRecord | undefined> {
+    return elements.getTask(this.read, serviceId, taskId);
+  }
+  listTasks(filter: TaskFilter): Promise<TaskRecord[]> {
+    return elements.listTasks(this.read, this.d, filter);
+  }
+
+  putExtensions(owner: ExtensionOwner, change: Extensions | ExtensionChange): Promise<void> {
+    return this.submit(extensions.putExtensions(this.d, owner, change));
+  }
+  loadExtensions(kind: ExtensionOwner['kind'], ids: (bigint | number)[]): Promise<Map<string, Extensions>> {
+    return extensions.loadExtensions(this.read, this.d, kind, ids);
+  }
+
+  // ---- metadata ----
+
+  createExtensionSchema(entity: SchemaEntity, schema: ExtensionSchema): Promise<void> {
+    return this.submit(metadata.createExtensionSchema(entity, schema));
+  }
+  listExtensionSchemas(entity: SchemaEntity): Promise<ExtensionSchema[]> {
+    return metadata.listExtensionSchemas(this.read, entity);
+  }
+  deleteExtensionSchema(entity: SchemaEntity, name: string): Promise<void> {
+    return this.submit(metadata.deleteExtensionSchema(this.d, entity, name));
+  }
+  createIdentificationKey(key: NewIdentificationKey): Promise<IdentificationKey> {
+    return this.submit(metadata.createIdentificationKey(this.d, key));
+  }
+  listIdentificationKeys(): Promise<IdentificationKey[]> {
+    return metadata.readKeys(this.read);
+  }
+  deleteIdentificationKey(name: string): Promise<void> {
+    return this.submit(metadata.deleteIdentificationKey(this.d, name));
+  }
+
+  // ---- profiles ----
+
+  createProfile(profile: ProfileData): Promise<void> {
+    return this.submit(profiles.createProfile(this.d, profile));
+  }
+  updateProfile(customerId: string, change: (current: ProfileData) => ProfileData): Promise<void> {
+    return this.submit(profiles.updateProfile(this.d, customerId, change));
+  }
+  getProfiles(customerIds: string[]): Promise<ProfileData[]> {
+    return profiles.readProfiles(this.read, this.d, customerIds);
+  }
+  deleteProfile(customerId: string): Promise<void> {
+    return this.submit(profiles.deleteProfile(this.d, customerId));
+  }
+  findCustomers(keyId: number, text: string, exact: boolean): Promise<string[]> {
+    return profiles.findCustomers(this.read, keyId, text, exact);
+  }
+
+  // ---- maintenance ----
+
+  async purgeServices(operation: PurgeOperation, before: number, batchSize = 1000): Promise<number> {
+    let purged = 0;
+    for (;;) {
+      // one bounded transaction per batch: requests keep flowing between batches
+      const n = await this.submit(maintenance.purgeBatch(this.d, operation, before, batchSize));
+      purged += n;
+      if (n < batchSize) return purged;
+    }
+  }
+  exportPage(filter: ExportFilter, afterId: bigint, pageSize: number): Promise<ServiceRecord[]> {
+    return maintenance.exportPage(this.read, filter, afterId, pageSize, this.clock());
+  }
+  sweepExpired(batchSize: number): Promise<number> {
+    return this.submit(maintenance.sweepExpired(this.d, batchSize));
+  }
+  autoCompleteIdle(defaultAfterMs: number | undefined, batchSize: number): Promise<number> {
+    return this.submit(maintenance.autoCompleteIdle(this.d, defaultAfterMs, batchSize));
+  }
+
+  // ---- idempotent retries ----
+
+  getIdempotentResponse(key: string, notBefore: number): Promise<IdempotentResponse | undefined> {
+    return idempotency.getIdempotentResponse(this.read, key, notBefore);
+  }
+  saveIdempotentResponse(response: IdempotentResponse, replaceBefore: number): Promise<void> {
+    return this.submit(
+      applyOnly((tx) => idempotency.upsertIdempotent(tx, { ...response, replaceBefore })),
+      true,
+    );
+  }
+  sweepIdempotentResponses(before: number, batchSize: number): Promise<number> {
+    return this.submit(applyOnly((tx) => idempotency.sweepIdempotent(tx, before, batchSize)));
+  }
+
+  // ---- privacy and audit ----
+
+  eraseCustomer(customerId: string, record: Omit<AuditRecord, 'counts'>): Promise<{ profile: number; services: number }> {
+    return this.submit(maintenance.eraseCustomer(customerId, record));
+  }
+  appendAudit(record: AuditRecord): Promise<void> {
+    return this.submit(applyOnly((tx) => audit.insertAudit(tx, record)));
+  }
+  listAudit(limit: number): Promise<AuditRecord[]> {
+    return audit.listAudit(this.read, limit);
+  }
+}

@@ -1,0 +1,21 @@
+// A write in two steps, so that a refused write has written nothing — by construction, not by care:
+// `plan` reads and checks (it may throw a DomainError; it gets a reader, with no way to write), and
+// `apply` writes what the plan decided (any failure there is unexpected: a bug or the database).
+import type { ServiceStart } from '../../domain/records.js';
+import type { SqlReader, SqlWriter } from './dialect.js';
+
+export interface Write<T = unknown, P = unknown> {
+  /** Reads and checks at `now` (the batch's business time); throws a DomainError to refuse. */
+  plan(read: SqlReader, now: number): Promise<P>;
+  /** Writes; never refuses. */
+  apply(tx: SqlWriter, plan: P, now: number): Promise<T>;
+  /** the existing service it writes to: a batch locks all of its services first, in id order */
+  lock?: bigint;
+  /** a service start: a batch inserts its starts together, in a few statements */
+  start?: ServiceStart;
+}
+
+/** A write that checks nothing. */
+export function applyOnly<T>(apply: (tx: SqlWriter, now: number) => Promise<T>): Write<T, undefined> {
+  return { plan: async () => undefined, apply: (tx, _plan, now) => apply(tx, now) };
+}
