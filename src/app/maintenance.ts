@@ -1,8 +1,8 @@
 // Maintenance operations with their audit records, the same from HTTP and from the command line:
 // a purge or an export that leaves no trace in the audit log cannot happen by either way.
 import type { ExportRequest, PurgeOperation } from '../domain/maintenance.js';
-import { exportChunks } from '../http/export.js';
-import type { ViewContext } from '../http/views.js';
+import { exportChunks } from './export.js';
+import type { ViewContext } from './views.js';
 import type { Store } from '../store/store.js';
 
 /** Who asked: the authenticated user over HTTP (`anonymous` with roles off), `cli:<login>` from the command line. */

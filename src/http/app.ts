@@ -10,11 +10,11 @@ import type { CatalogConfig } from '../domain/business-attributes.js';
 import { DEFAULT_LIMITS, type Limits } from '../domain/limits.js';
 import { DEFAULT_CORE_ATTRIBUTES, type CoreAttribute } from '../domain/profiles.js';
 import consoleRoutes from './routes/console.js';
-import { EventHub } from './events.js';
+import { EventHub } from '../app/events.js';
 import { Sweeper } from '../sweeper.js';
 import type { Role, User } from '../domain/access.js';
 import type { Partition, Tenant } from '../domain/tenancy.js';
-import { buildScopes, type Scope } from './scope.js';
+import { buildScopes, type Scope } from '../app/scope.js';
 import { registerCors } from './cors.js';
 import { IDLE_TIMEOUT_MS, guardConnections } from './connections.js';
 import type { RateLimitOptions } from './rate-limit.js';
@@ -121,16 +121,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   if (tenants.length > 0 && !options.storeFor) throw new Error('buildApp: tenants need storeFor');
   const store = options.store;
   app.decorate('mainStore', store);
-  app.decorate(
-    'scopes',
-    buildScopes({
-      tenants,
-      storeFor: (partition) => (partition.key === '' ? store : options.storeFor!(partition)),
-      businessAttributes: options.businessAttributes,
-      expiration: options.expiration,
-      maxExtensions: limits.extensionsPerElement,
-    }),
-  );
   app.decorate('clock', options.clock ?? Date.now);
   app.decorate('limits', limits);
   app.decorate('profileCore', options.profileAttributes ?? DEFAULT_CORE_ATTRIBUTES);
@@ -139,6 +129,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       ? { publish: store.publishEvent.bind(store), subscribe: store.subscribeEvents.bind(store) }
       : undefined;
   app.decorate('events', new EventHub(transport, (error) => app.log.warn({ err: error }, 'event not published')));
+  app.decorate(
+    'scopes',
+    buildScopes({
+      tenants,
+      storeFor: (partition) => (partition.key === '' ? store : options.storeFor!(partition)),
+      businessAttributes: options.businessAttributes,
+      expiration: options.expiration,
+      events: app.events,
+      maxExtensions: limits.extensionsPerElement,
+    }),
+  );
   await app.events.start();
   app.decorate(
     'sweeper',

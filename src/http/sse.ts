@@ -5,7 +5,7 @@
 // is still in the window.
 import type { ServerResponse } from 'node:http';
 import { stringifyJson } from '../domain/json.js';
-import type { JourneyEvent } from './events.js';
+import type { JourneyEvent } from '../app/events.js';
 
 /** Unsent bytes a subscriber may have before it is disconnected. */
 export const SSE_MAX_BUFFERED = 1024 * 1024;

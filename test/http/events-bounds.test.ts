@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
-import { EVENT_WINDOW } from '../../src/http/events.js';
+import { EVENT_WINDOW } from '../../src/app/events.js';
 import { SSE_MAX_BUFFERED } from '../../src/http/sse.js';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 

@@ -42,6 +42,41 @@ test('a subscriber for a customer receives that customer’s events, in order, a
   assert.deepEqual([...ids].sort((a, b) => a - b), ids, 'ids increase');
 });
 
+test('every journey write publishes its event, with the element it concerns', async () => {
+  const put = (path: string, body: unknown) => fetch(`${base}${path}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  let state = 0;
+  let task = 0;
+  const events = await collect('customer_id=EV-4', 8, async () => {
+    const serviceId = /"service_id":(\d+)/.exec((await post('/services/start', { customer_id: 'EV-4', service_type: 'A' })).body)![1];
+    state = JSON.parse((await post(`/services/${serviceId}/states/start`, { state_type: 1 })).body).state_id;
+    await put(`/services/${serviceId}/states/${state}/extensions/Note`, { a: 1 });
+    await post(`/services/${serviceId}/states/${state}/end`);
+    task = JSON.parse((await post(`/services/${serviceId}/tasks/start`, {})).body).task_id;
+    await put(`/services/${serviceId}/tasks/${task}/extensions/Note/merge`, { b: 2 });
+    await post(`/services/${serviceId}/tasks/${task}/end`);
+    await put(`/services/${serviceId}`, { ttl: 600 });
+    await fetch(`${base}/services/${serviceId}`, { method: 'DELETE' });
+  });
+  assert.deepEqual(
+    events.map((e) => [e.event, e.data.state_id ?? e.data.task_id ?? null, e.data.extension ?? null]),
+    [
+      ['service.started', null, null],
+      ['state.started', state, null],
+      ['state.extension', state, 'Note'],
+      ['state.ended', state, null],
+      ['task.started', task, null],
+      ['task.extension', task, 'Note'],
+      ['task.ended', task, null],
+      ['service.expiration', null, null],
+    ],
+  );
+  const deleted = await collect('customer_id=EV-5', 2, async () => {
+    const serviceId = /"service_id":(\d+)/.exec((await post('/services/start', { customer_id: 'EV-5', service_type: 'A' })).body)![1];
+    await fetch(`${base}/services/${serviceId}`, { method: 'DELETE' });
+  });
+  assert.deepEqual(deleted.map((e) => [e.event, e.data.customer_id]), [['service.started', 'EV-5'], ['service.deleted', 'EV-5']], 'a deleted service names its owner');
+});
+
 test('filters by kind and by contact key; an associate reaches the new customer’s subscribers', async () => {
   let serviceId = '';
   const anonymous = await collect('contact_key=EV-555&kinds=service.started,service.extension', 2, async () => {

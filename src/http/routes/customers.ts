@@ -7,7 +7,7 @@ import { parseExtensionSelection, presentProfileForExport } from '../../domain/p
 import { readQueryCount, readStringId } from '../../domain/fields.js';
 import { errorResponses } from '../schemas/common.js';
 import type { RequestTypeProvider } from '../types.js';
-import { serviceViews } from '../views.js';
+import { serviceViews } from '../../app/views.js';
 
 const tags = ['privacy'];
 const Params = Type.Object({ customer_id: Type.String() });

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { invalid } from '../../domain/errors.js';
 import { readQueryList } from '../../domain/fields.js';
-import { EVENT_KINDS, type EventFilter } from '../events.js';
+import { EVENT_KINDS, type EventFilter } from '../../app/events.js';
 import { SseWriter } from '../sse.js';
 import { QueryList, errorResponses } from '../schemas/common.js';
 import type { RequestTypeProvider } from '../types.js';

@@ -3,10 +3,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TSchema } from '@sinclair/typebox';
 import { parseExtensionValue } from '../../domain/events.js';
-import { mergeExtensions } from '../../domain/lifecycle.js';
 import type { ExtensionOwner } from '../../store/store.js';
 import { EmptyOut, ExtensionValueIn, errorResponses } from '../schemas/common.js';
-import type { EventKind } from '../events.js';
 
 type ExtensionRequest = FastifyRequest<{ Params: { service_id: string; name: string; state_id?: string; task_id?: string }; Body: unknown }>;
 
@@ -17,8 +15,6 @@ export interface ExtensionWrites {
   label: 'Service' | 'State' | 'Task';
   params: TSchema;
   owner: (request: ExtensionRequest) => ExtensionOwner;
-  /** the event and its details */
-  event: (owner: ExtensionOwner, name: string) => [EventKind, Record<string, unknown>];
 }
 
 export function registerExtensionWrites(app: FastifyInstance, spec: ExtensionWrites): void {
@@ -35,13 +31,8 @@ export function registerExtensionWrites(app: FastifyInstance, spec: ExtensionWri
         },
       },
       async (request: ExtensionRequest, reply) => {
-        const owner = spec.owner(request);
-        const written = parseExtensionValue(request.params.name, request.body);
-        const validate = await request.scope.schemas.validator(spec.entity);
         // merge: the stored value is read and merged inside the write's transaction (see mergeExtensions)
-        await request.scope.store.putExtensions(owner, merge ? (current) => validate(mergeExtensions(current, written)) : validate(written));
-        const [kind, details] = spec.event(owner, request.params.name);
-        app.events.emit(request.scope, kind, owner.serviceId, details);
+        await request.scope.journeys.putExtension(spec.owner(request), request.params.name, parseExtensionValue(request.params.name, request.body), merge);
         return reply.status(200).send();
       },
     );

@@ -28,26 +28,20 @@ import {
   ServiceStartBody,
   StartServiceOut,
 } from '../schemas/services.js';
-import { readNesting, readPage, serviceViews } from '../views.js';
+import { readNesting, readPage, serviceViews } from '../../app/views.js';
 import type { Scope } from '../scope.js';
 
 const tags = ['services'];
 
 export default async function serviceRoutes(instance: FastifyInstance): Promise<void> {
   const app = instance.withTypeProvider<RequestTypeProvider>();
-  const { clock, events } = app;
+  const { clock } = app;
 
   app.post(
     `/services/start`,
     { schema: { tags, summary: 'Start Service', body: ServiceStartBody, response: { 201: StartServiceOut, ...errorResponses } } },
     async (request, reply) => {
-      const start = parseServiceStart(request.body, clock());
-      request.scope.catalog.checkServiceStart(start);
-      // without a ttl, the service lives for its type's expiration, else the configured default
-      start.expiry = { lifetimeMs: request.scope.lifetimeFor(start.serviceType), ...start.expiry };
-      start.extensions = await request.scope.schemas.apply('services', start.extensions);
-      const serviceId = await request.scope.store.startService(start);
-      events.emit(request.scope, 'service.started', serviceId, { customer_id: start.customerId, contact_key: start.contactKey });
+      const serviceId = await request.scope.journeys.startService(parseServiceStart(request.body, clock()));
       return reply.status(201).header('location', `${BASE}/services/${serviceId}`).send({ service_id: serviceId });
     },
   );
@@ -60,11 +54,7 @@ export default async function serviceRoutes(instance: FastifyInstance): Promise<
     },
     async (request, reply) => {
       const serviceId = request.scope.serviceId(request.params.service_id);
-      const end = parseElementEnd(request.body, clock(), 'service');
-      request.scope.catalog.checkEnd('Service', end);
-      end.extensions = await request.scope.schemas.apply('services', end.extensions);
-      await request.scope.store.endService(serviceId, end);
-      events.emit(request.scope, 'service.ended', serviceId);
+      await request.scope.journeys.endService(serviceId, parseElementEnd(request.body, clock(), 'service'));
       return reply.status(204).send();
     },
   );
@@ -87,9 +77,7 @@ export default async function serviceRoutes(instance: FastifyInstance): Promise<
     { schema: { tags, summary: 'Delete Service (with its states, tasks and extensions)', params: ServiceIdParams, response: { 200: EmptyOut, ...errorResponses } } },
     async (request, reply) => {
       const serviceId = request.scope.serviceId(request.params.service_id);
-      const owner = events.wanted ? await request.scope.store.getService(serviceId) : undefined;
-      await request.scope.store.deleteService(serviceId);
-      events.emit(request.scope, 'service.deleted', serviceId, { customer_id: owner?.customerId, contact_key: owner?.contactKey });
+      await request.scope.journeys.deleteService(serviceId);
       return reply.status(200).send();
     },
   );
@@ -101,8 +89,7 @@ export default async function serviceRoutes(instance: FastifyInstance): Promise<
     },
     async (request, reply) => {
       const serviceId = request.scope.serviceId(request.params.service_id);
-      await request.scope.store.updateServiceExpiration(serviceId, parseExpirationUpdate(request.body));
-      events.emit(request.scope, 'service.expiration', serviceId);
+      await request.scope.journeys.updateExpiration(serviceId, parseExpirationUpdate(request.body));
       return reply.status(200).send();
     },
   );
@@ -113,7 +100,6 @@ export default async function serviceRoutes(instance: FastifyInstance): Promise<
     label: 'Service',
     params: ServiceExtensionParams,
     owner: (request) => ({ kind: 'service', serviceId: request.scope.serviceId(request.params.service_id) }),
-    event: (_owner, name) => ['service.extension', { extension: name }],
   });
 
   app.post(
@@ -131,11 +117,7 @@ export default async function serviceRoutes(instance: FastifyInstance): Promise<
     async (request, reply) => {
       const customerId = readStringId('customer_id', request.params.customer_id);
       const serviceId = request.scope.serviceId(request.params.service_id);
-      const association = parseServiceAssociation(request.body);
-      request.scope.catalog.checkAssociation(association);
-      association.extensions = await request.scope.schemas.apply('services', association.extensions);
-      await request.scope.store.associateService(serviceId, customerId, association);
-      events.emit(request.scope, 'service.associated', serviceId);
+      await request.scope.journeys.associateService(serviceId, customerId, parseServiceAssociation(request.body));
       return reply.status(204).send();
     },
   );

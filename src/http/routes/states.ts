@@ -10,13 +10,13 @@ import { parseElementId } from '../../domain/ids.js';
 import { BASE, LIST_SUFFIXES, EmptyOut, StateOut, errorResponses } from '../schemas/common.js';
 import { ServiceIdParams } from '../schemas/services.js';
 import { ElementEndBody, StartStateOut, StateExtensionParams, StateListQuery, StateParams, StateQuery, StateStartBody, TransitionBody } from '../schemas/states.js';
-import { readNesting, readPage, stateViews } from '../views.js';
+import { readNesting, readPage, stateViews } from '../../app/views.js';
 
 const tags = ['states'];
 
 export default async function stateRoutes(instance: FastifyInstance): Promise<void> {
   const app = instance.withTypeProvider<RequestTypeProvider>();
-  const { clock, events } = app;
+  const { clock } = app;
 
   const created = (serviceId: bigint, stateId: number) => ({
     location: `${BASE}/services/${serviceId}/states/${stateId}`,
@@ -28,11 +28,7 @@ export default async function stateRoutes(instance: FastifyInstance): Promise<vo
     { schema: { tags, summary: 'Start State', params: ServiceIdParams, body: StateStartBody, response: { 201: StartStateOut, ...errorResponses } } },
     async (request, reply) => {
       const serviceId = request.scope.serviceId(request.params.service_id);
-      const start = parseStateStart(request.body, clock());
-      request.scope.catalog.checkStateStart(start);
-      start.extensions = await request.scope.schemas.apply('states', start.extensions);
-      const stateId = await request.scope.store.startState(serviceId, start);
-      events.emit(request.scope, 'state.started', serviceId, { state_id: stateId });
+      const stateId = await request.scope.journeys.startState(serviceId, parseStateStart(request.body, clock()));
       const { location, body } = created(serviceId, stateId);
       return reply.status(201).header('location', location).send(body);
     },
@@ -45,12 +41,7 @@ export default async function stateRoutes(instance: FastifyInstance): Promise<vo
     },
     async (request, reply) => {
       const serviceId = request.scope.serviceId(request.params.service_id);
-      const transition = parseStateTransition(request.body, clock());
-      request.scope.catalog.checkEnd('State', transition.end);
-      request.scope.catalog.checkStateStart(transition.start);
-      transition.start.extensions = await request.scope.schemas.apply('states', transition.start.extensions);
-      const stateId = await request.scope.store.transitionState(serviceId, transition);
-      events.emit(request.scope, 'state.transition', serviceId, { state_id: stateId, from_state_id: transition.fromStateId });
+      const stateId = await request.scope.journeys.transitionState(serviceId, parseStateTransition(request.body, clock()));
       const { location, body } = created(serviceId, stateId);
       return reply.status(201).header('location', location).send(body);
     },
@@ -64,11 +55,7 @@ export default async function stateRoutes(instance: FastifyInstance): Promise<vo
     async (request, reply) => {
       const serviceId = request.scope.serviceId(request.params.service_id);
       const stateId = parseElementId('state_id', request.params.state_id);
-      const end = parseElementEnd(request.body, clock(), 'state');
-      request.scope.catalog.checkEnd('State', end);
-      end.extensions = await request.scope.schemas.apply('states', end.extensions);
-      await request.scope.store.endState(serviceId, stateId, end);
-      events.emit(request.scope, 'state.ended', serviceId, { state_id: stateId });
+      await request.scope.journeys.endState(serviceId, stateId, parseElementEnd(request.body, clock(), 'state'));
       return reply.status(204).send();
     },
   );
@@ -94,7 +81,6 @@ export default async function stateRoutes(instance: FastifyInstance): Promise<vo
     label: 'State',
     params: StateExtensionParams,
     owner: (request) => ({ kind: 'state', serviceId: request.scope.serviceId(request.params.service_id), id: parseElementId('state_id', request.params.state_id!) }),
-    event: (owner, name) => ['state.extension', { state_id: (owner as { id: number }).id, extension: name }],
   });
 
   for (const [suffix, status] of LIST_SUFFIXES) {

@@ -11,13 +11,13 @@ import { BASE, LIST_SUFFIXES, EmptyOut, TaskOut, errorResponses } from '../schem
 import { ServiceIdParams } from '../schemas/services.js';
 import { ElementEndBody } from '../schemas/states.js';
 import { StartTaskOut, TaskExtensionParams, TaskListQuery, TaskParams, TaskQuery, TaskStartBody } from '../schemas/tasks.js';
-import { readNesting, readPage, taskViews } from '../views.js';
+import { readNesting, readPage, taskViews } from '../../app/views.js';
 
 const tags = ['tasks'];
 
 export default async function taskRoutes(instance: FastifyInstance): Promise<void> {
   const app = instance.withTypeProvider<RequestTypeProvider>();
-  const { clock, events } = app;
+  const { clock } = app;
 
   app.post(
     `/services/:service_id/tasks/start`,
@@ -26,11 +26,7 @@ export default async function taskRoutes(instance: FastifyInstance): Promise<voi
       schema: { tags, summary: 'Start Task', params: ServiceIdParams, body: TaskStartBody, response: { 201: StartTaskOut, ...errorResponses } } },
     async (request, reply) => {
       const serviceId = request.scope.serviceId(request.params.service_id);
-      const start = parseTaskStart(request.body, clock());
-      request.scope.catalog.checkTaskStart(start);
-      start.extensions = await request.scope.schemas.apply('tasks', start.extensions);
-      const taskId = await request.scope.store.startTask(serviceId, start);
-      events.emit(request.scope, 'task.started', serviceId, { task_id: taskId, state_id: start.stateId });
+      const taskId = await request.scope.journeys.startTask(serviceId, parseTaskStart(request.body, clock()));
       return reply.status(201).header('location', `${BASE}/services/${serviceId}/tasks/${taskId}`).send({ task_id: taskId });
     },
   );
@@ -43,11 +39,7 @@ export default async function taskRoutes(instance: FastifyInstance): Promise<voi
     async (request, reply) => {
       const serviceId = request.scope.serviceId(request.params.service_id);
       const taskId = parseElementId('task_id', request.params.task_id);
-      const end = parseElementEnd(request.body, clock(), 'task');
-      request.scope.catalog.checkEnd('Task', end);
-      end.extensions = await request.scope.schemas.apply('tasks', end.extensions);
-      await request.scope.store.endTask(serviceId, taskId, end);
-      events.emit(request.scope, 'task.ended', serviceId, { task_id: taskId });
+      await request.scope.journeys.endTask(serviceId, taskId, parseElementEnd(request.body, clock(), 'task'));
       return reply.status(204).send();
     },
   );
@@ -73,7 +65,6 @@ export default async function taskRoutes(instance: FastifyInstance): Promise<voi
     label: 'Task',
     params: TaskExtensionParams,
     owner: (request) => ({ kind: 'task', serviceId: request.scope.serviceId(request.params.service_id), id: parseElementId('task_id', request.params.task_id!) }),
-    event: (owner, name) => ['task.extension', { task_id: (owner as { id: number }).id, extension: name }],
   });
 
   for (const [suffix, status] of LIST_SUFFIXES) {
