@@ -255,8 +255,15 @@ async function main(): Promise<void> {
       migrate(pgUrl);
       await seedPostgres(pgUrl, PLAN);
       if (BASELINE_CLI) {
-        // the baseline writes into the same seeded schema first; its writes add a few rows the current run also sees
-        const baseline = await startContextd('baseline postgres', pgUrl, BASELINE_CLI);
+        // the baseline gets a schema of its own, seeded alike: its ends must not use up the current run's active services
+        const baseUrl = pgUrl.replace(encodeURIComponent(`search_path=${schema}`), encodeURIComponent(`search_path=${schema}_base`));
+        const admin = new pg.Client({ connectionString: POSTGRES_URL });
+        await admin.connect();
+        await admin.query(`DROP SCHEMA IF EXISTS ${schema}_base CASCADE; CREATE SCHEMA ${schema}_base`);
+        await admin.end();
+        migrate(baseUrl);
+        await seedPostgres(baseUrl, PLAN);
+        const baseline = await startContextd('baseline postgres', baseUrl, BASELINE_CLI);
         rows.push(...(await measure(baseline)));
         extra.push({ target: 'baseline postgres', rssMb: await stop(baseline), startupMs: baseline.startupMs });
       }
@@ -271,7 +278,7 @@ async function main(): Promise<void> {
     if (withPostgres) {
       const admin = new pg.Client({ connectionString: POSTGRES_URL });
       await admin.connect();
-      await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE; DROP SCHEMA IF EXISTS ${schema}_base CASCADE`);
       await admin.end();
     }
   }

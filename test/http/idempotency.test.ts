@@ -3,10 +3,13 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createTestApp, EXC, type TestApp } from '../helpers/app.js';
+import { manualClock } from '../helpers/clock.js';
 
+// business time for the app, its stores and its sweeper: the retention is crossed by moving it
+const clock = manualClock();
 let t: TestApp;
 before(async () => {
-  t = await createTestApp({ idempotencyRetention: '2s' });
+  t = await createTestApp({ idempotencyRetention: '2s', clock: clock.now });
 });
 after(async () => t.close());
 
@@ -63,12 +66,14 @@ test('a refused request is not recorded: its retry is judged afresh', async () =
 test('answers are kept for the retention, then the sweep deletes them and the key acts again', async () => {
   const first = await startWithKey('short-1', { customer_id: 'IDEM-TTL', service_type: 'A' });
   assert.equal((await startWithKey('short-1', { customer_id: 'IDEM-TTL', service_type: 'A' })).body, first.body);
-  await new Promise((resolve) => setTimeout(resolve, 2100));
+  clock.advance(2000);
+  assert.equal((await startWithKey('short-1', { customer_id: 'IDEM-TTL', service_type: 'A' })).body, first.body, 'kept for exactly the retention');
+  clock.advance(1);
   const later = await startWithKey('short-1', { customer_id: 'IDEM-TTL', service_type: 'A' });
   assert.equal(later.statusCode, 201);
   assert.notEqual(later.body, first.body);
   assert.equal((await servicesOf('IDEM-TTL')).length, 2);
-  await new Promise((resolve) => setTimeout(resolve, 2100));
+  clock.advance(2001);
   await t.app.sweeper.runOnce();
   assert.deepEqual(await t.raw("SELECT idem_key FROM idempotency_keys WHERE idem_key LIKE 'short-%'"), []);
 });

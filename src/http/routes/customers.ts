@@ -31,7 +31,7 @@ export default async function customerRoutes(instance: FastifyInstance): Promise
     },
     async (request) => {
       const customerId = readStringId('customer_id', request.params.customer_id);
-      const erased = await request.scope.store.eraseCustomer(customerId, { at: Date.now(), actor: actorOf(request), action: 'customer.erase', subject: customerId });
+      const erased = await request.scope.store.eraseCustomer(customerId, { at: app.clock(), actor: actorOf(request), action: 'customer.erase', subject: customerId });
       return { customer_id: customerId, erased };
     },
   );
@@ -64,7 +64,7 @@ export default async function customerRoutes(instance: FastifyInstance): Promise
         completedTasks: true,
         extensions: parseExtensionSelection(['*'], 'service'),
       });
-      await request.scope.store.appendAudit({ at: Date.now(), actor: actorOf(request), action: 'customer.export', subject: customerId, counts: { profile: profile ? 1 : 0, services: services.length } });
+      await request.scope.store.appendAudit({ at: app.clock(), actor: actorOf(request), action: 'customer.export', subject: customerId, counts: { profile: profile ? 1 : 0, services: services.length } });
       return { customer_id: customerId, profile: profile ? presentProfileForExport(profile) : null, services: views };
     },
   );
