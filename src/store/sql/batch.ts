@@ -41,8 +41,8 @@ export interface BatchRules {
 export async function runBatch(tx: SqlWriter, rules: BatchRules, batch: readonly BatchItem[], now: number, savepoints: boolean): Promise<Outcome[]> {
   const d = rules.dialect;
   // every service the batch changes, locked first and in id order: batches on other connections never wait in a cycle
-  const locks = [...new Set(batch.flatMap((item) => (item.write.lock === undefined ? [] : [item.write.lock])))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  if (locks.length > 0 && d.forUpdate) await tx.all(`SELECT 1 AS locked FROM services WHERE ${d.inList('service_id', 'bigint')} ORDER BY service_id${d.forUpdate}`, [d.list(locks)]);
+  const locks = d.forUpdate ? [...new Set(batch.flatMap((item) => (item.write.lock === undefined ? [] : [item.write.lock])))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)) : [];
+  if (locks.length > 0) await tx.all(`SELECT 1 AS locked FROM services WHERE ${d.inList('service_id', 'bigint')} ORDER BY service_id${d.forUpdate}`, [d.list(locks)]);
   const outcomes: Outcome[] = new Array(batch.length);
   if (!savepoints) {
     // starts cannot be refused: they are inserted together

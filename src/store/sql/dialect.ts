@@ -24,7 +24,6 @@ export interface Dialect {
   rows(types: readonly ColumnType[]): string;
   /** the parameters of `rows(types)` */
   rowParams(types: readonly ColumnType[], rows: readonly (readonly unknown[])[]): unknown[];
-  bool(value: boolean): unknown;
   /** appended to a SELECT inside a write: holds its rows until commit ('' where a write locks the whole store) */
   readonly forUpdate: string;
   /** the same, skipping rows another transaction holds (maintenance batches never wait for requests) */

@@ -48,7 +48,7 @@ export class GroupCommit {
   ) {}
 
   /** Queues a write; `untracked`: not one of the request's own writes (a record, a probe), so no idempotent record. */
-  submit<T>(write: Write<T, any>, untracked = false): Promise<T> {
+  submit<T>(write: Write<T>, untracked = false): Promise<T> {
     if (this.closed) return Promise.reject(unavailable('the store is closed'));
     const idempotent = untracked ? undefined : idempotentWrites.getStore();
     // a retry after a crash: this write committed the first time, so its recorded result stands

@@ -14,14 +14,18 @@ export const SERVICE_COLUMNS = 'service_id, customer_id, contact_key, started_at
 /** SQL: a service's expiry after a write at `?`: a fixed one stays, any other re-arms. */
 const REARM = 'CASE WHEN expires_fixed THEN expires_at ELSE CAST(? AS BIGINT) + lifetime_ms END';
 
-/** SQL: the doc and the columns derived from it (docColumns), for an UPDATE of `table`. */
+/**
+ * SQL: an UPDATE of an element's doc and the columns derived from it (docColumns). An element's start
+ * time never changes after its insert (no write patches started.timestamp), so started_at — and the
+ * indexes it is part of — is left alone.
+ */
 export function setDoc(typeColumn: string): string {
-  return `doc = ?, started_at = ?, completed_at = ?, ${typeColumn} = ?`;
+  return `doc = ?, completed_at = ?, ${typeColumn} = ?`;
 }
 
 export function docParams(doc: ElementDoc): unknown[] {
   const c = docColumns(doc);
-  return [c.doc, c.startedAt, c.completedAt, c.type];
+  return [c.doc, c.completedAt, c.type];
 }
 
 /** SQL: the condition of an active / completed / all list. */

@@ -49,7 +49,7 @@ export interface StoreDriver extends WriteDriver {
   /** Applies pending migrations; returns the versions applied. */
   migrate(): Promise<number[]>;
   /** `probe`: a write through the group commit, for drivers whose health means "a write commits". */
-  health(probe: <T>(write: Write<T, any>) => Promise<T>): Promise<StoreHealth>;
+  health(probe: <T>(write: Write<T>) => Promise<T>): Promise<StoreHealth>;
   /** Closes the connections (the group commit has drained). */
   close(): Promise<void>;
 }
@@ -59,6 +59,8 @@ export class SqlStore implements Store {
   protected readonly commits: GroupCommit;
   private readonly d: Dialect;
   private readonly read: SqlReader;
+  /** business time: expiry, idle times, records */
+  private readonly clock: () => number;
   private closing?: Promise<void>;
 
   constructor(
@@ -72,10 +74,8 @@ export class SqlStore implements Store {
     this.clock = options.clock;
   }
 
-  private readonly clock: () => number;
-
   /** Queues a write (`untracked`: not a request's own write, so no idempotent record); tests submit failing writes here. */
-  submit<T>(write: Write<T, any>, untracked = false): Promise<T> {
+  submit<T>(write: Write<T>, untracked = false): Promise<T> {
     return this.commits.submit(write, untracked);
   }
 

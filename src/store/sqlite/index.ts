@@ -69,7 +69,14 @@ class SqliteConnection implements SqlWriter {
   }
 
   async one<R>(sql: string, params: readonly unknown[] = []): Promise<R | undefined> {
-    return (await this.all<R>(sql, params))[0];
+    try {
+      const statement = this.stmt(sql);
+      if (statement.reader) return statement.get(...params) as R | undefined;
+      statement.run(...params);
+      return undefined;
+    } catch (error) {
+      throw this.reads ? storageFailure(error) : error;
+    }
   }
 
   async run(sql: string, params: readonly unknown[] = []): Promise<number> {
@@ -178,7 +185,7 @@ class SqliteDriver implements StoreDriver {
   }
 
   /** Healthy means writable: the file is still in place and a write commits (a read-only file or file system fails here). */
-  async health(probe: <T>(write: Write<T, any>) => Promise<T>): Promise<StoreHealth> {
+  async health(probe: <T>(write: Write<T>) => Promise<T>): Promise<StoreHealth> {
     try {
       const lost = this.refusal();
       if (lost) return { kind: 'sqlite', ok: false, detail: lost };
