@@ -1,7 +1,9 @@
-// `npm run bench`: in one run on this machine, measures the limit (bare node:http), the naive store
-// (one better-sqlite3 statement per request), contextd on SQLite and contextd on PostgreSQL (when a
-// server answers at CONTEXTD_TEST_POSTGRES_URL), over the same four scenarios, with autocannon.
-// Prints a table and writes it to bench/results/latest.md. It asserts nothing.
+// `npm run bench`: in one run on this machine, measures the limit (bare node:http), the framework
+// floor (Fastify with a body parser and response schemas, nothing else), the naive store (one
+// better-sqlite3 statement per request), contextd on SQLite and contextd on PostgreSQL (when a server
+// answers at CONTEXTD_TEST_POSTGRES_URL), over the same scenarios, with autocannon; each row also
+// gives the server's own CPU time per request. Prints a table and writes it to
+// bench/results/latest.md. It asserts nothing.
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -16,6 +18,10 @@ const DURATION = Number(process.env.BENCH_DURATION ?? 5);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 1);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const PLAN: SeedPlan = { services: Number(process.env.BENCH_SERVICES ?? 1_000_000), customers: Number(process.env.BENCH_CUSTOMERS ?? 100_000) };
+/** BENCH_SCENARIOS: run only the scenarios whose names contain one of these (comma-separated), e.g. `end,start` */
+const ONLY_SCENARIOS = process.env.BENCH_SCENARIOS?.split(',').map((s) => s.trim()).filter(Boolean);
+/** BENCH_STORES=sqlite: leave PostgreSQL out */
+const STORES = (process.env.BENCH_STORES ?? 'sqlite,postgres').split(',');
 const POSTGRES_URL = process.env.CONTEXTD_TEST_POSTGRES_URL ?? 'postgres://root@127.0.0.1:5432/test';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(root, 'dist/cli.js');
@@ -39,6 +45,15 @@ interface Row {
   max: number;
   non2xx: number;
   errors: number;
+  /** the server process's own CPU time (user + system) per answered request, µs: independent of how much CPU the load generator takes */
+  cpuUs: number;
+}
+
+/** A process's CPU time so far (user + system), µs, from /proc (clock ticks of 10 ms). */
+function cpuTimeUs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  // after the command: state is field 3, so utime (14) and stime (15) are at 11 and 12
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
 }
 
 const START_BODY = JSON.stringify({
@@ -166,8 +181,11 @@ async function measure(target: Target): Promise<Row[]> {
   // every target sees the same id sequence for the end scenario
   for (const scenario of scenarios()) {
     if (scenario.contextdOnly && !target.name.startsWith('contextd') && !target.name.startsWith('baseline')) continue;
+    if (ONLY_SCENARIOS && !ONLY_SCENARIOS.some((part) => scenario.name.includes(part))) continue;
     if (WARMUP > 0) await load(target.port, scenario, WARMUP);
+    const cpuBefore = cpuTimeUs(target.child.pid!);
     const result = await load(target.port, scenario, DURATION);
+    const cpuUs = Math.round((cpuTimeUs(target.child.pid!) - cpuBefore) / Math.max(1, result.requests.total));
     const row: Row = {
       target: target.name,
       scenario: scenario.name,
@@ -177,8 +195,9 @@ async function measure(target: Target): Promise<Row[]> {
       max: result.latency.max,
       non2xx: result.non2xx,
       errors: result.errors + result.timeouts,
+      cpuUs,
     };
-    log(`  ${target.name} / ${scenario.name}: ${row.rps} req/s, p99 ${row.p99} ms${row.non2xx ? `, ${row.non2xx} non-2xx` : ''}`);
+    log(`  ${target.name} / ${scenario.name}: ${row.rps} req/s, p99 ${row.p99} ms, ${cpuUs} µs CPU/req${row.non2xx ? `, ${row.non2xx} non-2xx` : ''}`);
     rows.push(row);
   }
   return rows;
@@ -213,7 +232,7 @@ async function main(): Promise<void> {
   const extra: { target: string; rssMb: number; startupMs?: number }[] = [];
   const schema = `bench_${process.pid}`;
   const pgUrl = `${POSTGRES_URL}${POSTGRES_URL.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
-  const withPostgres = await postgresReachable();
+  const withPostgres = STORES.includes('postgres') && (await postgresReachable());
   try {
     log(`bench: ${PLAN.services} services for ${PLAN.customers} customers, ${CONNECTIONS} connections, ${WARMUP}s warm-up + ${DURATION}s per scenario`);
 
@@ -221,6 +240,11 @@ async function main(): Promise<void> {
     const limit = await startBare('limit', 'limit.mjs', {});
     rows.push(...(await measure(limit)));
     extra.push({ target: 'limit', rssMb: await stop(limit) });
+
+    log('framework floor (Fastify, body parser, response schemas; no hooks, no store)');
+    const framework = await startBare('framework', 'framework.mjs', {});
+    rows.push(...(await measure(framework)));
+    extra.push({ target: 'framework', rssMb: await stop(framework) });
 
     log('naive store (one better-sqlite3 statement per request), seeding…');
     const naive = await startBare('naive store', 'naive.mjs', {
@@ -296,18 +320,19 @@ function render(rows: Row[], extra: { target: string; rssMb: number; startupMs?:
     `# contextd benchmark`,
     ``,
     `${new Date().toISOString().slice(0, 10)} · ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'} · ${Math.round(totalmem() / 2 ** 30)} GiB · Node ${process.version} · load from autocannon on the same machine`,
-    `${CONNECTIONS} connections, ${WARMUP} s warm-up then ${DURATION} s per scenario; ${PLAN.services.toLocaleString('en')} services for ${PLAN.customers.toLocaleString('en')} customers stored (20% active); default durability (SQLite synchronous=FULL, PostgreSQL synchronous_commit=on)${withPostgres ? '' : '; PostgreSQL not reachable, its rows are missing'}.`,
+    `${CONNECTIONS} connections, ${WARMUP} s warm-up then ${DURATION} s per scenario; ${PLAN.services.toLocaleString('en')} services for ${PLAN.customers.toLocaleString('en')} customers stored (20% active); default durability (SQLite synchronous=FULL, PostgreSQL synchronous_commit=on)${withPostgres ? '' : '; PostgreSQL not run (BENCH_STORES) or not reachable: its rows are missing'}.`,
     ``,
-    `| scenario | server | req/s | p50 ms | p99 ms | max ms | non-2xx | vs limit | vs naive store |`,
-    `|---|---|---:|---:|---:|---:|---:|---:|---:|`,
+    `| scenario | server | req/s | p50 ms | p99 ms | max ms | non-2xx | server CPU µs/req | vs limit | vs framework | vs naive store |`,
+    `|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|`,
   ];
   for (const scenario of [...new Set(rows.map((r) => r.scenario))]) {
     const limit = find('limit', scenario);
     const naive = find('naive store', scenario);
+    const framework = find('framework', scenario);
     for (const row of rows.filter((r) => r.scenario === scenario)) {
       const isContextd = row.target.startsWith('contextd') || row.target.startsWith('baseline');
       lines.push(
-        `| ${scenario} | ${row.target} | ${row.rps.toLocaleString('en')} | ${row.p50} | ${row.p99} | ${row.max} | ${row.non2xx + row.errors} | ${isContextd ? ratio(row.rps, limit?.rps) : ''} | ${isContextd ? ratio(row.rps, naive?.rps) : ''} |`,
+        `| ${scenario} | ${row.target} | ${row.rps.toLocaleString('en')} | ${row.p50} | ${row.p99} | ${row.max} | ${row.non2xx + row.errors} | ${row.cpuUs} | ${isContextd || row.target === 'framework' ? ratio(row.rps, limit?.rps) : ''} | ${isContextd ? ratio(row.rps, framework?.rps) : ''} | ${isContextd ? ratio(row.rps, naive?.rps) : ''} |`,
       );
     }
   }
