@@ -6,8 +6,6 @@ import { typeKey } from '../domain/fields.js';
 import type { ElementDoc } from '../domain/lifecycle.js';
 import type { ElementFields, Extensions, ServiceRecord, StateRecord, TaskRecord } from '../domain/records.js';
 
-export const encodeJson = stringifyJson;
-export const decodeJson = parseStoredJson;
 
 export function decodeDoc(text: string): ElementDoc {
   return parseStoredJson(text) as ElementDoc;

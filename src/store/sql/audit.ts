@@ -1,6 +1,5 @@
 // The audit log (erasures, exports, purges), written once for both stores.
-import { stringifyJson } from '../../domain/json.js';
-import { decodeJson } from '../codec.js';
+import { parseStoredJson, stringifyJson } from '../../domain/json.js';
 import type { AuditRecord } from '../store.js';
 import type { SqlReader, SqlWriter } from './dialect.js';
 
@@ -26,6 +25,6 @@ export async function listAudit(read: SqlReader, limit: number): Promise<AuditRe
     actor: r.actor,
     action: r.action,
     ...(r.subject === null ? {} : { subject: r.subject }),
-    counts: decodeJson(r.counts) as Record<string, number>,
+    counts: parseStoredJson(r.counts) as Record<string, number>,
   }));
 }

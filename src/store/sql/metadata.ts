@@ -1,9 +1,8 @@
 // Extension schemas and identification keys, written once for both stores.
 import { invalid, notFound, type DomainError } from '../../domain/errors.js';
-import { stringifyJson } from '../../domain/json.js';
+import { parseStoredJson, stringifyJson } from '../../domain/json.js';
 import { identityValues, type IdentificationKey, type NewIdentificationKey } from '../../domain/profiles.js';
 import type { ExtensionSchema, SchemaEntity } from '../../domain/schemas.js';
-import { decodeJson } from '../codec.js';
 import type { Dialect, SqlReader } from './dialect.js';
 import { duplicateIdentity, insertIdentities, readProfiles } from './profiles.js';
 import type { Write } from './write.js';
@@ -26,7 +25,7 @@ export function createExtensionSchema(entity: SchemaEntity, schema: ExtensionSch
 
 export async function listExtensionSchemas(read: SqlReader, entity: SchemaEntity): Promise<ExtensionSchema[]> {
   const rows = await read.all<{ definition: string }>('SELECT definition FROM extension_schemas WHERE entity = ? ORDER BY name_key', [entity]);
-  return rows.map((r) => decodeJson(r.definition) as ExtensionSchema);
+  return rows.map((r) => parseStoredJson(r.definition) as ExtensionSchema);
 }
 
 export function deleteExtensionSchema(d: Dialect, entity: SchemaEntity, name: string): Write<void, undefined> {
@@ -35,7 +34,7 @@ export function deleteExtensionSchema(d: Dialect, entity: SchemaEntity, name: st
     plan: async (read) => {
       if (entity === 'profiles') {
         const user = await read.one<{ definition: string }>('SELECT definition FROM identification_keys WHERE source_key = ?', [key]);
-        if (user) throw keyInUse(name, decodeJson(user.definition) as IdentificationKey);
+        if (user) throw keyInUse(name, parseStoredJson(user.definition) as IdentificationKey);
       }
       if (!(await read.one(`SELECT 1 AS found FROM extension_schemas WHERE entity = ? AND name_key = ?${d.forUpdate}`, [entity, key]))) throw notFound('extension', name);
     },
@@ -48,7 +47,7 @@ export function deleteExtensionSchema(d: Dialect, entity: SchemaEntity, name: st
 
 export async function readKeys(read: SqlReader): Promise<IdentificationKey[]> {
   const rows = await read.all<{ key_id: number | bigint; definition: string }>('SELECT key_id, definition FROM identification_keys ORDER BY key_id');
-  return rows.map((r) => ({ ...(decodeJson(r.definition) as NewIdentificationKey), id: Number(r.key_id) }));
+  return rows.map((r) => ({ ...(parseStoredJson(r.definition) as NewIdentificationKey), id: Number(r.key_id) }));
 }
 
 interface KeyPlan {

@@ -1,8 +1,8 @@
 // Customer profiles, their extensions and their identification-key index, written once for both stores.
 import { DomainError, invalid, notFound } from '../../domain/errors.js';
-import { stringifyJson } from '../../domain/json.js';
+import { parseStoredJson, stringifyJson } from '../../domain/json.js';
 import { identitiesOf, type IdentificationKey, type ProfileData } from '../../domain/profiles.js';
-import { decodeJson, groupExtensions, type ExtensionRow } from '../codec.js';
+import { groupExtensions, type ExtensionRow } from '../codec.js';
 import type { ColumnType, Dialect, SqlReader, SqlWriter } from './dialect.js';
 import { readKeys } from './metadata.js';
 import type { Write } from './write.js';
@@ -31,7 +31,7 @@ export async function readProfiles(read: SqlReader, d: Dialect, customerIds: str
   const extensions = groupExtensions(await read.all<ExtensionRow>(`SELECT customer_id AS owner_id, name_key, name, value FROM profile_extensions${where} ORDER BY name_key`, params));
   return profiles.map((p) => ({
     customerId: p.customer_id,
-    attributes: decodeJson(p.attributes) as Record<string, unknown>,
+    attributes: parseStoredJson(p.attributes) as Record<string, unknown>,
     extensions: extensions.get(p.customer_id) ?? new Map(),
   }));
 }
@@ -62,7 +62,7 @@ async function planSave(read: SqlReader, d: Dialect, profile: ProfileData): Prom
 }
 
 const PROFILE_EXTENSION_TYPES: ColumnType[] = ['text', 'text', 'text'];
-export const IDENTITY_TYPES: ColumnType[] = ['int', 'text', 'text', 'boolean'];
+const IDENTITY_TYPES: ColumnType[] = ['int', 'text', 'text', 'boolean'];
 
 /** Writes the profile's extensions and index entries (after its old ones were deleted). */
 async function applySave(tx: SqlWriter, d: Dialect, { profile, entries }: ProfilePlan): Promise<void> {
