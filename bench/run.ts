@@ -111,7 +111,15 @@ function peakRssMb(pid: number): number {
   return Math.round(kb / 1024);
 }
 
-type Scenario = { name: string; request: (context: Record<string, unknown>) => autocannon.Request; contextdOnly?: boolean };
+type Step = (context: Record<string, unknown>) => autocannon.Request;
+type Scenario = {
+  name: string;
+  request: Step;
+  /** more requests after `request`, in turn, on the same connection: autocannon keeps `context` through one
+   * turn of the sequence (and resets it after), so a step can use an id an earlier answer gave */
+  then?: Step[];
+  contextdOnly?: boolean;
+};
 
 /** The writes an IVR makes on an existing service, in turn: a state, a task, an extension, a merge into it. */
 function journeyWrite(serviceId: number, n: number): autocannon.Request {
@@ -141,6 +149,11 @@ function scenarios(): Scenario[] {
   const sharedId = (k: number) => PLAN.services - 10 * k;
   let writes = 0;
   let connection = 0;
+  // the writes an IVR call makes, one kind per scenario, spread over 500 seeded active services
+  // (above the ones the scenarios before use); a sequence keeps its service in its context
+  let ownService = 0;
+  const serviceOf = (context: Record<string, unknown>) => (context.serviceId ??= sharedId(200 + (ownService++ % 500))) as number;
+  const json = { 'content-type': 'application/json' };
   return [
     { name: 'GET service by id', request: () => ({ method: 'GET', path: `${BASE}/services/${randomId()}` }) },
     { name: "GET a customer's active services", request: () => ({ method: 'GET', path: `${BASE}/customers/c${randomCustomer()}/services/active` }) },
@@ -157,14 +170,36 @@ function scenarios(): Scenario[] {
       request: () => journeyWrite(sharedId(Math.floor(Math.random() * 50)), writes++),
     },
     {
+      name: 'start state',
+      contextdOnly: true,
+      request: (context) => ({ method: 'POST', path: `${BASE}/services/${serviceOf(context)}/states/start`, headers: json, body: '{"state_type":"Waiting for service agent"}' }),
+    },
+    {
+      name: 'state transition (after a state start)',
+      contextdOnly: true,
+      request: (context) => ({ method: 'POST', path: `${BASE}/services/${serviceOf(context)}/states/start`, headers: json, body: '{"state_type":"IVR"}' }),
+      then: [
+        (context) => ({ method: 'POST', path: `${BASE}/services/${serviceOf(context)}/states/transition`, headers: json, body: `{"from":{"state_id":${context.state_id}},"to":{"state_type":"Agent"}}` }),
+      ],
+    },
+    {
+      name: 'start and end a task',
+      contextdOnly: true,
+      request: (context) => ({ method: 'POST', path: `${BASE}/services/${serviceOf(context)}/tasks/start`, headers: json, body: '{"task_type":"CollectPIN"}' }),
+      then: [(context) => ({ method: 'POST', path: `${BASE}/services/${serviceOf(context)}/tasks/${context.task_id}/end`, headers: json, body: '{"disposition":"ok"}' })],
+    },
+    {
       name: 'journey writes, a service per connection',
       contextdOnly: true,
-      request: (context) => {
-        context.serviceId ??= sharedId(50 + connection++);
-        return journeyWrite(context.serviceId as number, writes++);
-      },
+      // autocannon gives no connection identity: 50 services in turn, so concurrent writes rarely meet
+      request: () => journeyWrite(sharedId(50 + (connection++ % 50)), writes++),
     },
   ];
+}
+
+function rememberId(status: number, body: string, context: Record<string, unknown>): void {
+  const id = status === 201 ? /"(state_id|task_id)":(\d+)/.exec(body) : null;
+  if (id) context[id[1]] = Number(id[2]);
 }
 
 async function load(port: number, scenario: Scenario, duration: number): Promise<autocannon.Result> {
@@ -172,7 +207,14 @@ async function load(port: number, scenario: Scenario, duration: number): Promise
     url: `http://127.0.0.1:${port}`,
     connections: CONNECTIONS,
     duration,
-    requests: [{ setupRequest: (req: autocannon.Request, context: Record<string, unknown>) => ({ ...req, ...scenario.request(context) }) } as autocannon.Request],
+    requests: [scenario.request, ...(scenario.then ?? [])].map(
+      (step) =>
+        ({
+          setupRequest: (req: autocannon.Request, context: Record<string, unknown>) => ({ ...req, ...step(context) }),
+          // a sequence: the state or task id an answer gave, for the next step
+          ...(scenario.then ? { onResponse: rememberId } : {}),
+        }) as autocannon.Request,
+    ),
   });
 }
 
