@@ -118,7 +118,8 @@ type Scenario = {
   /** more requests after `request`, in turn, on the same connection: autocannon keeps `context` through one
    * turn of the sequence (and resets it after), so a step can use an id an earlier answer gave */
   then?: Step[];
-  contextdOnly?: boolean;
+  /** contextd only (contention); `floors`: also the limit and the framework floor, which answer it by shape */
+  runsOn?: 'contextd' | 'floors';
 };
 
 /** The writes an IVR makes on an existing service, in turn: a state, a task, an extension, a merge into it. */
@@ -166,17 +167,17 @@ function scenarios(): Scenario[] {
     // connection (seeded active services at the top of the id range, which the end scenario never reaches)
     {
       name: 'journey writes, 50 shared services',
-      contextdOnly: true,
+      runsOn: 'contextd',
       request: () => journeyWrite(sharedId(Math.floor(Math.random() * 50)), writes++),
     },
     {
       name: 'start state',
-      contextdOnly: true,
+      runsOn: 'floors',
       request: (context) => ({ method: 'POST', path: `${BASE}/services/${serviceOf(context)}/states/start`, headers: json, body: '{"state_type":"Waiting for service agent"}' }),
     },
     {
       name: 'state transition (after a state start)',
-      contextdOnly: true,
+      runsOn: 'floors',
       request: (context) => ({ method: 'POST', path: `${BASE}/services/${serviceOf(context)}/states/start`, headers: json, body: '{"state_type":"IVR"}' }),
       then: [
         (context) => ({ method: 'POST', path: `${BASE}/services/${serviceOf(context)}/states/transition`, headers: json, body: `{"from":{"state_id":${context.state_id}},"to":{"state_type":"Agent"}}` }),
@@ -184,13 +185,13 @@ function scenarios(): Scenario[] {
     },
     {
       name: 'start and end a task',
-      contextdOnly: true,
+      runsOn: 'floors',
       request: (context) => ({ method: 'POST', path: `${BASE}/services/${serviceOf(context)}/tasks/start`, headers: json, body: '{"task_type":"CollectPIN"}' }),
       then: [(context) => ({ method: 'POST', path: `${BASE}/services/${serviceOf(context)}/tasks/${context.task_id}/end`, headers: json, body: '{"disposition":"ok"}' })],
     },
     {
       name: 'journey writes, a service per connection',
-      contextdOnly: true,
+      runsOn: 'contextd',
       // autocannon gives no connection identity: 50 services in turn, so concurrent writes rarely meet
       request: () => journeyWrite(sharedId(50 + (connection++ % 50)), writes++),
     },
@@ -222,7 +223,9 @@ async function measure(target: Target): Promise<Row[]> {
   const rows: Row[] = [];
   // every target sees the same id sequence for the end scenario
   for (const scenario of scenarios()) {
-    if (scenario.contextdOnly && !target.name.startsWith('contextd') && !target.name.startsWith('baseline')) continue;
+    const isContextd = target.name.startsWith('contextd') || target.name.startsWith('baseline');
+    if (scenario.runsOn === 'contextd' && !isContextd) continue;
+    if (scenario.runsOn === 'floors' && !isContextd && target.name !== 'limit' && target.name !== 'framework') continue;
     if (ONLY_SCENARIOS && !ONLY_SCENARIOS.some((part) => scenario.name.includes(part))) continue;
     if (WARMUP > 0) await load(target.port, scenario, WARMUP);
     const cpuBefore = cpuTimeUs(target.child.pid!);

@@ -20,5 +20,12 @@ app.post(`${BASE}/services/:id/end`, { schema: { body: { type: 'object' } } }, a
 app.get(`${BASE}/services/:id`, { schema: { response: { 200: service } } }, async () => doc);
 app.get(`${BASE}/customers/:id/services/active`, { schema: { response: { 200: { type: 'array', items: service } } } }, async () => [doc]);
 
+// the writes on an existing service
+const created = (field) => ({ schema: { body: { type: 'object' }, response: { 201: { type: 'object', properties: { [field]: { type: 'integer' } } } } } });
+app.post(`${BASE}/services/:id/states/start`, created('state_id'), async (_request, reply) => reply.status(201).send({ state_id: 1 }));
+app.post(`${BASE}/services/:id/states/transition`, created('state_id'), async (_request, reply) => reply.status(201).send({ state_id: 1 }));
+app.post(`${BASE}/services/:id/tasks/start`, created('task_id'), async (_request, reply) => reply.status(201).send({ task_id: 1 }));
+app.post(`${BASE}/services/:id/tasks/:task/end`, { schema: { body: { type: 'object' } } }, async (_request, reply) => reply.status(204).send());
+
 await app.listen({ port, host: '127.0.0.1' });
 process.send?.('ready');

@@ -1,5 +1,5 @@
 // The limit: a bare node:http server that parses the same JSON body and answers with a small JSON
-// body. No framework, no storage. Answers the bench's four scenarios by shape only.
+// body. No framework, no storage. Answers the bench's scenarios by shape only.
 import { createServer } from 'node:http';
 
 const port = Number(process.env.PORT);
@@ -9,9 +9,9 @@ createServer((req, res) => {
   req.on('data', (chunk) => (body += chunk));
   req.on('end', () => {
     if (body) JSON.parse(body);
-    if (req.method === 'POST' && req.url.endsWith('/start')) {
+    if (req.method === 'POST' && (req.url.endsWith('/start') || req.url.endsWith('/transition'))) {
       res.writeHead(201, { 'content-type': 'application/json' });
-      res.end('{"service_id":1}');
+      res.end(req.url.includes('/states/') ? '{"state_id":1}' : req.url.includes('/tasks/') ? '{"task_id":1}' : '{"service_id":1}');
     } else if (req.method === 'POST') {
       res.writeHead(204);
       res.end();
