@@ -12,6 +12,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError, invalid } from '../domain/errors.js';
+import { addRouteHook } from './route-hooks.js';
 import { PENDING_STATUS, decodeResults, idempotentWrites, type IdempotentWrites } from '../store/idempotent-writes.js';
 
 declare module 'fastify' {
@@ -28,17 +29,6 @@ export function registerIdempotency(app: FastifyInstance, retentionMs: number): 
   // per node: the requests in progress, by partition and key
   const inProgress = new Map<string, Promise<void>>();
 
-  // the handler of a request with a key runs inside its write context, so each of its writes records the key
-  app.addHook('onRoute', (route) => {
-    const methods = [route.method].flat();
-    if (!methods.includes('POST') && !methods.includes('PUT')) return;
-    const handler = route.handler;
-    route.handler = function (this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
-      const writes = request.idempotency?.writes;
-      return writes ? idempotentWrites.run(writes, () => handler.call(this, request, reply)) : handler.call(this, request, reply);
-    } as typeof route.handler;
-  });
-
   const finish = (request: FastifyRequest) => {
     const context = request.idempotency;
     if (!context) return;
@@ -47,10 +37,8 @@ export function registerIdempotency(app: FastifyInstance, retentionMs: number): 
     context.release();
   };
 
-  app.addHook('preValidation', async (request: FastifyRequest, reply: FastifyReply) => {
-    if (request.method !== 'POST' && request.method !== 'PUT') return;
-    const key = request.headers['idempotency-key'];
-    if (key === undefined || !request.scope) return;
+  /** Claims the key, or answers with the recorded answer (true: the reply is sent). */
+  const claim = async (request: FastifyRequest, reply: FastifyReply, key: unknown): Promise<boolean> => {
     if (typeof key !== 'string' || !KEY.test(key)) throw invalid('Idempotency-Key must be given once, 1 to 255 visible ASCII characters');
     const fingerprint = createHash('sha256')
       .update(`${request.method} ${request.url}\n${request.user ?? ''}\n${request.rawBody ?? ''}`)
@@ -63,13 +51,13 @@ export function registerIdempotency(app: FastifyInstance, retentionMs: number): 
     const writes: IdempotentWrites = { key, fingerprint, replaceBefore: app.clock() - retentionMs, results: [] };
     request.idempotency = { key, fingerprint, slot, release, writes };
     const recorded = await request.scope.store.getIdempotentResponse(key, writes.replaceBefore);
-    if (!recorded) return;
+    if (!recorded) return false;
     if (recorded.status === PENDING_STATUS && recorded.fingerprint === fingerprint) {
       // the first attempt's writes committed but its answer was never recorded (a crash): the handler
       // runs again with their results, and its writes are not made again
       writes.recorded = decodeResults(recorded.body);
       reply.header('idempotent-replayed', 'true');
-      return;
+      return false;
     }
     // a replay records nothing: without a context, onSend leaves it alone
     finish(request);
@@ -77,12 +65,13 @@ export function registerIdempotency(app: FastifyInstance, retentionMs: number): 
       throw new DomainError('KeyReused', `Idempotency-Key ${key} was first used for another request (method, path, body or user differ); use a new key`);
     }
     if (recorded.location) reply.header('location', recorded.location);
-    return reply.status(recorded.status).header('idempotent-replayed', 'true').type('application/json; charset=utf-8').send(recorded.body);
-  });
+    reply.status(recorded.status).header('idempotent-replayed', 'true').type('application/json; charset=utf-8').send(recorded.body);
+    return true;
+  };
 
-  app.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
-    const context = request.idempotency;
-    if (!context) return payload;
+  /** Records a 2xx answer under the key; a failure to record is logged, the answer still goes out. */
+  const record = async (request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<void> => {
+    const context = request.idempotency!;
     try {
       if (reply.statusCode >= 200 && reply.statusCode < 300 && (typeof payload === 'string' || payload === undefined || payload === null)) {
         const now = app.clock();
@@ -98,9 +87,35 @@ export function registerIdempotency(app: FastifyInstance, retentionMs: number): 
     } finally {
       finish(request);
     }
-    return payload;
+  };
+
+  // POST and PUT routes only; a request without the header passes each hook without waiting
+  app.addHook('onRoute', (route) => {
+    const methods = [route.method].flat();
+    if (!methods.includes('POST') && !methods.includes('PUT')) return;
+    // the handler of a request with a key runs inside its write context, so each of its writes records the key
+    const handler = route.handler;
+    route.handler = function (this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
+      const writes = request.idempotency?.writes;
+      return writes ? idempotentWrites.run(writes, () => handler.call(this, request, reply)) : handler.call(this, request, reply);
+    } as typeof route.handler;
+    addRouteHook(route, 'preValidation', (request, reply, done) => {
+      const key = request.headers['idempotency-key'];
+      if (key === undefined || (request.method !== 'POST' && request.method !== 'PUT')) return done();
+      claim(request, reply, key).then((replied) => replied || done(), done);
+    });
+    addRouteHook(route, 'onSend', (request, reply, payload, done) => {
+      if (!request.idempotency) return done(null, payload);
+      record(request, reply, payload).then(() => done(null, payload));
+    });
+    // whatever happened (an error before onSend, a closed connection), duplicates stop waiting
+    addRouteHook(route, 'onResponse', (request, _reply, done) => {
+      finish(request);
+      done();
+    });
+    addRouteHook(route, 'onRequestAbort', (request, done) => {
+      finish(request);
+      done();
+    });
   });
-  // whatever happened (an error before onSend, a closed connection), duplicates stop waiting
-  app.addHook('onResponse', async (request: FastifyRequest) => finish(request));
-  app.addHook('onRequestAbort', async (request: FastifyRequest) => finish(request));
 }

@@ -1,5 +1,6 @@
 // JSON in and out without losing 64-bit integers, and the Ajv set-up for explicit typing.
 import type { FastifyInstance } from 'fastify';
+import { addRouteHook } from './route-hooks.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -77,13 +78,16 @@ export function registerJson(app: FastifyInstance, bodyLimit: number, limits: Js
   });
 
   // NUL in a path or query (%00) is refused on every store alike (PostgreSQL text cannot hold it)
-  app.addHook('onRequest', async (request) => {
-    if (/%00/.test(request.url)) throw invalid('the URL must not contain the NUL character (%00)');
-  });
+  app.addHook('onRequest', (request, _reply, done) => done(request.url.includes('%00') ? invalid('the URL must not contain the NUL character (%00)') : undefined));
 
   // End, associate and start-task bodies are optional: a request without one is the empty event.
-  app.addHook('preValidation', async (request) => {
-    if (request.body === undefined && request.routeOptions.config.optionalBody) request.body = {};
+  // A hook of those routes only, not one every request runs.
+  app.addHook('onRoute', (route) => {
+    if (!route.config?.optionalBody) return;
+    addRouteHook(route, 'preValidation', (request, _reply, done) => {
+      if (request.body === undefined) request.body = {};
+      done();
+    });
   });
 
   // Schema-driven serialization; a response holding a bigint beyond 2^53 (an exact 64-bit value in a

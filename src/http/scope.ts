@@ -1,6 +1,6 @@
 // The scope hook: each API request's scope is the partition its tenant headers select (see
 // src/app/scope.ts). Routes reach data only through request.scope.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Scope } from '../app/scope.js';
 import { DomainError } from '../domain/errors.js';
 import { describePartition, resolvePartition, type Tenant } from '../domain/tenancy.js';
@@ -21,9 +21,16 @@ declare module 'fastify' {
  */
 export function registerScopes(app: FastifyInstance, tenants: readonly Tenant[], scopes: ReadonlyMap<string, Scope>): void {
   app.decorateRequest('scope', null as unknown as Scope);
-  app.addHook('onRequest', async (request: FastifyRequest) => {
-    const partition = resolvePartition(tenants, request.headers.contactcenterid, request.headers.groupid);
-    if (request.mayUse && !request.mayUse(partition)) throw new DomainError('Forbidden', `user ${request.user} may not use ${describePartition(partition)}`);
+  // a callback hook, not an async one: it runs on every API request and never waits
+  app.addHook('onRequest', (request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void) => {
+    let partition;
+    try {
+      partition = resolvePartition(tenants, request.headers.contactcenterid, request.headers.groupid);
+    } catch (error) {
+      return done(error as Error);
+    }
+    if (request.mayUse && !request.mayUse(partition)) return done(new DomainError('Forbidden', `user ${request.user} may not use ${describePartition(partition)}`));
     request.scope = scopes.get(partition.key)!;
+    done();
   });
 }

@@ -82,6 +82,14 @@ describe('CORS', () => {
     assert.equal((await preflight('https://anywhere.example', 'GET')).headers['access-control-allow-origin'], '*');
   });
 
+  test('a request without an Origin is not a cross-origin one: no CORS headers, Vary: Origin for caches', async () => {
+    const res = await t.request('GET', '/customers/C/services');
+    assert.equal(res.statusCode, 200);
+    assert.equal(res.headers['access-control-allow-origin'], undefined);
+    assert.equal(res.headers['access-control-expose-headers'], undefined);
+    assert.match(String(res.headers.vary), /origin/i);
+  });
+
   test('writes only from configured origins: the preflight of any other origin is refused', async () => {
     const trusted = await preflight('https://desk.example.com', 'POST');
     assert.equal(trusted.statusCode, 204);
