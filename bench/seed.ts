@@ -24,7 +24,7 @@ export function seedSqlite(path: string, plan: SeedPlan): void {
      INSERT INTO services (service_id, customer_id, contact_key, service_type, started_at, completed_at, updated_at, expires_at, doc)
      SELECT i, 'c' || (i % ?), NULL, 'T' || (i % 5), 1704067200000 + i,
             CASE WHEN i % 10 < 2 THEN NULL ELSE 1704067500000 END, 1704067200000, 4102444800000, ${DOC_SQL(concat)} FROM s`,
-  ).run(plan.services, plan.customers);
+  ).run(BigInt(plan.services), BigInt(plan.customers)); // as integers: a JS number binds as a REAL ("c7.0")
   db.close();
 }
 
