@@ -15,7 +15,7 @@ import { openPartitionStore, openPartitionStores } from './store/open.js';
 import { partitionsOf, resolvePartition } from './domain/tenancy.js';
 import { catalogConfigFor } from './domain/business-attributes.js';
 import type { Config } from './config.js';
-import { VERSION } from './version.js';
+import { VERSION } from './package-root.js';
 
 
 interface ServeFlags {

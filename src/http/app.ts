@@ -5,7 +5,7 @@ import type { Store } from '../store/store.js';
 import { clientErrorHandler, registerErrorHandling, formatSchemaErrors, frameworkErrors, MAX_PARAM_LENGTH } from './errors.js';
 import { ajvOptions, lazyValidatorFactory, registerJson } from './json.js';
 import healthRoutes from './routes/health.js';
-import { VERSION } from '../version.js';
+import { VERSION } from '../package-root.js';
 import type { CatalogConfig } from '../domain/business-attributes.js';
 import { DEFAULT_LIMITS, type Limits } from '../domain/limits.js';
 import { DEFAULT_CORE_ATTRIBUTES, type CoreAttribute } from '../domain/profiles.js';

@@ -1,7 +1,7 @@
 // Versioned migration files: `NNN_name.sql`, applied in order, each in its own transaction, recorded
 // in schema_migrations. Files live in src/store/<kind>/migrations and ship with the package.
 import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../package-root.js';
 
 export interface Migration {
   version: number;
@@ -9,11 +9,8 @@ export interface Migration {
   sql: string;
 }
 
-// src/store/migrations.ts and dist/store/migrations.js are both two levels below the package root.
-const packageRoot = new URL('../../', import.meta.url);
-
 export function loadMigrations(kind: 'sqlite' | 'postgres'): Migration[] {
-  const dir = fileURLToPath(new URL(`src/store/${kind}/migrations/`, packageRoot));
+  const dir = packagePath(`src/store/${kind}/migrations/`);
   return readdirSync(dir)
     .filter((file) => /^\d{3}_[\w-]+\.sql$/.test(file))
     .sort()

@@ -1,13 +1,12 @@
 // The journey console (/console, static files from web/console) and the interactive API docs (/docs),
 // both served locally: no CDN, they work without internet.
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../../package-root.js';
 import type { FastifyInstance } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import swaggerUi from '@fastify/swagger-ui';
 
-// src/http/routes/console.ts and dist/http/routes/console.js are both three levels below the package root
-const CONSOLE_DIR = fileURLToPath(new URL('../../../web/console/', import.meta.url));
+const CONSOLE_DIR = packagePath('web/console/');
 
 const CONSOLE_HEADERS: Record<string, string> = {
   'content-security-policy': "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'",
