@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { freePort } from '../test/helpers/process.js';
+import { summarizeProfile } from './profile-summary.js';
 import { seedPostgres, seedSqlite, type SeedPlan } from './seed.js';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
@@ -28,6 +29,10 @@ const CLI = join(root, 'dist/cli.js');
 /** BENCH_BASELINE: a built checkout of an earlier commit; its contextd runs in the same run, on a copy of the same data, for a before/after table */
 const BASELINE_CLI = process.env.BENCH_BASELINE ? join(process.env.BENCH_BASELINE, 'dist/cli.js') : undefined;
 const BASE = '/genesys/1/cs';
+/** BENCH_PROFILE=<dir>: each contextd target runs each scenario in a process of its own under --cpu-prof, and the profiles are summarised (figures of a profiled run are slower: compare them with each other, not with an unprofiled run) */
+const PROFILE_DIR = process.env.BENCH_PROFILE;
+/** the PostgreSQL ceiling's pool: the pool contextd uses (PG_POOL_SIZE, default 10) */
+const CEILING_POOL = Number(process.env.PG_POOL_SIZE ?? 10);
 
 interface Target {
   name: string;
@@ -93,10 +98,10 @@ async function startBare(name: string, script: string, env: Record<string, strin
   return { name, port, child };
 }
 
-async function startContextd(name: string, databaseUrl: string, cli = CLI): Promise<Target> {
+async function startContextd(name: string, databaseUrl: string, cli = CLI, nodeArgs: string[] = []): Promise<Target> {
   const port = await freePort();
   const began = performance.now();
-  const child = spawn(process.execPath, [cli, 'serve'], {
+  const child = spawn(process.execPath, [...nodeArgs, cli, 'serve'], {
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -219,10 +224,11 @@ async function load(port: number, scenario: Scenario, duration: number): Promise
   });
 }
 
-async function measure(target: Target): Promise<Row[]> {
+async function measure(target: Target, only?: string): Promise<Row[]> {
   const rows: Row[] = [];
   // every target sees the same id sequence for the end scenario
   for (const scenario of scenarios()) {
+    if (only !== undefined && scenario.name !== only) continue;
     const isContextd = target.name.startsWith('contextd') || target.name.startsWith('baseline');
     if (scenario.runsOn === 'contextd' && !isContextd) continue;
     if (scenario.runsOn === 'floors' && !isContextd && target.name !== 'limit' && target.name !== 'framework') continue;
@@ -253,6 +259,70 @@ async function stop(target: Target): Promise<number> {
   target.child.kill('SIGTERM');
   await new Promise((r) => target.child.once('exit', r));
   return rss;
+}
+
+/** Runs the scenarios on a contextd target; with BENCH_PROFILE, one process per scenario, each under --cpu-prof. */
+async function measureContextd(
+  name: string,
+  databaseUrl: string,
+  cli: string,
+  rows: Row[],
+  extra: { target: string; rssMb: number; startupMs?: number }[],
+): Promise<void> {
+  if (!PROFILE_DIR) {
+    const target = await startContextd(name, databaseUrl, cli);
+    rows.push(...(await measure(target)));
+    extra.push({ target: name, rssMb: await stop(target), startupMs: target.startupMs });
+    return;
+  }
+  mkdirSync(PROFILE_DIR, { recursive: true });
+  for (const scenario of scenarios()) {
+    if (ONLY_SCENARIOS && !ONLY_SCENARIOS.some((part) => scenario.name.includes(part))) continue;
+    const file = `${name}--${scenario.name}`.replace(/[^\w-]+/g, '-') + '.cpuprofile';
+    // from the sources (through tsx), not the bundle: the profile then names each module and package
+    const sources = cli === CLI ? join(root, 'src/cli.ts') : join(cli, '../../src/cli.ts');
+    const target = await startContextd(name, databaseUrl, sources, ['--import', 'tsx', '--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${file}`]);
+    rows.push(...(await measure(target, scenario.name)));
+    const rssMb = await stop(target);
+    if (!extra.some((e) => e.target === name)) extra.push({ target: name, rssMb, startupMs: target.startupMs });
+    log(`  profile: ${join(PROFILE_DIR, file)}`);
+    log(summarizeProfile(join(PROFILE_DIR, file), 12));
+  }
+}
+
+/**
+ * The ceiling of durable single-row INSERTs from Node on this PostgreSQL: the scenario's connections
+ * each insert a service-shaped row (one statement, its own commit) through a pool the size of
+ * contextd's, as fast as the server answers. The best a client can do one write at a time.
+ */
+async function postgresCeiling(url: string): Promise<Row> {
+  const pool = new pg.Pool({ connectionString: url, max: CEILING_POOL });
+  await pool.query('CREATE TABLE ceiling_probe (id bigserial PRIMARY KEY, customer_id text, started_at bigint NOT NULL, doc text NOT NULL)');
+  const doc = START_BODY;
+  const latencies: number[] = [];
+  const run = async (until: number, record: boolean) => {
+    await Promise.all(
+      Array.from({ length: CONNECTIONS }, async () => {
+        while (Date.now() < until) {
+          const began = performance.now();
+          await pool.query({ name: 'ceiling', text: 'INSERT INTO ceiling_probe (customer_id, started_at, doc) VALUES ($1, $2, $3)', values: ['c-bench', Date.now(), doc] });
+          if (record) latencies.push(performance.now() - began);
+        }
+      }),
+    );
+  };
+  try {
+    await run(Date.now() + WARMUP * 1000, false);
+    const began = Date.now();
+    await run(began + DURATION * 1000, true);
+    const seconds = (Date.now() - began) / 1000;
+    latencies.sort((a, b) => a - b);
+    const at = (q: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0);
+    return { target: 'postgres ceiling', scenario: 'start service', rps: Math.round(latencies.length / seconds), p50: at(0.5), p99: at(0.99), max: at(1), non2xx: 0, errors: 0, cpuUs: 0 };
+  } finally {
+    await pool.query('DROP TABLE IF EXISTS ceiling_probe');
+    await pool.end();
+  }
 }
 
 async function postgresReachable(): Promise<boolean> {
@@ -307,13 +377,9 @@ async function main(): Promise<void> {
     if (BASELINE_CLI) {
       const copy = join(dir, 'baseline.db');
       copyFileSync(sqlitePath, copy);
-      const baseline = await startContextd('baseline sqlite', copy, BASELINE_CLI);
-      rows.push(...(await measure(baseline)));
-      extra.push({ target: 'baseline sqlite', rssMb: await stop(baseline), startupMs: baseline.startupMs });
+      await measureContextd('baseline sqlite', copy, BASELINE_CLI, rows, extra);
     }
-    const sqlite = await startContextd('contextd sqlite', sqlitePath);
-    rows.push(...(await measure(sqlite)));
-    extra.push({ target: 'contextd sqlite', rssMb: await stop(sqlite), startupMs: sqlite.startupMs });
+    await measureContextd('contextd sqlite', sqlitePath, CLI, rows, extra);
 
     if (withPostgres) {
       log('contextd on PostgreSQL, seeding…');
@@ -332,13 +398,15 @@ async function main(): Promise<void> {
         await admin.end();
         migrate(baseUrl);
         await seedPostgres(baseUrl, PLAN);
-        const baseline = await startContextd('baseline postgres', baseUrl, BASELINE_CLI);
-        rows.push(...(await measure(baseline)));
-        extra.push({ target: 'baseline postgres', rssMb: await stop(baseline), startupMs: baseline.startupMs });
+        await measureContextd('baseline postgres', baseUrl, BASELINE_CLI, rows, extra);
       }
-      const postgres = await startContextd('contextd postgres', pgUrl);
-      rows.push(...(await measure(postgres)));
-      extra.push({ target: 'contextd postgres', rssMb: await stop(postgres), startupMs: postgres.startupMs });
+      await measureContextd('contextd postgres', pgUrl, CLI, rows, extra);
+      if (!ONLY_SCENARIOS || ONLY_SCENARIOS.some((part) => 'start service'.includes(part))) {
+        log('postgres ceiling (durable single-row INSERTs from Node)');
+        const ceiling = await postgresCeiling(pgUrl);
+        log(`  postgres ceiling: ${ceiling.rps} inserts/s, p99 ${ceiling.p99} ms`);
+        rows.push(ceiling);
+      }
     } else {
       log(`contextd on PostgreSQL: skipped, nothing answers at ${POSTGRES_URL}`);
     }
@@ -377,7 +445,7 @@ function render(rows: Row[], extra: { target: string; rssMb: number; startupMs?:
     for (const row of rows.filter((r) => r.scenario === scenario)) {
       const isContextd = row.target.startsWith('contextd') || row.target.startsWith('baseline');
       lines.push(
-        `| ${scenario} | ${row.target} | ${row.rps.toLocaleString('en')} | ${row.p50} | ${row.p99} | ${row.max} | ${row.non2xx + row.errors} | ${row.cpuUs} | ${isContextd || row.target === 'framework' ? ratio(row.rps, limit?.rps) : ''} | ${isContextd ? ratio(row.rps, framework?.rps) : ''} | ${isContextd ? ratio(row.rps, naive?.rps) : ''} |`,
+        `| ${scenario} | ${row.target} | ${row.rps.toLocaleString('en')} | ${row.p50} | ${row.p99} | ${row.max} | ${row.non2xx + row.errors} | ${row.cpuUs || ''} | ${isContextd || row.target === 'framework' ? ratio(row.rps, limit?.rps) : ''} | ${isContextd ? ratio(row.rps, framework?.rps) : ''} | ${isContextd ? ratio(row.rps, naive?.rps) : ''} |`,
       );
     }
   }
@@ -390,8 +458,49 @@ function render(rows: Row[], extra: { target: string; rssMb: number; startupMs?:
     lines.push('', '| contention | shared ÷ own (target ≥ 0.5×) |', '|---|---:|');
     for (const target of contention) lines.push(`| ${target} | ${ratio(shared(target)!.rps, own(target)!.rps)} |`);
   }
+  lines.push('', ...targets(rows, extra));
   lines.push('', 'non-2xx in "end service" are 409s once the seeded active services run out during the run.', '');
   return lines.join('\n');
+}
+
+/** The performance issue's targets, each with what this run measured and whether it is met. */
+function targets(rows: Row[], extra: { target: string; rssMb: number; startupMs?: number }[]): string[] {
+  const find = (target: string, scenario: string) => rows.find((r) => r.target === target && r.scenario === scenario);
+  const lines = ['| target | measured | met |', '|---|---:|:---:|'];
+  const add = (target: string, measured: string | undefined, met: boolean | undefined) => {
+    if (measured !== undefined) lines.push(`| ${target} | ${measured} | ${met ? 'yes' : 'no'} |`);
+  };
+  const vsLimit = (scenario: string, at: number, p99Ms?: number) => {
+    const own = find('contextd sqlite', scenario);
+    const limit = find('limit', scenario);
+    if (!own || !limit) return;
+    const r = own.rps / limit.rps;
+    add(
+      `SQLite ${scenario} ≥ ${at}× the limit${p99Ms ? `, p99 ≤ ${p99Ms} ms` : ''}`,
+      `${r.toFixed(2)}×${p99Ms ? `, p99 ${own.p99} ms` : ''}`,
+      r >= at && (p99Ms === undefined || own.p99 <= p99Ms),
+    );
+  };
+  vsLimit('start service', 0.5);
+  vsLimit('end service', 0.5);
+  vsLimit('GET service by id', 0.7);
+  vsLimit("GET a customer's active services", 0.6, 5);
+  for (const scenario of ['start state', 'state transition (after a state start)', 'start and end a task']) vsLimit(scenario, 0.4);
+  const pgStart = find('contextd postgres', 'start service');
+  const ceiling = find('postgres ceiling', 'start service');
+  if (pgStart) {
+    const r = ceiling ? pgStart.rps / ceiling.rps : undefined;
+    add('PostgreSQL start ≥ 10,000/s, or ≥ 0.7× its single-row ceiling', `${pgStart.rps.toLocaleString('en')}/s${r === undefined ? '' : `, ${r.toFixed(2)}× the ceiling (${ceiling!.rps.toLocaleString('en')}/s)`}`, pgStart.rps >= 10_000 || (r ?? 0) >= 0.7);
+  }
+  for (const scenario of ['start state', 'state transition (after a state start)', 'start and end a task']) {
+    const row = find('contextd postgres', scenario);
+    if (row) add(`PostgreSQL ${scenario} ≥ 5,000/s`, `${row.rps.toLocaleString('en')}/s`, row.rps >= 5_000);
+  }
+  for (const e of extra.filter((x) => x.target.startsWith('contextd'))) {
+    if (e.startupMs !== undefined) add(`${e.target}: start-up to first answer ≤ 300 ms`, `${Math.round(e.startupMs)} ms`, e.startupMs <= 300);
+    add(`${e.target}: peak RSS ≤ 200 MB`, `${e.rssMb} MB`, e.rssMb <= 200);
+  }
+  return lines;
 }
 
 await main();
