@@ -5,13 +5,16 @@
 // beside their own code (swagger-ui, static). pg is a chunk of its own, loaded only on PostgreSQL.
 import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
-const root = new URL('..', import.meta.url);
-execFileSync(process.execPath, [new URL('node_modules/typescript/bin/tsc', root).pathname, '-p', 'tsconfig.build.json', '--noEmit'], { cwd: root, stdio: 'inherit' });
-rmSync(new URL('dist', root), { recursive: true, force: true });
+// a path, not a URL's pathname: a checkout under a folder with a space in its name still builds
+const root = fileURLToPath(new URL('..', import.meta.url));
+execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--noEmit'], { cwd: root, stdio: 'inherit' });
+rmSync(join(root, 'dist'), { recursive: true, force: true });
 await build({
-  absWorkingDir: root.pathname,
+  absWorkingDir: root,
   entryPoints: { cli: 'src/cli.ts' },
   outdir: 'dist',
   bundle: true,

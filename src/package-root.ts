@@ -18,7 +18,7 @@ function findRoot(from: string): { root: string; version: string } {
 
 const found = findRoot(dirname(fileURLToPath(import.meta.url)));
 
-export const PACKAGE_ROOT = found.root;
+const PACKAGE_ROOT = found.root;
 export const VERSION = found.version;
 
 /** A path inside the package, e.g. `web/console/`. */
