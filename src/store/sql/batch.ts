@@ -7,7 +7,7 @@ import { DomainError } from '../../domain/errors.js';
 import { pendingRecord, type IdempotentWrites } from '../idempotent-writes.js';
 import type { Dialect, SqlWriter } from './dialect.js';
 import { upsertIdempotent } from './idempotency.js';
-import { insertServices } from './services.js';
+import { insertServices, touchServices } from './services.js';
 import type { Write } from './write.js';
 
 export interface BatchItem {
@@ -80,6 +80,9 @@ export async function runBatch(tx: SqlWriter, rules: BatchRules, batch: readonly
       outcomes[i] = await failed(tx, rules, error, savepoints);
     }
   }
+  // each service the applied writes changed is re-armed once, in one statement: every write of the batch has the same `now`
+  const touched = [...new Set(batch.flatMap((item, i) => (item.write.touches !== undefined && outcomes[i].ok ? [item.write.touches] : [])))];
+  await fallible(rules, () => touchServices(tx, d, touched, now));
   return outcomes;
 }
 

@@ -6,7 +6,7 @@ import { decodeDoc, docColumns, docOf, stateFromRow, taskFromRow, type StateRow,
 import type { StateFilter, TaskFilter } from '../store.js';
 import type { Dialect, SqlReader, SqlWriter } from './dialect.js';
 import { extensionWrites, writeExtensions } from './extensions.js';
-import { docParams, pageClause, requireService, setDoc, statusClause, touchService } from './services.js';
+import { docParams, pageClause, requireService, setDoc, statusClause } from './services.js';
 import type { Write } from './write.js';
 
 type Kind = 'state' | 'task';
@@ -47,30 +47,25 @@ async function insertState(tx: SqlWriter, d: Dialect, serviceId: bigint, start: 
 export function startState(d: Dialect, serviceId: bigint, start: StateStart): Write<number, undefined> {
   return {
     lock: serviceId,
+    touches: serviceId,
     plan: async (read, now) => {
       await requireService(read, d, serviceId, now);
       const previous = start.started.previous_state_id;
       if (previous !== undefined && !(await stateExists(read, serviceId, previous))) throw invalid(`previous_state_id ${previous} is not a state of service ${serviceId}`);
     },
-    apply: async (tx, _plan, now) => {
-      const stateId = await insertState(tx, d, serviceId, start);
-      await touchService(tx, serviceId, now);
-      return stateId;
-    },
+    apply: (tx) => insertState(tx, d, serviceId, start),
   };
 }
 
 export function endElement(d: Dialect, kind: Kind, serviceId: bigint, id: number, end: ElementEnd): Write<void, ElementDoc> {
   return {
     lock: serviceId,
+    touches: serviceId,
     plan: async (read, now) => {
       await requireService(read, d, serviceId, now);
       return planEnd(read, d, kind, serviceId, id, end, () => notFound(kind, id));
     },
-    apply: async (tx, doc, now) => {
-      await applyEnd(tx, d, kind, serviceId, id, doc, end);
-      await touchService(tx, serviceId, now);
-    },
+    apply: (tx, doc) => applyEnd(tx, d, kind, serviceId, id, doc, end),
   };
 }
 
@@ -79,15 +74,14 @@ export function transitionState(d: Dialect, serviceId: bigint, transition: State
   const from = transition.fromStateId;
   return {
     lock: serviceId,
+    touches: serviceId,
     plan: async (read, now) => {
       await requireService(read, d, serviceId, now);
       return planEnd(read, d, 'state', serviceId, from, transition.end, () => invalid(`from.state_id ${from} is not a state of service ${serviceId}`));
     },
-    apply: async (tx, doc, now) => {
+    apply: async (tx, doc) => {
       await applyEnd(tx, d, 'state', serviceId, from, doc, transition.end);
-      const stateId = await insertState(tx, d, serviceId, transition.start);
-      await touchService(tx, serviceId, now);
-      return stateId;
+      return insertState(tx, d, serviceId, transition.start);
     },
   };
 }
@@ -95,11 +89,12 @@ export function transitionState(d: Dialect, serviceId: bigint, transition: State
 export function startTask(d: Dialect, serviceId: bigint, start: TaskStart): Write<number, undefined> {
   return {
     lock: serviceId,
+    touches: serviceId,
     plan: async (read, now) => {
       await requireService(read, d, serviceId, now);
       if (start.stateId !== undefined && !(await stateExists(read, serviceId, start.stateId))) throw invalid(`state_id ${start.stateId} is not a state of service ${serviceId}`);
     },
-    apply: async (tx, _plan, now) => {
+    apply: async (tx) => {
       const c = docColumns(docOf({ ...start, type: start.taskType }));
       const row = await tx.one<{ task_id: bigint | number }>(
         'INSERT INTO tasks (service_id, state_id, task_type, started_at, completed_at, doc) VALUES (?, ?, ?, ?, ?, ?) RETURNING task_id',
@@ -107,7 +102,6 @@ export function startTask(d: Dialect, serviceId: bigint, start: TaskStart): Writ
       );
       const taskId = Number(row!.task_id);
       await writeExtensions(tx, d, extensionWrites('task', taskId, serviceId, start.extensions));
-      await touchService(tx, serviceId, now);
       return taskId;
     },
   };

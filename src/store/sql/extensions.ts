@@ -5,7 +5,7 @@ import type { ExtensionValue, Extensions } from '../../domain/records.js';
 import { groupExtensions, type ExtensionRow } from '../codec.js';
 import type { ExtensionChange, ExtensionOwner } from '../store.js';
 import type { ColumnType, Dialect, SqlReader, SqlWriter } from './dialect.js';
-import { requireService, touchService } from './services.js';
+import { requireService } from './services.js';
 import type { Write } from './write.js';
 
 export interface ExtensionWrite {
@@ -48,16 +48,14 @@ export function putExtensions(d: Dialect, owner: ExtensionOwner, extensions: Ext
   const ownerId = owner.kind === 'service' ? owner.serviceId : owner.id;
   return {
     lock: owner.serviceId,
+    touches: owner.serviceId,
     plan: async (read, now) => {
       await requireOwner(read, d, owner, now);
       if (typeof extensions !== 'function') return extensions;
       const rows = await read.all<ExtensionRow>('SELECT owner_id, name_key, name, value FROM extensions WHERE owner_kind = ? AND owner_id = ?', [owner.kind, ownerId]);
       return extensions(groupExtensions(rows).get(String(ownerId)) ?? new Map());
     },
-    apply: async (tx, planned, now) => {
-      await writeExtensions(tx, d, extensionWrites(owner.kind, ownerId, owner.serviceId, planned));
-      await touchService(tx, owner.serviceId, now);
-    },
+    apply: (tx, planned) => writeExtensions(tx, d, extensionWrites(owner.kind, ownerId, owner.serviceId, planned)),
   };
 }
 

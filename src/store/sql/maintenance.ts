@@ -6,7 +6,7 @@ import { decodeDoc, serviceFromRow, type ServiceRow } from '../codec.js';
 import type { AuditRecord, ExportFilter, PurgeOperation } from '../store.js';
 import { insertAudit } from './audit.js';
 import type { Dialect, SqlReader } from './dialect.js';
-import { docParams, SERVICE_COLUMNS, setDoc, touchService } from './services.js';
+import { docParams, SERVICE_COLUMNS, setDoc, touchServices } from './services.js';
 import { applyOnly, type Write } from './write.js';
 
 /** SQL: the services a purge operation removes: started before the cut-off (`?`), then by state and owner. */
@@ -87,8 +87,8 @@ export function autoCompleteIdle(d: Dialect, defaultAfterMs: number | undefined,
       for (const { serviceId, doc, elements } of completions) {
         await tx.run(`UPDATE services SET ${setDoc('service_type')} WHERE service_id = ?`, [...docParams(doc), serviceId]);
         for (const element of elements) await tx.run(`UPDATE ${element.kind}s SET ${setDoc(`${element.kind}_type`)} WHERE ${element.kind}_id = ?`, [...docParams(element.doc), element.id]);
-        await touchService(tx, serviceId, now);
       }
+      await touchServices(tx, d, completions.map((c) => c.serviceId), now);
       return completions.length;
     },
   };

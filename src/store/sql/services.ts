@@ -72,9 +72,10 @@ export async function requireService(read: SqlReader, d: Dialect, serviceId: big
   if (!(await read.one(`SELECT 1 AS found FROM services WHERE service_id = ? AND expires_at > ?${d.forUpdate}`, [serviceId, now]))) throw notFound('service', serviceId);
 }
 
-/** Records a write to the service: re-arms its expiry (unless fixed) and its idle time. */
-export async function touchService(tx: SqlWriter, serviceId: bigint, now: number): Promise<void> {
-  await tx.run(`UPDATE services SET updated_at = ?, expires_at = ${REARM} WHERE service_id = ?`, [now, now, serviceId]);
+/** Records writes to services: re-arms their expiry (unless fixed) and their idle time, in one statement. */
+export async function touchServices(tx: SqlWriter, d: Dialect, serviceIds: readonly bigint[], now: number): Promise<void> {
+  if (serviceIds.length === 0) return;
+  await tx.run(`UPDATE services SET updated_at = ?, expires_at = ${REARM} WHERE ${d.inList('service_id', 'bigint')}`, [now, now, d.list(serviceIds)]);
 }
 
 /** Applies a ttl / expiration_time given on an event or by PUT /services/{id}. */
@@ -129,11 +130,9 @@ export function associateService(d: Dialect, serviceId: bigint, customerId: stri
 export function updateServiceExpiration(d: Dialect, serviceId: bigint, expiry: Expiry): Write<void, void> {
   return {
     lock: serviceId,
+    touches: serviceId,
     plan: (read, now) => requireService(read, d, serviceId, now),
-    apply: async (tx, _plan, now) => {
-      await touchService(tx, serviceId, now);
-      await setExpiry(tx, serviceId, expiry, now);
-    },
+    apply: (tx, _plan, now) => setExpiry(tx, serviceId, expiry, now),
   };
 }
 

@@ -13,6 +13,8 @@ export interface Write<T = unknown, P = unknown> {
   lock?: bigint;
   /** a service start: a batch inserts its starts together, in a few statements */
   start?: ServiceStart;
+  /** the service the write changes without re-arming it itself: once the batch's writes are applied, it re-arms each such service once */
+  touches?: bigint;
 }
 
 /** A write that checks nothing. */
