@@ -48,6 +48,12 @@ export const ConfigFileSchema = Type.Object(
     idempotency: Type.Optional(
       Type.Object({ retention: Type.Optional(Expiration) }, { additionalProperties: false, description: 'Idempotency-Key answers: how long they are replayed (default 24h)' }),
     ),
+    events: Type.Optional(
+      Type.Object(
+        { retention: Type.Optional(Expiration) },
+        { additionalProperties: false, description: 'The outbox of committed events: how long they are kept, to resume the stream with Last-Event-ID (default 7d)' },
+      ),
+    ),
     cors: Type.Optional(
       Type.Object(
         { write_origins: Type.Optional(Type.Array(Type.String({ pattern: '^https?://[^/]+$' }), { description: 'origins allowed to write and to send credentials' })) },
@@ -166,6 +172,8 @@ export interface Config {
   rateLimit?: { max: number; windowMs: number };
   /** idempotency.retention */
   idempotencyRetention?: string;
+  /** events.retention */
+  eventRetention?: string;
   /** multi-tenant mode when not empty */
   tenants: Tenant[];
   port: number;
@@ -325,6 +333,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     businessAttributes,
     tenants,
     idempotencyRetention: file.idempotency?.retention,
+    eventRetention: file.events?.retention,
     corsWriteOrigins: file.cors?.write_origins ?? [],
     rateLimit: file.rate_limit ? { max: file.rate_limit.max, windowMs: file.rate_limit.window_ms ?? 1000 } : undefined,
     notFoundStatus: file.cview?.['not-found-status'] ?? 404,

@@ -26,6 +26,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     storeFor: (partition) => stores.get(partition),
     limits: config.limits,
     idempotencyRetention: config.idempotencyRetention,
+    eventRetention: config.eventRetention,
     corsWriteOrigins: config.corsWriteOrigins,
     rateLimit: config.rateLimit,
     notFoundStatus: config.notFoundStatus,

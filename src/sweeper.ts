@@ -1,4 +1,5 @@
-// The background sweep: deletes expired services and auto-completes idle ones, in bounded batches
+// The background sweep: deletes expired services, old Idempotency-Key answers and outbox events past
+// their retention, and auto-completes idle ones, in bounded batches
 // (each its own short transaction), so requests keep flowing while it works. With tenants, it
 // sweeps every partition's store in turn.
 import type { Partition } from './domain/tenancy.js';
@@ -7,6 +8,8 @@ import type { Store } from './store/store.js';
 export interface SweeperOptions {
   /** Idempotency-Key answers older than this are deleted */
   idempotencyRetentionMs?: number;
+  /** outbox events older than this are deleted */
+  eventRetentionMs?: number;
   /** business time (the app's clock) */
   clock?: () => number;
   /** cview/auto-complete-enabled */
@@ -17,7 +20,6 @@ export interface SweeperOptions {
   batchSize?: number;
   /** most batches of each kind in one run */
   maxBatches?: number;
-  onSwept?: (partition: Partition, result: SweepResult) => void;
   onError?: (error: unknown) => void;
 }
 
@@ -57,11 +59,10 @@ export class Sweeper {
 
   private async sweep(): Promise<SweepResult> {
     const total: SweepResult = { expired: 0, completed: 0 };
-    for (const { partition, store } of this.targets) {
+    for (const { store } of this.targets) {
       const result = await this.sweepOne(store);
       total.expired += result.expired;
       total.completed += result.completed;
-      if (result.expired + result.completed > 0) this.options.onSwept?.(partition, result);
     }
     return total;
   }
@@ -78,6 +79,10 @@ export class Sweeper {
     if (this.options.idempotencyRetentionMs !== undefined) {
       const before = (this.options.clock ?? Date.now)() - this.options.idempotencyRetentionMs;
       for (let i = 0; i < maxBatches; i++) if ((await store.sweepIdempotentResponses(before, batch)) < batch) break;
+    }
+    if (this.options.eventRetentionMs !== undefined) {
+      const before = (this.options.clock ?? Date.now)() - this.options.eventRetentionMs;
+      for (let i = 0; i < maxBatches; i++) if ((await store.trimEvents(before, batch)) < batch) break;
     }
     if (this.options.autoComplete) {
       for (let i = 0; i < maxBatches; i++) {

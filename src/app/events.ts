@@ -1,129 +1,191 @@
-// Live journey events: every committed write publishes one event; subscribers of
-// GET /genesys/1/cs/events receive the ones that match their filter. Events carry a per-node
-// sequence number as their SSE id; the last EVENT_WINDOW events stay in memory so that a client
-// reconnecting with Last-Event-ID misses nothing within that window (events are recorded while a
-// client is connected, or left less than RESUME_GRACE_MS ago). With several nodes on
-// PostgreSQL, events travel through LISTEN/NOTIFY, so a subscriber on any node sees every node's.
+// The live event stream of GET /genesys/1/cs/events, read from each partition's outbox (every
+// committed write appends its events there, in its transaction: src/store/sql/outbox.ts). Event ids
+// are the outbox's: they increase in commit order and are the same on every node, so a client
+// resumes with Last-Event-ID on any node, after a restart, for as long as the retention keeps the
+// events (events.retention).
 //
-// Events carry their partition (tenant, group) inside the server and reach only subscribers of the
-// same partition; the partition is never sent to clients.
-import { parseStoredJson, stringifyJson } from '../domain/json.js';
+// On each node, one feed per partition tails the outbox while someone on the node listens: a local
+// commit wakes it, so does another node's (PostgreSQL NOTIFY, only a wake-up: what is delivered is
+// always read from the outbox), and a slow poll covers a wake-up that never came (a node that died
+// between its commit and its NOTIFY). A feed reads each new event once for all its subscribers.
+// Events carry their partition inside the server only; they reach subscribers of that partition.
+import { EVENT_KINDS, type EventDetails, type EventFilter, type EventKind, type StoredEvent } from '../domain/event-kinds.js';
 import type { Partition } from '../domain/tenancy.js';
 import type { Store } from '../store/store.js';
 
-export const EVENT_KINDS = [
-  'service.started',
-  'service.ended',
-  'service.associated',
-  'service.deleted',
-  'service.expiration',
-  'service.extension',
-  'state.started',
-  'state.ended',
-  'state.transition',
-  'state.extension',
-  'task.started',
-  'task.ended',
-  'task.extension',
-  'maintenance.purged',
-  'maintenance.expired',
-  'maintenance.auto-completed',
-] as const;
-export type EventKind = (typeof EVENT_KINDS)[number];
+export { EVENT_KINDS, type EventKind };
 
-export interface JourneyEvent {
-  id?: number;
-  /** the partition key: internal, stripped before sending */
-  partition: string;
+/** An event as a subscriber receives it (the data of one SSE message). */
+export interface JourneyEvent extends EventDetails {
+  id: number;
   kind: EventKind;
   at: string;
-  /** absent on maintenance events, which concern many services */
+  /** absent on profile, metadata and maintenance events */
   service_id?: string;
   customer_id?: string;
   contact_key?: string;
-  state_id?: number;
-  from_state_id?: number;
-  task_id?: number;
-  extension?: string;
-  purged?: number;
 }
 
-export interface EventFilter {
-  partition: string;
-  customerId?: string;
-  contactKey?: string;
-  serviceId?: string;
-  kinds?: ReadonlySet<string>;
-}
-
-/** How events reach the other nodes; absent on the embedded store (one node). */
+/** Wake-ups between nodes; absent on the embedded store (one node). */
 export interface EventTransport {
   publish(payload: string): Promise<void>;
   subscribe(handler: (payload: string) => void): Promise<void>;
 }
 
-export const EVENT_WINDOW = 10_000;
-/** With several nodes: a node with subscribers says so this often; others publish while they hear it. */
+/** Events a feed reads at once, and a replay's page. */
+export const EVENT_PAGE = 500;
+/** A feed with subscribers looks at its outbox at least this often, whatever wakes it. */
+export const POLL_EVERY_MS = 1_000;
+/** With several nodes: a node with subscribers says so this often; others send wake-ups while they hear it. */
 export const PRESENCE_EVERY_MS = 5_000;
 const PRESENCE_TTL_MS = 3 * PRESENCE_EVERY_MS;
 const PRESENCE = '{"presence":true}';
-/** After the last subscriber leaves, events are still recorded this long, so a reconnect can resume. */
-export const RESUME_GRACE_MS = 10 * 60_000;
 
 interface Subscriber {
   filter: EventFilter;
   send: (event: JourneyEvent) => void;
 }
 
-function matches(filter: EventFilter, event: JourneyEvent): boolean {
-  if (filter.partition !== event.partition) return false;
-  if (filter.kinds && !filter.kinds.has(event.kind)) return false;
-  if (filter.serviceId !== undefined && filter.serviceId !== event.service_id) return false;
-  if (filter.customerId !== undefined && filter.customerId !== event.customer_id) return false;
-  if (filter.contactKey !== undefined && filter.contactKey !== event.contact_key) return false;
+export function toJourneyEvent(event: StoredEvent): JourneyEvent {
+  const out: JourneyEvent = { id: event.id, kind: event.kind, at: new Date(event.at).toISOString() };
+  if (event.serviceId !== undefined) out.service_id = String(event.serviceId);
+  if (event.customerId !== undefined) out.customer_id = event.customerId;
+  if (event.contactKey !== undefined) out.contact_key = event.contactKey;
+  return Object.assign(out, event.details);
+}
+
+function matches(filter: EventFilter, event: StoredEvent): boolean {
+  if (filter.kinds && filter.kinds.length > 0 && !filter.kinds.includes(event.kind)) return false;
+  if (filter.serviceId !== undefined && filter.serviceId !== event.serviceId) return false;
+  if (filter.customerId !== undefined && filter.customerId !== event.customerId) return false;
+  if (filter.contactKey !== undefined && filter.contactKey !== event.contactKey) return false;
   return true;
 }
 
-export class EventHub {
-  private seq = 0;
-  private readonly window: JourneyEvent[] = [];
+/** One partition's outbox, tailed on this node while it has subscribers. */
+class PartitionFeed {
+  /** the last event id dispatched; undefined while nobody listens */
+  private position?: number;
   private readonly subscribers = new Set<Subscriber>();
+  private reading?: Promise<void>;
+  private again = false;
+  private poll?: NodeJS.Timeout;
+
+  constructor(
+    private readonly store: Store,
+    private readonly onError: (error: unknown) => void,
+  ) {}
+
+  get size(): number {
+    return this.subscribers.size;
+  }
+
+  async add(subscriber: Subscriber): Promise<void> {
+    this.subscribers.add(subscriber);
+    if (this.position === undefined) {
+      const position = await this.store.lastEventId();
+      // the first subscriber sets the start; what committed while it was read comes with the wake-up below
+      this.position ??= position;
+      this.poll ??= setInterval(() => this.wake(), POLL_EVERY_MS);
+      this.poll.unref();
+    }
+    this.wake();
+  }
+
+  delete(subscriber: Subscriber): void {
+    if (!this.subscribers.delete(subscriber) || this.subscribers.size > 0) return;
+    // nobody listens: stop reading; the next subscriber starts from the outbox's end again
+    clearInterval(this.poll);
+    this.poll = undefined;
+    this.position = undefined;
+  }
+
+  /** New events may have committed: read them once for every subscriber (never two reads at once). */
+  wake(): void {
+    if (this.position === undefined) return;
+    if (this.reading) {
+      this.again = true;
+      return;
+    }
+    this.reading = this.drain()
+      .catch(this.onError)
+      .finally(() => (this.reading = undefined));
+  }
+
+  private async drain(): Promise<void> {
+    do {
+      this.again = false;
+      for (;;) {
+        if (this.position === undefined) return;
+        const page = await this.store.readEvents({}, this.position, EVENT_PAGE);
+        if (this.position === undefined) return;
+        for (const event of page) {
+          this.position = event.id;
+          let out: JourneyEvent | undefined;
+          for (const subscriber of this.subscribers) if (matches(subscriber.filter, event)) subscriber.send((out ??= toJourneyEvent(event)));
+        }
+        if (page.length < EVENT_PAGE) break;
+      }
+    } while (this.again);
+  }
+
+  stop(): void {
+    clearInterval(this.poll);
+    this.poll = undefined;
+  }
+}
+
+export class EventHub {
+  private readonly feeds = new Map<string, PartitionFeed>();
   private started?: Promise<void>;
-  private lastSubscriberLeft = -Infinity;
   /** until when another node (or this one, through the database) has announced subscribers */
   private remoteUntil = -Infinity;
   private presenceTimer?: NodeJS.Timeout;
+  /** partitions whose wake-up goes to the other nodes at the end of this turn of the event loop */
+  private pendingWakeUps = new Set<string>();
 
   constructor(
     private readonly transport?: EventTransport,
     private readonly onError: (error: unknown) => void = () => undefined,
   ) {}
 
-  /** Starts listening to the other nodes (once). */
+  /** Starts hearing the other nodes (once). */
   start(): Promise<void> {
     this.started ??= this.transport
       ? this.transport.subscribe((payload) => {
           if (payload === PRESENCE) this.remoteUntil = Date.now() + PRESENCE_TTL_MS;
-          else this.deliver(parseStoredJson(payload) as JourneyEvent);
+          else if (payload.startsWith('{"wake":')) this.feeds.get((JSON.parse(payload) as { wake: string }).wake)?.wake();
         })
       : Promise.resolve();
     return this.started;
   }
 
-  /** This node has subscribers, or had one recently (it may resume). */
   private get locallyWanted(): boolean {
-    return this.subscribers.size > 0 || Date.now() - this.lastSubscriberLeft < RESUME_GRACE_MS;
+    for (const feed of this.feeds.values()) if (feed.size > 0) return true;
+    return false;
   }
 
-  /**
-   * Someone may be listening: here, or on another node that announced its subscribers. A cluster
-   * nobody watches does no event work at all (no lookups, no NOTIFY).
-   */
+  /** Someone listens: here, or on another node that announced its subscribers. Otherwise commits send no wake-ups. */
   get wanted(): boolean {
     return this.locallyWanted || Date.now() < this.remoteUntil;
   }
 
-  /** Tells the other nodes that this one wants events, now and every PRESENCE_EVERY_MS while it does. */
+  /** A store of this node committed events of `partition`: wake its feed here, and on the other nodes when some listen. */
+  committed(partition: Partition): void {
+    this.feeds.get(partition.key)?.wake();
+    if (!this.transport || Date.now() >= this.remoteUntil) return;
+    if (this.pendingWakeUps.size === 0) {
+      // one NOTIFY per partition per turn, however many batches committed in it
+      setImmediate(() => {
+        const keys = [...this.pendingWakeUps];
+        this.pendingWakeUps.clear();
+        for (const key of keys) this.transport!.publish(JSON.stringify({ wake: key })).catch(this.onError);
+      });
+    }
+    this.pendingWakeUps.add(partition.key);
+  }
+
+  /** Tells the other nodes that this one wants wake-ups, now and every PRESENCE_EVERY_MS while it does. */
   private announce(): Promise<void> {
     if (!this.transport) return Promise.resolve();
     if (!this.presenceTimer) {
@@ -142,67 +204,38 @@ export class EventHub {
   stop(): void {
     clearInterval(this.presenceTimer);
     this.presenceTimer = undefined;
+    for (const feed of this.feeds.values()) feed.stop();
   }
 
   /**
-   * Publishes an event about a service after its write committed. Fire and forget: a failure to
-   * publish never fails the write that caused it.
+   * Streams the partition's matching events from now on; returns the unsubscribe function. Resolves
+   * once the other nodes have been told to send wake-ups. A resuming subscriber replays after subscribing.
    */
-  emit(
-    scope: { partition: Partition; store: Store },
-    kind: EventKind,
-    serviceId: bigint,
-    details: Omit<JourneyEvent, 'kind' | 'at' | 'service_id' | 'partition'> = {},
-  ): void {
-    if (!this.wanted) return;
-    void (async () => {
-      const known = details.customer_id !== undefined || details.contact_key !== undefined || kind === 'service.deleted';
-      const owner = known ? undefined : await scope.store.getService(serviceId);
-      const event: JourneyEvent = { partition: scope.partition.key, kind, at: new Date().toISOString(), service_id: String(serviceId), ...details };
-      if (owner?.customerId !== undefined) event.customer_id = owner.customerId;
-      if (owner?.contactKey !== undefined) event.contact_key = owner.contactKey;
-      if (this.transport) await this.transport.publish(stringifyJson(event));
-      else this.deliver(event);
-    })().catch(this.onError);
-  }
-
-  /** An event about many services (purge, expiry sweep): reaches subscribers without an owner filter. */
-  emitMaintenance(
-    partition: Partition,
-    kind: 'maintenance.purged' | 'maintenance.expired' | 'maintenance.auto-completed',
-    details: Pick<JourneyEvent, 'purged'>,
-  ): void {
-    if (!this.wanted) return;
-    const event: JourneyEvent = { partition: partition.key, kind, at: new Date().toISOString(), ...details };
-    (this.transport ? this.transport.publish(stringifyJson(event)) : Promise.resolve(this.deliver(event))).catch(this.onError);
-  }
-
-  private deliver(event: JourneyEvent): void {
-    const numbered = { ...event, id: ++this.seq };
-    this.window.push(numbered);
-    if (this.window.length > EVENT_WINDOW) this.window.splice(0, this.window.length - EVENT_WINDOW);
-    for (const subscriber of this.subscribers) if (matches(subscriber.filter, numbered)) subscriber.send(numbered);
-  }
-
-  /** The window's events after `lastEventId` that match (a snapshot, to replay). */
-  since(filter: EventFilter, lastEventId: number): JourneyEvent[] {
-    return this.window.filter((event) => event.id! > lastEventId && matches(filter, event));
-  }
-
-  /**
-   * Streams matching events from now on; returns the unsubscribe function. Resolves once the other
-   * nodes have been told to publish. A resuming subscriber replays `since` after subscribing.
-   */
-  async subscribe(filter: EventFilter, send: (event: JourneyEvent) => void): Promise<() => void> {
+  async subscribe(scope: { partition: Partition; store: Store }, filter: EventFilter, send: (event: JourneyEvent) => void): Promise<() => void> {
+    let feed = this.feeds.get(scope.partition.key);
+    if (!feed) this.feeds.set(scope.partition.key, (feed = new PartitionFeed(scope.store, this.onError)));
     const subscriber = { filter, send };
-    this.subscribers.add(subscriber);
+    await feed.add(subscriber);
     await this.announce();
-    return () => {
-      if (this.subscribers.delete(subscriber)) this.lastSubscriberLeft = Date.now();
-    };
+    return () => feed.delete(subscriber);
+  }
+
+  /** The matching events after `lastEventId`, page by page, up to the newest: what a resuming subscriber missed. */
+  async *since(store: Store, filter: EventFilter, lastEventId: number): AsyncGenerator<JourneyEvent[]> {
+    let after = lastEventId;
+    for (;;) {
+      const page = await store.readEvents(filter, after, EVENT_PAGE);
+      if (page.length > 0) {
+        after = page[page.length - 1].id;
+        yield page.map(toJourneyEvent);
+      }
+      if (page.length < EVENT_PAGE) return;
+    }
   }
 
   get subscriberCount(): number {
-    return this.subscribers.size;
+    let count = 0;
+    for (const feed of this.feeds.values()) count += feed.size;
+    return count;
   }
 }

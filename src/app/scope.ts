@@ -7,12 +7,11 @@ import { DEFAULT_EXPIRATION, parseLifetime } from '../domain/expiration.js';
 import { parseServiceId } from '../domain/ids.js';
 import { partitionsOf, serviceIdsOf, type Partition, type Tenant } from '../domain/tenancy.js';
 import type { Store } from '../store/store.js';
-import type { EventHub } from './events.js';
 import { ExtensionSchemaCache } from './extension-schemas.js';
 import { Journeys, type JourneyScope } from './journeys.js';
 
 export interface Scope extends JourneyScope {
-  /** the journey operations: check → extension schemas → store → event */
+  /** the journey operations: check → extension schemas → store (with its events) */
   journeys: Journeys;
   /** A service id from a request: 400 if malformed, 404 if it belongs to another partition (see partitionTag). */
   serviceId: (text: string) => bigint;
@@ -22,7 +21,6 @@ export interface ScopeOptions {
   tenants: readonly Tenant[];
   /** the store of a partition */
   storeFor: (partition: Partition) => Store;
-  events: EventHub;
   businessAttributes?: CatalogConfig;
   /** cview/expiration */
   expiration?: string;
@@ -54,7 +52,7 @@ export function buildScopes(options: ScopeOptions): Map<string, Scope> {
     };
     scopes.set(partition.key, {
       ...parts,
-      journeys: new Journeys(parts, options.events),
+      journeys: new Journeys(parts),
       serviceId: (text) => {
         const id = parseServiceId(text);
         if (!owns(id)) throw notFound('service', id);

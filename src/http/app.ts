@@ -24,6 +24,8 @@ import { parseLifetime } from '../domain/expiration.js';
 
 /** How long an Idempotency-Key's first answer is kept and replayed. */
 export const DEFAULT_IDEMPOTENCY_RETENTION = '24h';
+/** How long the outbox keeps committed events (a stream resumes within it). */
+export const DEFAULT_EVENT_RETENTION = '7d';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -62,6 +64,8 @@ export interface AppOptions {
   autoComplete?: { enabled: boolean; afterSeconds?: number };
   /** how long an Idempotency-Key's first answer is replayed (default 24h) */
   idempotencyRetention?: string;
+  /** how long the outbox keeps events (default 7d) */
+  eventRetention?: string;
   /** origins allowed to write (and to send credentials); reads are open to any origin */
   corsWriteOrigins?: string[];
   /** per tenant (or client address, single-tenant): at most max requests per window */
@@ -128,7 +132,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     store.publishEvent && store.subscribeEvents
       ? { publish: store.publishEvent.bind(store), subscribe: store.subscribeEvents.bind(store) }
       : undefined;
-  app.decorate('events', new EventHub(transport, (error) => app.log.warn({ err: error }, 'event not published')));
+  app.decorate('events', new EventHub(transport, (error) => app.log.warn({ err: error }, 'event wake-up failed')));
   app.decorate(
     'scopes',
     buildScopes({
@@ -136,22 +140,20 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       storeFor: (partition) => (partition.key === '' ? store : options.storeFor!(partition)),
       businessAttributes: options.businessAttributes,
       expiration: options.expiration,
-      events: app.events,
       maxExtensions: limits.extensionsPerElement,
     }),
   );
+  // a commit that appended events wakes the partition's stream (here, and on the other nodes)
+  for (const scope of app.scopes.values()) scope.store.onEventsCommitted(() => app.events.committed(scope.partition));
   await app.events.start();
   app.decorate(
     'sweeper',
     new Sweeper([...app.scopes.values()].map((scope) => ({ partition: scope.partition, store: scope.store })), {
       idempotencyRetentionMs,
+      eventRetentionMs: parseLifetime('events.retention', options.eventRetention ?? DEFAULT_EVENT_RETENTION),
       clock: app.clock,
       autoComplete: options.autoComplete?.enabled ?? false,
       autoCompleteAfterMs: options.autoComplete?.afterSeconds === undefined ? undefined : options.autoComplete.afterSeconds * 1000,
-      onSwept: (partition, { expired, completed }) => {
-        if (expired) app.events.emitMaintenance(partition, 'maintenance.expired', { purged: expired });
-        if (completed) app.events.emitMaintenance(partition, 'maintenance.auto-completed', { purged: completed });
-      },
       onError: (error) => app.log.warn({ err: error }, 'sweep failed'),
     }),
   );

@@ -2,7 +2,7 @@
 // replay (Last-Event-ID) is written with backpressure: the next event waits until the socket has
 // drained, while live events queue behind it in order. A subscriber that stops reading is cut off
 // once its unsent output passes the bound; it reconnects with Last-Event-ID and misses nothing that
-// is still in the window.
+// the outbox still keeps.
 import type { ServerResponse } from 'node:http';
 import { stringifyJson } from '../domain/json.js';
 import type { JourneyEvent } from '../app/events.js';
@@ -38,11 +38,13 @@ export class SseWriter {
     this.write(event);
   }
 
-  /** Writes the backlog with backpressure, then what arrived meanwhile (without repeating an event). */
-  async replay(backlog: readonly JourneyEvent[]): Promise<void> {
-    for (const event of backlog) {
-      if (this.closed) return;
-      if (!this.write(event)) await this.drained();
+  /** Writes the backlog, page by page, with backpressure, then what arrived meanwhile (without repeating an event). */
+  async replay(backlog: AsyncIterable<readonly JourneyEvent[]>): Promise<void> {
+    for await (const page of backlog) {
+      for (const event of page) {
+        if (this.closed) return;
+        if (!this.write(event)) await this.drained();
+      }
     }
     this.replaying = false;
     const queued = this.queue;
@@ -56,9 +58,9 @@ export class SseWriter {
   }
 
   /** Returns false when the socket wants a drain first. */
-  private write({ partition: _partition, ...event }: JourneyEvent): boolean {
-    if (event.id! <= this.lastId) return true;
-    this.lastId = event.id!;
+  private write(event: JourneyEvent): boolean {
+    if (event.id <= this.lastId) return true;
+    this.lastId = event.id;
     const ok = this.raw.write(`id: ${event.id}\nevent: ${event.kind}\ndata: ${stringifyJson(event)}\n\n`);
     if (this.raw.writableLength > SSE_MAX_BUFFERED) this.overflow();
     return ok;

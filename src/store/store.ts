@@ -18,6 +18,7 @@ import type {
 } from '../domain/records.js';
 import type { IdentificationKey, NewIdentificationKey, ProfileData } from '../domain/profiles.js';
 import type { ExtensionSchema, SchemaEntity } from '../domain/schemas.js';
+import type { EventFilter, StoredEvent } from '../domain/event-kinds.js';
 import type { ExportFilter, PurgeOperation } from '../domain/maintenance.js';
 import type { Expiry } from '../domain/expiration.js';
 export type { ExportFilter, PurgeOperation };
@@ -158,7 +159,21 @@ export interface ProfileStore {
   findCustomers(keyId: number, text: string, exact: boolean): Promise<string[]>;
 }
 
-/** Live events between nodes (PostgreSQL only: LISTEN/NOTIFY); absent on stores that serve one node. */
+/** The outbox: each committed write's events, in commit order (src/store/sql/outbox.ts). */
+export interface EventLog {
+  /** The events after `afterId` that match, oldest first, at most `limit`. */
+  readEvents(filter: EventFilter, afterId: number, limit: number): Promise<StoredEvent[]>;
+  /** The newest committed event's id (0 before the first). */
+  lastEventId(): Promise<number>;
+  /** The oldest event kept (undefined when the outbox is empty). */
+  oldestEventId(): Promise<number | undefined>;
+  /** Deletes events recorded before `before` (epoch ms), at most `batchSize`; returns how many. */
+  trimEvents(before: number, batchSize: number): Promise<number>;
+  /** Calls `listener` after each commit of this store (on this node) that appended events. */
+  onEventsCommitted(listener: () => void): void;
+}
+
+/** Wake-ups between nodes (PostgreSQL only: LISTEN/NOTIFY); absent on stores that serve one node. */
 export interface EventTransport {
   /** Sends an event payload to every node. */
   publishEvent?(payload: string): Promise<void>;
@@ -201,4 +216,4 @@ export interface AuditLog {
 }
 
 /** Every role of a store, as one object (each partition has one). */
-export type Store = StoreLifecycle & JourneyStore & MetadataStore & ProfileStore & EventTransport & MaintenanceStore & IdempotencyStore & AuditLog;
+export type Store = StoreLifecycle & JourneyStore & MetadataStore & ProfileStore & EventLog & EventTransport & MaintenanceStore & IdempotencyStore & AuditLog;

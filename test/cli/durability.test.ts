@@ -8,6 +8,7 @@ import { after, test } from 'node:test';
 import { tempDir } from '../helpers/app.js';
 import { writeUntilGone, type Acknowledged } from '../helpers/load.js';
 import { startServerProcess } from '../helpers/process.js';
+import { collectEvents } from '../helpers/sse.js';
 import { STORE_KIND, freshPostgresSchema } from '../helpers/stores.js';
 
 const dir = tempDir('contextd-durability-');
@@ -57,8 +58,10 @@ test(`[${STORE_KIND}] SIGKILL under load loses nothing that was acknowledged, an
     await checkAcknowledged(again.base, acked);
     // every stored service is whole: readable, with its start event and its extension
     const exported = (await (await fetch(`${again.base}/genesys/1/cs/maintenance/services/stream?time_from=2000-01-01T00:00:00Z&export_content=true`)).json()) as {
+      service_id: string | number;
       customer_id: string;
       started: { interaction_id: string };
+      completed?: unknown;
       Ext: { n: number };
     }[];
     assert.ok(exported.length >= acked.length);
@@ -67,6 +70,13 @@ test(`[${STORE_KIND}] SIGKILL under load loses nothing that was acknowledged, an
       assert.equal(service.started.interaction_id, `IX-${n}`);
       assert.deepEqual(service.Ext, { n });
     }
+    // the outbox holds an event exactly for each committed write: a start for every stored service, an end for every ended one
+    const ended = exported.filter((service) => service.completed !== undefined);
+    const events = await collectEvents(`${again.base}/genesys/1/cs/events?kinds=service.started,service.ended`, exported.length + ended.length, async () => undefined, { 'last-event-id': '0' }, 20_000);
+    const ids = (kind: string) => events.filter((e) => e.event === kind).map((e) => String(e.data.service_id)).sort();
+    assert.deepEqual(ids('service.started'), exported.map((service) => String(service.service_id)).sort());
+    assert.deepEqual(ids('service.ended'), ended.map((service) => String(service.service_id)).sort());
+    for (const record of acked) if (record.ended) assert.ok(ids('service.ended').includes(String(record.serviceId)), `the acknowledged end of ${record.serviceId} has its event`);
   } finally {
     again.child.kill('SIGTERM');
     await again.exited;

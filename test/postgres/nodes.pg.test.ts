@@ -4,6 +4,7 @@ import { after, before, test } from 'node:test';
 import { PostgresStore } from '../../src/store/postgres/index.js';
 import { loadMigrations } from '../../src/store/migrations.js';
 import { startServerProcess } from '../helpers/process.js';
+import { collectEvents } from '../helpers/sse.js';
 import { freshPostgresSchema } from '../helpers/stores.js';
 
 let schema: Awaited<ReturnType<typeof freshPostgresSchema>>;
@@ -113,6 +114,43 @@ test('live events cross nodes: subscribe on one process, write through the other
     assert.ok(text.includes(`"service_id":"${service_id}"`));
   } finally {
     controller.abort();
+    a.child.kill('SIGTERM');
+    b.child.kill('SIGTERM');
+    assert.equal(await a.exited, 0);
+    assert.equal(await b.exited, 0);
+  }
+});
+
+test('a stream resumes on the other node with no gap and no repeat; ids are the same on every node', async () => {
+  const [a, b] = await Promise.all([startServerProcess([], { DATABASE_URL: schema.url }), startServerProcess([], { DATABASE_URL: schema.url })]);
+  const post = (base: string, path: string, body: unknown) =>
+    fetch(`${base}/genesys/1/cs${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const stream = (base: string) => `${base}/genesys/1/cs/events?customer_id=X-RESUME`;
+  try {
+    let serviceId = 0;
+    const first = await collectEvents(stream(b.base), 1, async () => {
+      serviceId = ((await (await post(a.base, '/services/start', { customer_id: 'X-RESUME', service_type: 'A' })).json()) as { service_id: number }).service_id;
+    });
+    assert.equal(first[0].event, 'service.started');
+    // while nobody listens: writes through both nodes, in turn
+    const kinds: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const node = i % 2 ? a : b;
+      assert.equal((await post(node.base, `/services/${serviceId}/states/start`, { state_type: i })).status, 201);
+      kinds.push('state.started');
+    }
+    assert.equal((await post(b.base, `/services/${serviceId}/end`, {})).status, 204);
+    kinds.push('service.ended');
+    // one more than there is: it waits, and nothing repeats
+    const resumed = await collectEvents(stream(a.base), kinds.length + 1, async () => undefined, { 'last-event-id': first[0].id }, 1500);
+    assert.deepEqual(resumed.map((e) => e.event), kinds);
+    const ids = resumed.map((e) => Number(e.id));
+    assert.ok(ids.every((id, i) => id > (i === 0 ? Number(first[0].id) : ids[i - 1])), 'after the last one seen, increasing');
+    assert.deepEqual(resumed.map((e) => e.data.state_id ?? null).slice(0, 6).every(Number.isInteger), true);
+    // the same events, with the same ids, from the other node
+    const again = await collectEvents(stream(b.base), kinds.length, async () => undefined, { 'last-event-id': first[0].id });
+    assert.deepEqual(again.map((e) => e.id), resumed.map((e) => e.id));
+  } finally {
     a.child.kill('SIGTERM');
     b.child.kill('SIGTERM');
     assert.equal(await a.exited, 0);

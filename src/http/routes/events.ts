@@ -1,15 +1,18 @@
 // GET /genesys/1/cs/events: Server-Sent Events, filtered by customer_id, contact_key, service_id and
-// kinds; resumable with Last-Event-ID within the node's window of recent events.
+// kinds; resumable with Last-Event-ID on any node, for as long as the outbox keeps the events.
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { invalid } from '../../domain/errors.js';
 import { readQueryList } from '../../domain/fields.js';
-import { EVENT_KINDS, type EventFilter } from '../../app/events.js';
+import { EVENT_KINDS } from '../../app/events.js';
+import type { EventFilter, EventKind } from '../../domain/event-kinds.js';
 import { SseWriter } from '../sse.js';
 import { QueryList, errorResponses } from '../schemas/common.js';
 import type { RequestTypeProvider } from '../types.js';
 
 const HEARTBEAT_MS = 15_000;
+
+async function* noEvents(): AsyncGenerator<never> {}
 
 const EventsQuery = Type.Object(
   {
@@ -35,7 +38,7 @@ export default async function eventRoutes(instance: FastifyInstance): Promise<vo
       schema: {
         tags: ['events'],
         summary: 'Live journey events (Server-Sent Events)',
-        description: `One event per committed write. Event names: ${EVENT_KINDS.join(', ')}. Each event's data is a JSON object with kind, at, service_id and, where they apply, customer_id, contact_key, state_id, from_state_id, task_id, extension. Send Last-Event-ID to resume.`,
+        description: `One event per committed write. Event names: ${EVENT_KINDS.join(', ')}. Each event's data is a JSON object with id, kind, at and, where they apply, service_id, customer_id, contact_key, state_id, from_state_id, task_id, extension, purged, entity, name. Ids increase in commit order and are the same on every node: send Last-Event-ID to resume, on any node, within the retention (events.retention, default 7d).`,
         querystring: EventsQuery,
         response: { 200: Type.String({ description: 'a text/event-stream of events (id, event: kind, data: JSON)' }), ...errorResponses },
       },
@@ -44,11 +47,10 @@ export default async function eventRoutes(instance: FastifyInstance): Promise<vo
       const kinds = readQueryList(request.query.kinds);
       for (const kind of kinds) if (!(EVENT_KINDS as readonly string[]).includes(kind)) throw invalid(`kinds: unknown event kind ${kind}; known: ${EVENT_KINDS.join(', ')}`);
       const filter: EventFilter = {
-        partition: request.scope.partition.key,
         customerId: request.query.customer_id,
         contactKey: request.query.contact_key,
-        serviceId: request.query.service_id,
-        kinds: kinds.length ? new Set(kinds) : undefined,
+        serviceId: request.query.service_id === undefined ? undefined : BigInt(request.query.service_id),
+        kinds: kinds.length ? (kinds as EventKind[]) : undefined,
       };
       const lastHeader = request.headers['last-event-id'];
       const last = typeof lastHeader === 'string' && /^\d+$/.test(lastHeader) ? Number(lastHeader) : undefined;
@@ -80,12 +82,13 @@ export default async function eventRoutes(instance: FastifyInstance): Promise<vo
       streams.add(end);
       raw.once('close', stop);
       // subscribed first, the replay then snapshots the window: live events queue behind the replay
-      unsubscribe = await app.events.subscribe(filter, (event) => writer.live(event));
+      unsubscribe = await app.events.subscribe(request.scope, filter, (event) => writer.live(event));
       if (closed) return unsubscribe();
       // the greeting comes once every node publishes to this subscriber
       writer.comment(': contextd events\nretry: 2000\n\n');
       heartbeat = setInterval(() => writer.comment(': keep-alive\n\n'), HEARTBEAT_MS);
-      await writer.replay(last === undefined ? [] : app.events.since(filter, last));
+      if (last !== undefined) await writer.replay(app.events.since(request.scope.store, filter, last));
+      else await writer.replay(noEvents());
     },
   );
 }

@@ -32,7 +32,6 @@ export default async function maintenanceRoutes(instance: FastifyInstance): Prom
     async (request) => {
       const { operation, before } = parsePurge(request.body);
       const purged = await purgeServices(request.scope.store, operation, before, actorOf(request), app.clock);
-      app.events.emitMaintenance(request.scope.partition, 'maintenance.purged', { purged });
       return { purged };
     },
   );

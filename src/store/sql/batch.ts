@@ -7,6 +7,7 @@ import { DomainError } from '../../domain/errors.js';
 import { pendingRecord, type IdempotentWrites } from '../idempotent-writes.js';
 import type { Dialect, SqlWriter } from './dialect.js';
 import { upsertIdempotent } from './idempotency.js';
+import { appendEvents } from './outbox.js';
 import { insertServices, touchServices } from './services.js';
 import type { Write } from './write.js';
 
@@ -37,13 +38,14 @@ export interface BatchRules {
   translate(error: unknown): unknown;
 }
 
-/** One attempt at a batch inside an open transaction; returns each write's outcome, in order. */
-export async function runBatch(tx: SqlWriter, rules: BatchRules, batch: readonly BatchItem[], now: number, savepoints: boolean): Promise<Outcome[]> {
+/** One attempt at a batch inside an open transaction: each write's outcome, in order, and how many events the batch appended. */
+export async function runBatch(tx: SqlWriter, rules: BatchRules, batch: readonly BatchItem[], now: number, savepoints: boolean): Promise<{ outcomes: Outcome[]; events: number }> {
   const d = rules.dialect;
   // every service the batch changes, locked first and in id order: batches on other connections never wait in a cycle
   const locks = d.forUpdate ? [...new Set(batch.flatMap((item) => (item.write.lock === undefined ? [] : [item.write.lock])))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)) : [];
   if (locks.length > 0) await tx.all(`SELECT 1 AS locked FROM services WHERE ${d.inList('service_id', 'bigint')} ORDER BY service_id${d.forUpdate}`, [d.list(locks)]);
   const outcomes: Outcome[] = new Array(batch.length);
+  const plans: unknown[] = new Array(batch.length);
   if (!savepoints) {
     // starts cannot be refused: they are inserted together
     const starts = batch.flatMap((item, i) => (item.write.start ? [i] : []));
@@ -71,6 +73,7 @@ export async function runBatch(tx: SqlWriter, rules: BatchRules, batch: readonly
       outcomes[i] = await failed(tx, rules, error, savepoints);
       continue;
     }
+    plans[i] = plan;
     try {
       const value = await item.write.apply(tx, plan, now);
       if (item.idempotent) await upsertIdempotent(tx, pendingRecord(item.idempotent, value, now));
@@ -83,7 +86,13 @@ export async function runBatch(tx: SqlWriter, rules: BatchRules, batch: readonly
   // each service the applied writes changed is re-armed once, in one statement: every write of the batch has the same `now`
   const touched = [...new Set(batch.flatMap((item, i) => (item.write.touches !== undefined && outcomes[i].ok ? [item.write.touches] : [])))];
   await fallible(rules, () => touchServices(tx, d, touched, now));
-  return outcomes;
+  // the events last: the outbox's counter row is then held only until COMMIT
+  const events = batch.flatMap((item, i) => {
+    const outcome = outcomes[i];
+    return outcome.ok && item.write.events ? item.write.events(outcome.value, plans[i]) : [];
+  });
+  await fallible(rules, () => appendEvents(tx, d, events, now));
+  return { outcomes, events: events.length };
 }
 
 /** Without savepoints an unexpected error aborts the batch; with them, the write's savepoint is undone and it fails alone. */

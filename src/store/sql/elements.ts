@@ -54,6 +54,7 @@ export function startState(d: Dialect, serviceId: bigint, start: StateStart): Wr
       if (previous !== undefined && !(await stateExists(read, serviceId, previous))) throw invalid(`previous_state_id ${previous} is not a state of service ${serviceId}`);
     },
     apply: (tx) => insertState(tx, d, serviceId, start),
+    events: (stateId) => [{ kind: 'state.started', serviceId, details: { state_id: stateId } }],
   };
 }
 
@@ -66,6 +67,7 @@ export function endElement(d: Dialect, kind: Kind, serviceId: bigint, id: number
       return planEnd(read, d, kind, serviceId, id, end, () => notFound(kind, id));
     },
     apply: (tx, doc) => applyEnd(tx, d, kind, serviceId, id, doc, end),
+    events: () => [{ kind: `${kind}.ended`, serviceId, details: kind === 'state' ? { state_id: id } : { task_id: id } }],
   };
 }
 
@@ -83,6 +85,7 @@ export function transitionState(d: Dialect, serviceId: bigint, transition: State
       await applyEnd(tx, d, 'state', serviceId, from, doc, transition.end);
       return insertState(tx, d, serviceId, transition.start);
     },
+    events: (stateId) => [{ kind: 'state.transition', serviceId, details: { state_id: stateId, from_state_id: from } }],
   };
 }
 
@@ -104,6 +107,7 @@ export function startTask(d: Dialect, serviceId: bigint, start: TaskStart): Writ
       await writeExtensions(tx, d, extensionWrites('task', taskId, serviceId, start.extensions));
       return taskId;
     },
+    events: (taskId) => [{ kind: 'task.started', serviceId, details: { task_id: taskId, state_id: start.stateId } }],
   };
 }
 

@@ -17,6 +17,8 @@ export interface ExtensionWrite {
   ext: ExtensionValue;
 }
 
+const EXTENSION_EVENTS = { service: 'service.extension', state: 'state.extension', task: 'task.extension' } as const;
+
 const EXTENSION_ROW_TYPES: ColumnType[] = ['text', 'bigint', 'bigint', 'text', 'text', 'text'];
 
 /** Creates or replaces extensions (by owner and case-insensitive name), all in one statement. */
@@ -56,6 +58,13 @@ export function putExtensions(d: Dialect, owner: ExtensionOwner, extensions: Ext
       return extensions(groupExtensions(rows).get(String(ownerId)) ?? new Map());
     },
     apply: (tx, planned) => writeExtensions(tx, d, extensionWrites(owner.kind, ownerId, owner.serviceId, planned)),
+    events: (_value, planned) => [
+      {
+        kind: EXTENSION_EVENTS[owner.kind],
+        serviceId: owner.serviceId,
+        details: { ...(owner.kind === 'state' ? { state_id: owner.id } : owner.kind === 'task' ? { task_id: owner.id } : {}), extension: [...planned.values()].map((e) => e.name).join(',') },
+      },
+    ],
   };
 }
 

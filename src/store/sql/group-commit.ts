@@ -27,6 +27,8 @@ export interface GroupCommitOptions {
   answerWithinMs: number;
   /** business time */
   clock: () => number;
+  /** after a commit that appended events to the outbox */
+  onEvents?: () => void;
 }
 
 interface Queued extends BatchItem {
@@ -116,9 +118,10 @@ export class GroupCommit {
     let savepoints = false;
     for (;;) {
       let outcomes: Outcome[];
+      let events: number;
       try {
         const now = this.options.clock();
-        outcomes = await this.driver.transaction((tx) => runBatch(tx, this.driver, batch, now, savepoints), deadline);
+        ({ outcomes, events } = await this.driver.transaction((tx) => runBatch(tx, this.driver, batch, now, savepoints), deadline));
       } catch (error) {
         const cause = error instanceof BatchAborted ? error.cause : error;
         if (error instanceof BatchAborted && !error.fatal && !this.driver.isRetryable(cause) && !savepoints) {
@@ -142,6 +145,7 @@ export class GroupCommit {
         if (outcome.ok) item.resolve(outcome.value);
         else item.reject(outcome.error);
       });
+      if (events > 0) this.options.onEvents?.();
       return;
     }
   }

@@ -20,8 +20,9 @@ export function purgeWhere(operation: PurgeOperation): string {
 
 /** One bounded batch of a purge (requests keep flowing between batches); returns how many it deleted. */
 export function purgeBatch(d: Dialect, operation: PurgeOperation, before: number, batchSize: number): Write<number, undefined> {
-  return applyOnly((tx) =>
-    tx.run(`DELETE FROM services WHERE service_id IN (SELECT service_id FROM services WHERE ${purgeWhere(operation)} ORDER BY service_id LIMIT ?${d.skipLocked})`, [before, batchSize]),
+  return applyOnly(
+    (tx) => tx.run(`DELETE FROM services WHERE service_id IN (SELECT service_id FROM services WHERE ${purgeWhere(operation)} ORDER BY service_id LIMIT ?${d.skipLocked})`, [before, batchSize]),
+    (purged) => (purged > 0 ? [{ kind: 'maintenance.purged', details: { purged } }] : []),
   );
 }
 
@@ -50,8 +51,9 @@ export async function exportPage(read: SqlReader, filter: ExportFilter, afterId:
 }
 
 export function sweepExpired(d: Dialect, batchSize: number): Write<number, undefined> {
-  return applyOnly((tx, now) =>
-    tx.run(`DELETE FROM services WHERE service_id IN (SELECT service_id FROM services WHERE expires_at <= ? ORDER BY expires_at LIMIT ?${d.skipLocked})`, [now, batchSize]),
+  return applyOnly(
+    (tx, now) => tx.run(`DELETE FROM services WHERE service_id IN (SELECT service_id FROM services WHERE expires_at <= ? ORDER BY expires_at LIMIT ?${d.skipLocked})`, [now, batchSize]),
+    (purged) => (purged > 0 ? [{ kind: 'maintenance.expired', details: { purged } }] : []),
   );
 }
 
@@ -91,16 +93,22 @@ export function autoCompleteIdle(d: Dialect, defaultAfterMs: number | undefined,
       await touchServices(tx, d, completions.map((c) => c.serviceId), now);
       return completions.length;
     },
+    events: (completed) => (completed > 0 ? [{ kind: 'maintenance.auto-completed', details: { purged: completed } }] : []),
   };
 }
 
 /** Erases the profile and every service (with states, tasks, extensions) of a customer, with its audit record, in one transaction. */
 export function eraseCustomer(customerId: string, audit: Omit<AuditRecord, 'counts'>): Write<{ profile: number; services: number }, undefined> {
-  return applyOnly(async (tx) => {
-    const profile = await tx.run('DELETE FROM profiles WHERE customer_id = ?', [customerId]);
-    const services = await tx.run('DELETE FROM services WHERE customer_id = ?', [customerId]);
-    const counts = { profile, services };
-    await insertAudit(tx, { ...audit, counts });
-    return counts;
-  });
+  return applyOnly(
+    async (tx) => {
+      const profile = await tx.run('DELETE FROM profiles WHERE customer_id = ?', [customerId]);
+      const services = await tx.run('DELETE FROM services WHERE customer_id = ?', [customerId]);
+      // the outbox forgets the customer too: what stays is the notice that they were erased
+      await tx.run('DELETE FROM events WHERE customer_id = ?', [customerId]);
+      const counts = { profile, services };
+      await insertAudit(tx, { ...audit, counts });
+      return counts;
+    },
+    (counts) => [{ kind: 'customer.erased', customerId, details: { purged: counts.services } }],
+  );
 }

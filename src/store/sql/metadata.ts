@@ -19,7 +19,7 @@ export function createExtensionSchema(entity: SchemaEntity, schema: ExtensionSch
         throw invalid(`a ${entity} extension schema named ${schema.name} exists already`);
       }
     },
-    apply: async (tx) => void (await tx.run('INSERT INTO extension_schemas (entity, name_key, definition) VALUES (?, ?, ?)', [entity, key, stringifyJson(schema)])),
+    apply: async (tx) => void (await tx.run('INSERT INTO extension_schemas (entity, name_key, definition) VALUES (?, ?, ?)', [entity, key, stringifyJson(schema)])),  events: () => [{ kind: 'metadata.created', details: { entity: `${entity} extension schema`, name: schema.name } }],
   };
 }
 
@@ -41,7 +41,7 @@ export function deleteExtensionSchema(d: Dialect, entity: SchemaEntity, name: st
     apply: async (tx) => {
       await tx.run('DELETE FROM extension_schemas WHERE entity = ? AND name_key = ?', [entity, key]);
       if (entity === 'profiles') await tx.run('DELETE FROM profile_extensions WHERE name_key = ?', [key]);
-    },
+    },  events: () => [{ kind: 'metadata.deleted', details: { entity: `${entity} extension schema`, name } }],
   };
 }
 
@@ -86,7 +86,7 @@ export function createIdentificationKey(d: Dialect, key: NewIdentificationKey): 
       const created: IdentificationKey = { ...key, id: Number(row!.key_id) };
       await insertIdentities(tx, d, entries.map(([value, customerId]) => [created.id, value, customerId, created.unique]));
       return created;
-    },
+    },  events: (created) => [{ kind: 'metadata.created', details: { entity: 'identification key', name: created.name } }],
   };
 }
 
@@ -100,6 +100,6 @@ export function deleteIdentificationKey(d: Dialect, name: string): Write<void, n
     apply: async (tx, keyId) => {
       await tx.run('DELETE FROM profile_identities WHERE key_id = ?', [keyId]);
       await tx.run('DELETE FROM identification_keys WHERE key_id = ?', [keyId]);
-    },
+    },  events: () => [{ kind: 'metadata.deleted', details: { entity: 'identification key', name } }],
   };
 }

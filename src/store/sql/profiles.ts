@@ -94,7 +94,7 @@ export function createProfile(d: Dialect, profile: ProfileData): Write<void, Pro
     apply: async (tx, plan, now) => {
       await tx.run('INSERT INTO profiles (customer_id, attributes, created_at, updated_at) VALUES (?, ?, ?, ?)', [profile.customerId, stringifyJson(profile.attributes), now, now]);
       await applySave(tx, d, plan);
-    },
+    },  events: () => [{ kind: 'profile.created', customerId: profile.customerId }],
   };
 }
 
@@ -110,7 +110,7 @@ export function updateProfile(d: Dialect, customerId: string, change: (current: 
       await tx.run('DELETE FROM profile_extensions WHERE customer_id = ?', [customerId]);
       await tx.run('DELETE FROM profile_identities WHERE customer_id = ?', [customerId]);
       await applySave(tx, d, plan);
-    },
+    },  events: () => [{ kind: 'profile.updated', customerId }],
   };
 }
 
@@ -120,7 +120,7 @@ export function deleteProfile(d: Dialect, customerId: string): Write<void, undef
       if (!(await read.one(`SELECT 1 AS found FROM profiles WHERE customer_id = ?${d.forUpdate}`, [customerId]))) throw notFound('profile', customerId);
     },
     // extensions and index entries go with it (ON DELETE CASCADE); services are kept
-    apply: async (tx) => void (await tx.run('DELETE FROM profiles WHERE customer_id = ?', [customerId])),
+    apply: async (tx) => void (await tx.run('DELETE FROM profiles WHERE customer_id = ?', [customerId])),  events: () => [{ kind: 'profile.deleted', customerId }],
   };
 }
 

@@ -94,7 +94,12 @@ async function readDoc(read: SqlReader, d: Dialect, serviceId: bigint, now: numb
 }
 
 export function startService(d: Dialect, start: ServiceStart): Write<bigint, undefined> {
-  return { start, plan: async () => undefined, apply: async (tx, _plan, now) => (await insertServices(tx, d, [start], now))[0] };
+  return {
+    start,
+    plan: async () => undefined,
+    apply: async (tx, _plan, now) => (await insertServices(tx, d, [start], now))[0],
+    events: (serviceId) => [{ kind: 'service.started', serviceId }],
+  };
 }
 
 export function endService(d: Dialect, serviceId: bigint, end: ElementEnd): Write<void, ElementDoc> {
@@ -107,6 +112,7 @@ export function endService(d: Dialect, serviceId: bigint, end: ElementEnd): Writ
       if (end.expiry) await setExpiry(tx, serviceId, end.expiry, now);
       await writeExtensions(tx, d, extensionWrites('service', serviceId, serviceId, end.extensions));
     },
+    events: () => [{ kind: 'service.ended', serviceId }],
   };
 }
 
@@ -124,6 +130,7 @@ export function associateService(d: Dialect, serviceId: bigint, customerId: stri
       ]);
       await writeExtensions(tx, d, extensionWrites('service', serviceId, serviceId, association.extensions));
     },
+    events: () => [{ kind: 'service.associated', serviceId }],
   };
 }
 
@@ -133,16 +140,28 @@ export function updateServiceExpiration(d: Dialect, serviceId: bigint, expiry: E
     touches: serviceId,
     plan: (read, now) => requireService(read, d, serviceId, now),
     apply: (tx, _plan, now) => setExpiry(tx, serviceId, expiry, now),
+    events: () => [{ kind: 'service.expiration', serviceId }],
   };
 }
 
-export function deleteService(d: Dialect, serviceId: bigint): Write<void, void> {
+export function deleteService(d: Dialect, serviceId: bigint): Write<void, Owner> {
   return {
     lock: serviceId,
-    plan: (read, now) => requireService(read, d, serviceId, now),
+    // the event names the owner, which is gone once the batch appends it
+    plan: async (read, now) => {
+      const owner = await read.one<Owner>(`SELECT customer_id, contact_key FROM services WHERE service_id = ? AND expires_at > ?${d.forUpdate}`, [serviceId, now]);
+      if (!owner) throw notFound('service', serviceId);
+      return owner;
+    },
     // states, tasks and extensions go with it (ON DELETE CASCADE), in this one transaction
     apply: async (tx) => void (await tx.run('DELETE FROM services WHERE service_id = ?', [serviceId])),
+    events: (_value, owner) => [{ kind: 'service.deleted', serviceId, customerId: owner.customer_id ?? undefined, contactKey: owner.contact_key ?? undefined }],
   };
+}
+
+interface Owner {
+  customer_id: string | null;
+  contact_key: string | null;
 }
 
 export async function getService(read: SqlReader, serviceId: bigint, now: number): Promise<ServiceRecord | undefined> {

@@ -16,6 +16,7 @@ import type {
   TaskStart,
 } from '../../domain/records.js';
 import type { ExtensionSchema, SchemaEntity } from '../../domain/schemas.js';
+import type { EventFilter, StoredEvent } from '../../domain/event-kinds.js';
 import type {
   AuditRecord,
   ExportFilter,
@@ -37,6 +38,7 @@ import { GroupCommit, type GroupCommitOptions, type WriteDriver } from './group-
 import * as idempotency from './idempotency.js';
 import * as maintenance from './maintenance.js';
 import * as metadata from './metadata.js';
+import * as outbox from './outbox.js';
 import * as profiles from './profiles.js';
 import * as services from './services.js';
 import { applyOnly, type Write } from './write.js';
@@ -62,6 +64,7 @@ export class SqlStore implements Store {
   /** business time: expiry, idle times, records */
   private readonly clock: () => number;
   private closing?: Promise<void>;
+  private readonly eventListeners: (() => void)[] = [];
 
   constructor(
     protected readonly driver: StoreDriver,
@@ -70,7 +73,7 @@ export class SqlStore implements Store {
     this.kind = driver.kind;
     this.d = driver.dialect;
     this.read = driver.reader;
-    this.commits = new GroupCommit(driver, options);
+    this.commits = new GroupCommit(driver, { ...options, onEvents: () => this.eventListeners.forEach((listener) => listener()) });
     this.clock = options.clock;
   }
 
@@ -189,6 +192,24 @@ export class SqlStore implements Store {
   }
   findCustomers(keyId: number, text: string, exact: boolean): Promise<string[]> {
     return profiles.findCustomers(this.read, keyId, text, exact);
+  }
+
+  // ---- the outbox ----
+
+  readEvents(filter: EventFilter, afterId: number, limit: number): Promise<StoredEvent[]> {
+    return outbox.readEvents(this.read, this.d, filter, afterId, limit);
+  }
+  lastEventId(): Promise<number> {
+    return outbox.lastEventId(this.read);
+  }
+  oldestEventId(): Promise<number | undefined> {
+    return outbox.oldestEventId(this.read);
+  }
+  trimEvents(before: number, batchSize: number): Promise<number> {
+    return this.submit(applyOnly((tx) => outbox.trimEvents(tx, before, batchSize)));
+  }
+  onEventsCommitted(listener: () => void): void {
+    this.eventListeners.push(listener);
   }
 
   // ---- maintenance ----

@@ -1,6 +1,7 @@
 // A write in two steps, so that a refused write has written nothing — by construction, not by care:
 // `plan` reads and checks (it may throw a DomainError; it gets a reader, with no way to write), and
 // `apply` writes what the plan decided (any failure there is unexpected: a bug or the database).
+import type { EventDraft } from '../../domain/event-kinds.js';
 import type { ServiceStart } from '../../domain/records.js';
 import type { SqlReader, SqlWriter } from './dialect.js';
 
@@ -15,9 +16,11 @@ export interface Write<T = unknown, P = unknown> {
   start?: ServiceStart;
   /** the service the write changes without re-arming it itself: once the batch's writes are applied, it re-arms each such service once */
   touches?: bigint;
+  /** what the write records in the outbox once applied (the batch appends every write's events last, in order) */
+  events?(value: T, plan: P): readonly EventDraft[];
 }
 
 /** A write that checks nothing. */
-export function applyOnly<T>(apply: (tx: SqlWriter, now: number) => Promise<T>): Write<T, undefined> {
-  return { plan: async () => undefined, apply: (tx, _plan, now) => apply(tx, now) };
+export function applyOnly<T>(apply: (tx: SqlWriter, now: number) => Promise<T>, events?: (value: T) => readonly EventDraft[]): Write<T, undefined> {
+  return { plan: async () => undefined, apply: (tx, _plan, now) => apply(tx, now), events };
 }

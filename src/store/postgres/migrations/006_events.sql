@@ -1,0 +1,18 @@
+-- The outbox: every committed write's events, in commit order (src/store/sql/outbox.ts). The
+-- stream and its resumption (Last-Event-ID) read it; the sweep trims what is older than the
+-- retention (events.retention).
+CREATE TABLE events (
+  event_id    BIGINT PRIMARY KEY,                   -- from event_sequence: increases in commit order
+  at          BIGINT NOT NULL,                      -- epoch ms, the write's business time
+  kind        TEXT NOT NULL,                        -- service.started, state.ended, …
+  service_id  BIGINT,
+  customer_id TEXT,                                 -- the service's owner at commit (or the profile's)
+  contact_key TEXT,
+  details     TEXT NOT NULL                         -- JSON: state_id, task_id, extension, purged, …
+);
+-- one row, taken last in each writing transaction: batches take their ids in commit order
+CREATE TABLE event_sequence (
+  one     INTEGER PRIMARY KEY CHECK (one = 1),
+  last_id BIGINT NOT NULL
+);
+INSERT INTO event_sequence (one, last_id) VALUES (1, 0);

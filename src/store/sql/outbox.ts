@@ -1,0 +1,99 @@
+// The outbox: the events of each committed write, appended in the write's own transaction
+// (runBatch calls appendEvents last, just before COMMIT). Ids come from one counter row: taking it
+// holds the row until COMMIT, so on PostgreSQL batches on other connections or nodes take their ids
+// after this one committed — ids increase in commit order, and a reader that has seen id N never
+// later finds an id below N appear. (SQLite has one writer at a time anyway.)
+import type { EventDetails, EventDraft, EventFilter, EventKind, StoredEvent } from '../../domain/event-kinds.js';
+import { parseStoredJson, stringifyJson } from '../../domain/json.js';
+import type { ColumnType, Dialect, SqlReader, SqlWriter } from './dialect.js';
+
+// event id, kind, service id, customer id, contact key, details
+const EVENT_ROW_TYPES: readonly ColumnType[] = ['bigint', 'text', 'bigint', 'text', 'text', 'text'];
+
+interface EventRow {
+  event_id: bigint | number | string;
+  at: bigint | number | string;
+  kind: string;
+  service_id: bigint | number | string | null;
+  customer_id: string | null;
+  contact_key: string | null;
+  details: string;
+}
+
+/** Appends the batch's events, in order; the owner of each is its service's at commit unless the draft names it. */
+export async function appendEvents(tx: SqlWriter, d: Dialect, drafts: readonly EventDraft[], now: number): Promise<void> {
+  if (drafts.length === 0) return;
+  const row = await tx.one<{ last_id: bigint | number | string }>('UPDATE event_sequence SET last_id = last_id + ? RETURNING last_id', [BigInt(drafts.length)]);
+  if (!row) throw new Error('the event sequence is missing (the store is not migrated)');
+  const first = Number(row.last_id) - drafts.length + 1;
+  const rows = drafts.map((draft, i) => [
+    BigInt(first + i),
+    draft.kind,
+    draft.serviceId ?? null,
+    draft.customerId ?? null,
+    draft.contactKey ?? null,
+    draft.details ? stringifyJson(draft.details) : '{}',
+  ]);
+  await tx.run(
+    `INSERT INTO events (event_id, at, kind, service_id, customer_id, contact_key, details)
+     SELECT c0, CAST(? AS BIGINT), c1, c2, COALESCE(c3, s.customer_id), COALESCE(c4, s.contact_key), c5
+     FROM ${d.rows(EVENT_ROW_TYPES)} LEFT JOIN services s ON s.service_id = c2`,
+    [now, ...d.rowParams(EVENT_ROW_TYPES, rows)],
+  );
+}
+
+/** The events after `afterId` that match, oldest first, at most `limit`. */
+export async function readEvents(read: SqlReader, d: Dialect, filter: EventFilter, afterId: number, limit: number): Promise<StoredEvent[]> {
+  let sql = 'SELECT event_id, at, kind, service_id, customer_id, contact_key, details FROM events WHERE event_id > ?';
+  const params: unknown[] = [BigInt(afterId)];
+  if (filter.kinds && filter.kinds.length > 0) {
+    sql += ` AND ${d.inList('kind', 'text')}`;
+    params.push(d.list(filter.kinds));
+  }
+  if (filter.serviceId !== undefined) {
+    sql += ' AND service_id = ?';
+    params.push(filter.serviceId);
+  }
+  if (filter.customerId !== undefined) {
+    sql += ' AND customer_id = ?';
+    params.push(filter.customerId);
+  }
+  if (filter.contactKey !== undefined) {
+    sql += ' AND contact_key = ?';
+    params.push(filter.contactKey);
+  }
+  sql += ' ORDER BY event_id LIMIT ?';
+  params.push(limit);
+  return (await read.all<EventRow>(sql, params)).map(eventFromRow);
+}
+
+/** The id of the newest committed event (0 before the first). */
+export async function lastEventId(read: SqlReader): Promise<number> {
+  const row = await read.one<{ last_id: bigint | number | string }>('SELECT last_id FROM event_sequence');
+  return Number(row?.last_id ?? 0);
+}
+
+/** The id of the oldest event still kept (undefined when none is). */
+export async function oldestEventId(read: SqlReader): Promise<number | undefined> {
+  const row = await read.one<{ first: bigint | number | string | null }>('SELECT min(event_id) AS first FROM events');
+  return row?.first === null || row?.first === undefined ? undefined : Number(row.first);
+}
+
+/**
+ * Deletes events recorded before `before`, the oldest first, at most `batchSize`: it looks at the
+ * `batchSize` oldest rows only (by id), so a trim costs the same however long the outbox is.
+ */
+export async function trimEvents(tx: SqlWriter, before: number, batchSize: number): Promise<number> {
+  return tx.run(
+    `DELETE FROM events WHERE at < ? AND event_id <= (SELECT max(event_id) FROM (SELECT event_id, at FROM events ORDER BY event_id LIMIT ?) head WHERE at < ?)`,
+    [before, batchSize, before],
+  );
+}
+
+function eventFromRow(row: EventRow): StoredEvent {
+  const event: StoredEvent = { id: Number(row.event_id), at: Number(row.at), kind: row.kind as EventKind, details: parseStoredJson(row.details) as EventDetails };
+  if (row.service_id !== null) event.serviceId = BigInt(row.service_id);
+  if (row.customer_id !== null) event.customerId = row.customer_id;
+  if (row.contact_key !== null) event.contactKey = row.contact_key;
+  return event;
+}
