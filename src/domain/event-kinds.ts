@@ -43,7 +43,7 @@ export interface EventDetails {
   name?: string;
 }
 
-/** An event a write records, in its transaction. The owner (customer, contact key) is the service's at commit unless given. */
+/** An event a write records, in its transaction, with the owner (customer, contact key) the service had when the write was planned. */
 export interface EventDraft {
   kind: EventKind;
   serviceId?: bigint;

@@ -6,7 +6,7 @@ import { decodeDoc, docColumns, docOf, stateFromRow, taskFromRow, type StateRow,
 import type { StateFilter, TaskFilter } from '../store.js';
 import type { Dialect, SqlReader, SqlWriter } from './dialect.js';
 import { extensionWrites, writeExtensions } from './extensions.js';
-import { docParams, pageClause, requireService, setDoc, statusClause } from './services.js';
+import { docParams, pageClause, requireService, setDoc, statusClause, type Owner } from './services.js';
 import type { Write } from './write.js';
 
 type Kind = 'state' | 'task';
@@ -44,58 +44,60 @@ async function insertState(tx: SqlWriter, d: Dialect, serviceId: bigint, start: 
   return stateId;
 }
 
-export function startState(d: Dialect, serviceId: bigint, start: StateStart): Write<number, undefined> {
+export function startState(d: Dialect, serviceId: bigint, start: StateStart): Write<number, Owner> {
   return {
     lock: serviceId,
     touches: serviceId,
     plan: async (read, now) => {
-      await requireService(read, d, serviceId, now);
+      const owner = await requireService(read, d, serviceId, now);
       const previous = start.started.previous_state_id;
       if (previous !== undefined && !(await stateExists(read, serviceId, previous))) throw invalid(`previous_state_id ${previous} is not a state of service ${serviceId}`);
+      return owner;
     },
     apply: (tx) => insertState(tx, d, serviceId, start),
-    events: (stateId) => [{ kind: 'state.started', serviceId, details: { state_id: stateId } }],
+    events: (stateId, owner) => [{ kind: 'state.started', serviceId, ...owner, details: { state_id: stateId } }],
   };
 }
 
-export function endElement(d: Dialect, kind: Kind, serviceId: bigint, id: number, end: ElementEnd): Write<void, ElementDoc> {
+export function endElement(d: Dialect, kind: Kind, serviceId: bigint, id: number, end: ElementEnd): Write<void, { doc: ElementDoc; owner: Owner }> {
   return {
     lock: serviceId,
     touches: serviceId,
     plan: async (read, now) => {
-      await requireService(read, d, serviceId, now);
-      return planEnd(read, d, kind, serviceId, id, end, () => notFound(kind, id));
+      const owner = await requireService(read, d, serviceId, now);
+      return { doc: await planEnd(read, d, kind, serviceId, id, end, () => notFound(kind, id)), owner };
     },
-    apply: (tx, doc) => applyEnd(tx, d, kind, serviceId, id, doc, end),
-    events: () => [{ kind: `${kind}.ended`, serviceId, details: kind === 'state' ? { state_id: id } : { task_id: id } }],
+    apply: (tx, { doc }) => applyEnd(tx, d, kind, serviceId, id, doc, end),
+    events: (_value, { owner }) => [{ kind: `${kind}.ended`, serviceId, ...owner, details: kind === 'state' ? { state_id: id } : { task_id: id } }],
   };
 }
 
 /** Ends `from` and starts the next state, in one write; the new state's previous state is `from`. */
-export function transitionState(d: Dialect, serviceId: bigint, transition: StateTransition): Write<number, ElementDoc> {
+export function transitionState(d: Dialect, serviceId: bigint, transition: StateTransition): Write<number, { doc: ElementDoc; owner: Owner }> {
   const from = transition.fromStateId;
   return {
     lock: serviceId,
     touches: serviceId,
     plan: async (read, now) => {
-      await requireService(read, d, serviceId, now);
-      return planEnd(read, d, 'state', serviceId, from, transition.end, () => invalid(`from.state_id ${from} is not a state of service ${serviceId}`));
+      const owner = await requireService(read, d, serviceId, now);
+      return { doc: await planEnd(read, d, 'state', serviceId, from, transition.end, () => invalid(`from.state_id ${from} is not a state of service ${serviceId}`)), owner };
     },
-    apply: async (tx, doc) => {
+    apply: async (tx, { doc }) => {
       await applyEnd(tx, d, 'state', serviceId, from, doc, transition.end);
       return insertState(tx, d, serviceId, transition.start);
     },
-    events: (stateId) => [{ kind: 'state.transition', serviceId, details: { state_id: stateId, from_state_id: from } }],
+    events: (stateId, { owner }) => [{ kind: 'state.transition', serviceId, ...owner, details: { state_id: stateId, from_state_id: from } }],
   };
 }
 
-export function startTask(d: Dialect, serviceId: bigint, start: TaskStart): Write<number, undefined> {
+export function startTask(d: Dialect, serviceId: bigint, start: TaskStart): Write<number, Owner> {
   return {
     lock: serviceId,
     touches: serviceId,
     plan: async (read, now) => {
-      await requireService(read, d, serviceId, now);
+      const owner = await requireService(read, d, serviceId, now);
       if (start.stateId !== undefined && !(await stateExists(read, serviceId, start.stateId))) throw invalid(`state_id ${start.stateId} is not a state of service ${serviceId}`);
+      return owner;
     },
     apply: async (tx) => {
       const c = docColumns(docOf({ ...start, type: start.taskType }));
@@ -107,7 +109,7 @@ export function startTask(d: Dialect, serviceId: bigint, start: TaskStart): Writ
       await writeExtensions(tx, d, extensionWrites('task', taskId, serviceId, start.extensions));
       return taskId;
     },
-    events: (taskId) => [{ kind: 'task.started', serviceId, details: { task_id: taskId, state_id: start.stateId } }],
+    events: (taskId, owner) => [{ kind: 'task.started', serviceId, ...owner, details: { task_id: taskId, state_id: start.stateId } }],
   };
 }
 

@@ -5,7 +5,7 @@ import type { ExtensionValue, Extensions } from '../../domain/records.js';
 import { groupExtensions, type ExtensionRow } from '../codec.js';
 import type { ExtensionChange, ExtensionOwner } from '../store.js';
 import type { ColumnType, Dialect, SqlReader, SqlWriter } from './dialect.js';
-import { requireService } from './services.js';
+import { requireService, type Owner } from './services.js';
 import type { Write } from './write.js';
 
 export interface ExtensionWrite {
@@ -38,30 +38,33 @@ export function extensionWrites(kind: ExtensionOwner['kind'], ownerId: bigint | 
   return [...extensions].map(([key, ext]) => ({ kind, ownerId, serviceId, key, ext }));
 }
 
-async function requireOwner(read: SqlReader, d: Dialect, owner: ExtensionOwner, now: number): Promise<void> {
-  await requireService(read, d, owner.serviceId, now);
-  if (owner.kind === 'service') return;
+/** NotFound unless the element exists in a live service; returns the service's owner. */
+async function requireOwner(read: SqlReader, d: Dialect, owner: ExtensionOwner, now: number): Promise<Owner> {
+  const serviceOwner = await requireService(read, d, owner.serviceId, now);
+  if (owner.kind === 'service') return serviceOwner;
   const table = owner.kind === 'state' ? 'states' : 'tasks';
   const found = await read.one(`SELECT 1 AS found FROM ${table} WHERE ${owner.kind}_id = ? AND service_id = ?`, [owner.id, owner.serviceId]);
   if (!found) throw notFound(owner.kind, owner.id);
+  return serviceOwner;
 }
 
-export function putExtensions(d: Dialect, owner: ExtensionOwner, extensions: Extensions | ExtensionChange): Write<void, Extensions> {
+export function putExtensions(d: Dialect, owner: ExtensionOwner, extensions: Extensions | ExtensionChange): Write<void, { planned: Extensions; serviceOwner: Owner }> {
   const ownerId = owner.kind === 'service' ? owner.serviceId : owner.id;
   return {
     lock: owner.serviceId,
     touches: owner.serviceId,
     plan: async (read, now) => {
-      await requireOwner(read, d, owner, now);
-      if (typeof extensions !== 'function') return extensions;
+      const serviceOwner = await requireOwner(read, d, owner, now);
+      if (typeof extensions !== 'function') return { planned: extensions, serviceOwner };
       const rows = await read.all<ExtensionRow>('SELECT owner_id, name_key, name, value FROM extensions WHERE owner_kind = ? AND owner_id = ?', [owner.kind, ownerId]);
-      return extensions(groupExtensions(rows).get(String(ownerId)) ?? new Map());
+      return { planned: extensions(groupExtensions(rows).get(String(ownerId)) ?? new Map()), serviceOwner };
     },
-    apply: (tx, planned) => writeExtensions(tx, d, extensionWrites(owner.kind, ownerId, owner.serviceId, planned)),
-    events: (_value, planned) => [
+    apply: (tx, { planned }) => writeExtensions(tx, d, extensionWrites(owner.kind, ownerId, owner.serviceId, planned)),
+    events: (_value, { planned, serviceOwner }) => [
       {
         kind: EXTENSION_EVENTS[owner.kind],
         serviceId: owner.serviceId,
+        ...serviceOwner,
         details: { ...(owner.kind === 'state' ? { state_id: owner.id } : owner.kind === 'task' ? { task_id: owner.id } : {}), extension: [...planned.values()].map((e) => e.name).join(',') },
       },
     ],

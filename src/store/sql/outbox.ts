@@ -20,7 +20,7 @@ interface EventRow {
   details: string;
 }
 
-/** Appends the batch's events, in order; the owner of each is its service's at commit unless the draft names it. */
+/** Appends the batch's events, in order, each with the owner its write read while planning. */
 export async function appendEvents(tx: SqlWriter, d: Dialect, drafts: readonly EventDraft[], now: number): Promise<void> {
   if (drafts.length === 0) return;
   const row = await tx.one<{ last_id: bigint | number | string }>('UPDATE event_sequence SET last_id = last_id + ? RETURNING last_id', [BigInt(drafts.length)]);
@@ -35,9 +35,7 @@ export async function appendEvents(tx: SqlWriter, d: Dialect, drafts: readonly E
     draft.details ? stringifyJson(draft.details) : '{}',
   ]);
   await tx.run(
-    `INSERT INTO events (event_id, at, kind, service_id, customer_id, contact_key, details)
-     SELECT c0, CAST(? AS BIGINT), c1, c2, COALESCE(c3, s.customer_id), COALESCE(c4, s.contact_key), c5
-     FROM ${d.rows(EVENT_ROW_TYPES)} LEFT JOIN services s ON s.service_id = c2`,
+    `INSERT INTO events (event_id, at, kind, service_id, customer_id, contact_key, details) SELECT c0, CAST(? AS BIGINT), c1, c2, c3, c4, c5 FROM ${d.rows(EVENT_ROW_TYPES)}`,
     [now, ...d.rowParams(EVENT_ROW_TYPES, rows)],
   );
 }

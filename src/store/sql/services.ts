@@ -67,9 +67,24 @@ export async function insertServices(tx: SqlWriter, d: Dialect, starts: readonly
   return ids;
 }
 
-/** NotFound unless the service exists and has not expired; inside a write, holds its row. */
-export async function requireService(read: SqlReader, d: Dialect, serviceId: bigint, now: number): Promise<void> {
-  if (!(await read.one(`SELECT 1 AS found FROM services WHERE service_id = ? AND expires_at > ?${d.forUpdate}`, [serviceId, now]))) throw notFound('service', serviceId);
+/** Who a service belongs to when a write is planned: what its events name (EventDraft). */
+export interface Owner {
+  customerId?: string;
+  contactKey?: string;
+}
+
+function ownerOf(row: { customer_id: string | null; contact_key: string | null }): Owner {
+  return { customerId: row.customer_id ?? undefined, contactKey: row.contact_key ?? undefined };
+}
+
+/** NotFound unless the service exists and has not expired; inside a write, holds its row. Returns its owner. */
+export async function requireService(read: SqlReader, d: Dialect, serviceId: bigint, now: number): Promise<Owner> {
+  const row = await read.one<{ customer_id: string | null; contact_key: string | null }>(
+    `SELECT customer_id, contact_key FROM services WHERE service_id = ? AND expires_at > ?${d.forUpdate}`,
+    [serviceId, now],
+  );
+  if (!row) throw notFound('service', serviceId);
+  return ownerOf(row);
 }
 
 /** Records writes to services: re-arms their expiry (unless fixed) and their idle time, in one statement. */
@@ -87,10 +102,13 @@ async function setExpiry(tx: SqlWriter, serviceId: bigint, expiry: Expiry, now: 
   }
 }
 
-async function readDoc(read: SqlReader, d: Dialect, serviceId: bigint, now: number): Promise<ElementDoc> {
-  const row = await read.one<{ doc: string }>(`SELECT doc FROM services WHERE service_id = ? AND expires_at > ?${d.forUpdate}`, [serviceId, now]);
+async function readDoc(read: SqlReader, d: Dialect, serviceId: bigint, now: number): Promise<{ doc: ElementDoc; owner: Owner }> {
+  const row = await read.one<{ doc: string; customer_id: string | null; contact_key: string | null }>(
+    `SELECT doc, customer_id, contact_key FROM services WHERE service_id = ? AND expires_at > ?${d.forUpdate}`,
+    [serviceId, now],
+  );
   if (!row) throw notFound('service', serviceId);
-  return decodeDoc(row.doc);
+  return { doc: decodeDoc(row.doc), owner: ownerOf(row) };
 }
 
 export function startService(d: Dialect, start: ServiceStart): Write<bigint, undefined> {
@@ -98,29 +116,35 @@ export function startService(d: Dialect, start: ServiceStart): Write<bigint, und
     start,
     plan: async () => undefined,
     apply: async (tx, _plan, now) => (await insertServices(tx, d, [start], now))[0],
-    events: (serviceId) => [{ kind: 'service.started', serviceId }],
+    events: (serviceId) => [{ kind: 'service.started', serviceId, customerId: start.customerId, contactKey: start.contactKey }],
   };
 }
 
-export function endService(d: Dialect, serviceId: bigint, end: ElementEnd): Write<void, ElementDoc> {
+export function endService(d: Dialect, serviceId: bigint, end: ElementEnd): Write<void, { doc: ElementDoc; owner: Owner }> {
   return {
     lock: serviceId,
-    plan: async (read, now) => completeDoc('service', serviceId, await readDoc(read, d, serviceId, now), end),
-    apply: async (tx, doc, now) => {
+    plan: async (read, now) => {
+      const { doc, owner } = await readDoc(read, d, serviceId, now);
+      return { doc: completeDoc('service', serviceId, doc, end), owner };
+    },
+    apply: async (tx, { doc }, now) => {
       // one statement: the completion, and the write re-arms the expiry
       await tx.run(`UPDATE services SET ${setDoc('service_type')}, updated_at = ?, expires_at = ${REARM} WHERE service_id = ?`, [...docParams(doc), now, now, serviceId]);
       if (end.expiry) await setExpiry(tx, serviceId, end.expiry, now);
       await writeExtensions(tx, d, extensionWrites('service', serviceId, serviceId, end.extensions));
     },
-    events: () => [{ kind: 'service.ended', serviceId }],
+    events: (_value, { owner }) => [{ kind: 'service.ended', serviceId, ...owner }],
   };
 }
 
-export function associateService(d: Dialect, serviceId: bigint, customerId: string, association: ServiceAssociation): Write<void, ElementDoc> {
+export function associateService(d: Dialect, serviceId: bigint, customerId: string, association: ServiceAssociation): Write<void, { doc: ElementDoc; owner: Owner }> {
   return {
     lock: serviceId,
-    plan: async (read, now) => associateDoc(await readDoc(read, d, serviceId, now), association),
-    apply: async (tx, doc, now) => {
+    plan: async (read, now) => {
+      const { doc, owner } = await readDoc(read, d, serviceId, now);
+      return { doc: associateDoc(doc, association), owner };
+    },
+    apply: async (tx, { doc }, now) => {
       await tx.run(`UPDATE services SET customer_id = ?, ${setDoc('service_type')}, updated_at = ?, expires_at = ${REARM} WHERE service_id = ?`, [
         customerId,
         ...docParams(doc),
@@ -130,38 +154,29 @@ export function associateService(d: Dialect, serviceId: bigint, customerId: stri
       ]);
       await writeExtensions(tx, d, extensionWrites('service', serviceId, serviceId, association.extensions));
     },
-    events: () => [{ kind: 'service.associated', serviceId }],
+    // the new owner's subscribers hear of it; the contact key stays
+    events: (_value, { owner }) => [{ kind: 'service.associated', serviceId, customerId, contactKey: owner.contactKey }],
   };
 }
 
-export function updateServiceExpiration(d: Dialect, serviceId: bigint, expiry: Expiry): Write<void, void> {
+export function updateServiceExpiration(d: Dialect, serviceId: bigint, expiry: Expiry): Write<void, Owner> {
   return {
     lock: serviceId,
     touches: serviceId,
     plan: (read, now) => requireService(read, d, serviceId, now),
     apply: (tx, _plan, now) => setExpiry(tx, serviceId, expiry, now),
-    events: () => [{ kind: 'service.expiration', serviceId }],
+    events: (_value, owner) => [{ kind: 'service.expiration', serviceId, ...owner }],
   };
 }
 
 export function deleteService(d: Dialect, serviceId: bigint): Write<void, Owner> {
   return {
     lock: serviceId,
-    // the event names the owner, which is gone once the batch appends it
-    plan: async (read, now) => {
-      const owner = await read.one<Owner>(`SELECT customer_id, contact_key FROM services WHERE service_id = ? AND expires_at > ?${d.forUpdate}`, [serviceId, now]);
-      if (!owner) throw notFound('service', serviceId);
-      return owner;
-    },
+    plan: (read, now) => requireService(read, d, serviceId, now),
     // states, tasks and extensions go with it (ON DELETE CASCADE), in this one transaction
     apply: async (tx) => void (await tx.run('DELETE FROM services WHERE service_id = ?', [serviceId])),
-    events: (_value, owner) => [{ kind: 'service.deleted', serviceId, customerId: owner.customer_id ?? undefined, contactKey: owner.contact_key ?? undefined }],
+    events: (_value, owner) => [{ kind: 'service.deleted', serviceId, ...owner }],
   };
-}
-
-interface Owner {
-  customer_id: string | null;
-  contact_key: string | null;
 }
 
 export async function getService(read: SqlReader, serviceId: bigint, now: number): Promise<ServiceRecord | undefined> {

@@ -6,7 +6,7 @@ CREATE TABLE events (
   at          BIGINT NOT NULL,                      -- epoch ms, the write's business time
   kind        TEXT NOT NULL,                        -- service.started, state.ended, …
   service_id  BIGINT,
-  customer_id TEXT,                                 -- the service's owner at commit (or the profile's)
+  customer_id TEXT,                                 -- the service's owner when written (or the profile's)
   contact_key TEXT,
   details     TEXT NOT NULL                         -- JSON: state_id, task_id, extension, purged, …
 );
