@@ -2,7 +2,8 @@
 // floor (Fastify with a body parser and response schemas, nothing else), the naive store (one
 // better-sqlite3 statement per request), contextd on SQLite and contextd on PostgreSQL (when a server
 // answers at CONTEXTD_TEST_POSTGRES_URL), over the same scenarios, with autocannon; each row also
-// gives the server's own CPU time per request. Prints a table and writes it to
+// gives the server's own CPU time per request; then contextd relaying every event to NATS JetStream
+// (when a NATS server answers at BENCH_NATS_URL). Prints a table and writes it to
 // bench/results/latest.md. It asserts nothing.
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -31,6 +32,8 @@ const BASELINE_CLI = process.env.BENCH_BASELINE ? join(process.env.BENCH_BASELIN
 const BASE = '/genesys/1/cs';
 /** BENCH_PROFILE=<dir>: each contextd target runs each scenario in a process of its own under --cpu-prof, and the profiles are summarised (figures of a profiled run are slower: compare them with each other, not with an unprofiled run) */
 const PROFILE_DIR = process.env.BENCH_PROFILE;
+/** BENCH_NATS_URL: the NATS server for the relay row (skipped when none answers) */
+const NATS_URL = process.env.BENCH_NATS_URL ?? 'nats://127.0.0.1:4222';
 /** the PostgreSQL ceiling's pool: the pool contextd uses (PG_POOL_SIZE, default 10) */
 const CEILING_POOL = Number(process.env.PG_POOL_SIZE ?? 10);
 
@@ -325,6 +328,58 @@ async function postgresCeiling(url: string): Promise<Row> {
   }
 }
 
+interface RelayRow {
+  /** start service answered per second while the relay ran */
+  startRps: number;
+  /** events in the stream per second, from the first request to the last event stored */
+  relayedPerSecond: number;
+  events: number;
+}
+
+/**
+ * The outbox relayed to NATS JetStream: contextd on an empty SQLite store with events.nats, the start
+ * service scenario for DURATION s, then the time until the stream holds every event.
+ */
+async function natsRelay(dir: string): Promise<RelayRow | undefined> {
+  let nats: typeof import('nats');
+  let nc: import('nats').NatsConnection;
+  try {
+    nats = await import('nats');
+    nc = await nats.connect({ servers: NATS_URL, timeout: 2000 });
+  } catch {
+    log(`NATS relay: skipped, nothing answers at ${NATS_URL}`);
+    return undefined;
+  }
+  const stream = `CONTEXTD_BENCH_${process.pid}`;
+  const config = join(dir, 'nats.yaml');
+  writeFileSync(config, `events:\n  nats:\n    url: ${NATS_URL}\n    stream: ${stream}\n    subject_prefix: contextd_bench_${process.pid}\n`);
+  const databaseUrl = join(dir, 'nats.db');
+  migrate(databaseUrl);
+  const jsm = await nc.jetstreamManager();
+  const port = await freePort();
+  const child = spawn(process.execPath, [CLI, 'serve', '--config', config], {
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  try {
+    await waitForHealth(port, '/health', child);
+    const began = Date.now();
+    const result = await load(port, scenarios().find((s) => s.name === 'start service')!, DURATION);
+    const events = result.requests.total;
+    for (let seen = 0; Date.now() - began < 120_000; await new Promise((r) => setTimeout(r, 20))) {
+      seen = (await jsm.streams.info(stream).catch(() => undefined))?.state.messages ?? 0;
+      if (seen >= events) break;
+    }
+    const seconds = (Date.now() - began) / 1000;
+    return { startRps: Math.round(result.requests.average), relayedPerSecond: Math.round(events / seconds), events };
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    await jsm.streams.delete(stream).catch(() => undefined);
+    await nc.close();
+  }
+}
+
 async function postgresReachable(): Promise<boolean> {
   const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 2000 });
   try {
@@ -348,6 +403,7 @@ async function main(): Promise<void> {
   const schema = `bench_${process.pid}`;
   const pgUrl = `${POSTGRES_URL}${POSTGRES_URL.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
   const withPostgres = STORES.includes('postgres') && (await postgresReachable());
+  let relay: RelayRow | undefined;
   try {
     log(`bench: ${PLAN.services} services for ${PLAN.customers} customers, ${CONNECTIONS} connections, ${WARMUP}s warm-up + ${DURATION}s per scenario`);
 
@@ -410,6 +466,11 @@ async function main(): Promise<void> {
     } else {
       log(`contextd on PostgreSQL: skipped, nothing answers at ${POSTGRES_URL}`);
     }
+    if (!ONLY_SCENARIOS || ONLY_SCENARIOS.some((part) => 'start service'.includes(part))) {
+      log('contextd on SQLite relaying every event to NATS JetStream');
+      relay = await natsRelay(dir);
+      if (relay) log(`  start service ${relay.startRps} req/s; ${relay.relayedPerSecond} events/s in the stream`);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
     if (withPostgres) {
@@ -420,13 +481,13 @@ async function main(): Promise<void> {
     }
   }
 
-  const report = render(rows, extra, withPostgres);
+  const report = render(rows, extra, withPostgres, relay);
   process.stdout.write(report);
   mkdirSync(join(root, 'bench/results'), { recursive: true });
   writeFileSync(join(root, 'bench/results/latest.md'), report);
 }
 
-function render(rows: Row[], extra: { target: string; rssMb: number; startupMs?: number }[], withPostgres: boolean): string {
+function render(rows: Row[], extra: { target: string; rssMb: number; startupMs?: number }[], withPostgres: boolean, relay?: RelayRow): string {
   const find = (target: string, scenario: string) => rows.find((r) => r.target === target && r.scenario === scenario);
   const ratio = (a: number, b: number | undefined) => (b ? `${(a / b).toFixed(2)}×` : '–');
   const lines = [
@@ -457,6 +518,15 @@ function render(rows: Row[], extra: { target: string; rssMb: number; startupMs?:
   if (contention.length > 0) {
     lines.push('', '| contention | shared ÷ own (target ≥ 0.5×) |', '|---|---:|');
     for (const target of contention) lines.push(`| ${target} | ${ratio(shared(target)!.rps, own(target)!.rps)} |`);
+  }
+  if (relay) {
+    const without = find('contextd sqlite', 'start service');
+    lines.push(
+      '',
+      '| relay (SQLite, empty store) | start service req/s | vs without the relay | events/s into JetStream | events |',
+      '|---|---:|---:|---:|---:|',
+      `| NATS JetStream | ${relay.startRps.toLocaleString('en')} | ${ratio(relay.startRps, without?.rps)} | ${relay.relayedPerSecond.toLocaleString('en')} | ${relay.events.toLocaleString('en')} |`,
+    );
   }
   lines.push('', ...targets(rows, extra));
   lines.push('', 'non-2xx in "end service" are 409s once the seeded active services run out during the run.', '');

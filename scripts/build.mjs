@@ -26,7 +26,8 @@ await build({
   minifyWhitespace: true,
   minifySyntax: true,
   chunkNames: 'chunks/[name]-[hash]',
-  external: ['better-sqlite3', 'pg-native', '@fastify/swagger-ui', '@fastify/static'],
+  // nats: loaded by Node itself when events.nats is set (its CommonJS exports keep their names that way)
+  external: ['better-sqlite3', 'pg-native', '@fastify/swagger-ui', '@fastify/static', 'nats'],
   // CommonJS dependencies inside an ES module bundle still call require()
   banner: { js: "import { createRequire as __contextdRequire } from 'node:module'; const require = __contextdRequire(import.meta.url);" },
   logLevel: 'warning',

@@ -1,13 +1,26 @@
 #!/usr/bin/env bash
 # `npm test`: every suite on SQLite, then the store and HTTP suites (and the PostgreSQL-only tests) on
 # PostgreSQL when a server answers at CONTEXTD_TEST_POSTGRES_URL (default 127.0.0.1:5432, database
-# test). Without one, the PostgreSQL half is skipped with a note — except in CI (CI=true), where that
+# test). The NATS relay tests use CONTEXTD_TEST_NATS_URL (default nats://127.0.0.1:4222). Without one, the PostgreSQL half is skipped with a note — except in CI (CI=true), where that
 # is a failure: CI must test both stores. `scripts/test.sh postgres` runs the PostgreSQL half alone
 # (`npm run test:postgres`), and fails without a server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 only=${1:-}
 npm run build --silent
+
+# the NATS relay tests need a NATS server with JetStream (scripts/ensure-nats.sh starts one): without
+# one they are skipped with a note — except in CI, where that is a failure
+nats=${CONTEXTD_TEST_NATS_URL:-nats://127.0.0.1:4222}
+hostport=${nats#nats://}
+if ! (exec 3<>"/dev/tcp/${hostport%:*}/${hostport##*:}") 2>/dev/null; then
+  if [ "${CI:-}" = "true" ]; then
+    echo "test: no NATS answers at $nats (scripts/ensure-nats.sh starts one); CI tests the NATS relay" >&2
+    exit 1
+  fi
+  echo "test: no NATS answers at $nats: the NATS relay tests are skipped (scripts/ensure-nats.sh starts one)" >&2
+  export CONTEXTD_TEST_NATS=absent
+fi
 
 if [ "$only" != postgres ]; then
   node --import tsx --test $(find test -name '*.test.ts' ! -name '*.pg.test.ts' ! -name '*.browser.test.ts' | sort)

@@ -50,8 +50,20 @@ export const ConfigFileSchema = Type.Object(
     ),
     events: Type.Optional(
       Type.Object(
-        { retention: Type.Optional(Expiration) },
-        { additionalProperties: false, description: 'The outbox of committed events: how long they are kept, to resume the stream with Last-Event-ID (default 7d)' },
+        {
+          retention: Type.Optional(Expiration),
+          nats: Type.Optional(
+            Type.Object(
+              {
+                url: Type.String({ minLength: 1, description: 'e.g. nats://127.0.0.1:4222' }),
+                stream: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]+$', description: 'the JetStream stream (default CONTEXTD; created when missing)' })),
+                subject_prefix: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$', description: 'subjects are <prefix>.<tenant>.<group>.<kind> (default contextd)' })),
+              },
+              { additionalProperties: false, description: 'publish every committed event to NATS JetStream' },
+            ),
+          ),
+        },
+        { additionalProperties: false, description: 'The outbox of committed events: how long they are kept, to resume the stream with Last-Event-ID (default 7d), and where they are relayed' },
       ),
     ),
     cors: Type.Optional(
@@ -174,6 +186,8 @@ export interface Config {
   idempotencyRetention?: string;
   /** events.retention */
   eventRetention?: string;
+  /** events.nats: relay every committed event to NATS JetStream */
+  nats?: { url: string; stream: string; subjectPrefix: string };
   /** multi-tenant mode when not empty */
   tenants: Tenant[];
   port: number;
@@ -334,6 +348,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     tenants,
     idempotencyRetention: file.idempotency?.retention,
     eventRetention: file.events?.retention,
+    nats: file.events?.nats && { url: file.events.nats.url, stream: file.events.nats.stream ?? 'CONTEXTD', subjectPrefix: file.events.nats.subject_prefix ?? 'contextd' },
     corsWriteOrigins: file.cors?.write_origins ?? [],
     rateLimit: file.rate_limit ? { max: file.rate_limit.max, windowMs: file.rate_limit.window_ms ?? 1000 } : undefined,
     notFoundStatus: file.cview?.['not-found-status'] ?? 404,

@@ -27,6 +27,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     limits: config.limits,
     idempotencyRetention: config.idempotencyRetention,
     eventRetention: config.eventRetention,
+    nats: config.nats,
     corsWriteOrigins: config.corsWriteOrigins,
     rateLimit: config.rateLimit,
     notFoundStatus: config.notFoundStatus,
@@ -45,6 +46,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     throw error;
   }
   app.sweeper.start();
+  app.relay?.start();
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {

@@ -73,3 +73,18 @@ test('a missing file is named; use-role needs valid users; tenants must be consi
   assert.throws(() => loadConfig({ configFile: accepted }, {}), /cview\.expiration/);
   rmSync(dir, { recursive: true, force: true });
 });
+
+test('events: retention and the NATS relay (stream and subject prefix default; a bad prefix names itself)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'contextd-config-'));
+  try {
+    const file = join(dir, 'c.yaml');
+    writeFileSync(file, 'events:\n  retention: 3d\n  nats:\n    url: nats://127.0.0.1:4222\n');
+    const config = loadConfig({ configFile: file }, {});
+    assert.equal(config.eventRetention, '3d');
+    assert.deepEqual(config.nats, { url: 'nats://127.0.0.1:4222', stream: 'CONTEXTD', subjectPrefix: 'contextd' });
+    writeFileSync(file, 'events:\n  nats:\n    url: nats://x\n    subject_prefix: "a b"\n');
+    assert.throws(() => loadConfig({ configFile: file }, {}), (error: unknown) => error instanceof ConfigError && /subject_prefix/.test(error.message));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -91,7 +91,7 @@ export class Journeys {
   }
 
   /** PUT …/extensions/{name}: replaces the value; with `merge`, merges the body's keys into the stored value, inside the write. */
-  async putExtension(owner: ExtensionOwner, name: string, written: Extensions, merge: boolean): Promise<void> {
+  async putExtension(owner: ExtensionOwner, written: Extensions, merge: boolean): Promise<void> {
     const validate = await this.scope.schemas.validator(ENTITY[owner.kind]);
     await this.scope.store.putExtensions(owner, merge ? (current) => validate(mergeExtensions(current, written)) : validate(written));
   }

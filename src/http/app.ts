@@ -11,6 +11,8 @@ import { DEFAULT_LIMITS, type Limits } from '../domain/limits.js';
 import { DEFAULT_CORE_ATTRIBUTES, type CoreAttribute } from '../domain/profiles.js';
 import consoleRoutes from './routes/console.js';
 import { EventHub } from '../app/events.js';
+import { NatsSink, type NatsOptions } from '../app/nats.js';
+import { OutboxRelay } from '../app/relay.js';
 import { Sweeper } from '../sweeper.js';
 import type { Role, User } from '../domain/access.js';
 import type { Partition, Tenant } from '../domain/tenancy.js';
@@ -39,6 +41,8 @@ declare module 'fastify' {
     profileCore: CoreAttribute[];
     limits: Limits;
     events: EventHub;
+    /** relays the outbox to NATS JetStream (events.nats); started by the server */
+    relay?: OutboxRelay;
     sweeper: Sweeper;
     /** every route registered, for the OpenAPI and route-table checks */
     routeTable: { method: string; url: string; documented: boolean; requires?: Role }[];
@@ -66,6 +70,8 @@ export interface AppOptions {
   idempotencyRetention?: string;
   /** how long the outbox keeps events (default 7d) */
   eventRetention?: string;
+  /** events.nats: relay every committed event to NATS JetStream */
+  nats?: NatsOptions;
   /** origins allowed to write (and to send credentials); reads are open to any origin */
   corsWriteOrigins?: string[];
   /** per tenant (or client address, single-tenant): at most max requests per window */
@@ -143,12 +149,18 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       maxExtensions: limits.extensionsPerElement,
     }),
   );
-  // a commit that appended events wakes the partition's stream (here, and on the other nodes)
-  for (const scope of app.scopes.values()) scope.store.onEventsCommitted(() => app.events.committed(scope.partition));
+  const targets = [...app.scopes.values()].map((scope) => ({ partition: scope.partition, store: scope.store }));
+  if (options.nats) app.decorate('relay', new OutboxRelay(new NatsSink(options.nats), targets, { onError: (error) => app.log.warn({ err: error }, 'NATS relay: will retry') }));
+  // a commit that appended events wakes the partition's stream (here, and on the other nodes) and relay
+  for (const { partition, store } of targets)
+    store.onEventsCommitted(() => {
+      app.events.committed(partition);
+      app.relay?.wake(partition);
+    });
   await app.events.start();
   app.decorate(
     'sweeper',
-    new Sweeper([...app.scopes.values()].map((scope) => ({ partition: scope.partition, store: scope.store })), {
+    new Sweeper(targets, {
       idempotencyRetentionMs,
       eventRetentionMs: parseLifetime('events.retention', options.eventRetention ?? DEFAULT_EVENT_RETENTION),
       clock: app.clock,
@@ -159,6 +171,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   );
   app.addHook('onClose', async () => {
     app.events.stop();
+    await app.relay?.stop();
     await app.sweeper.stop();
   });
   registerJson(app, bodyLimit, { maxDepth: limits.jsonDepth, maxStringLength: limits.stringLength });

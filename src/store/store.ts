@@ -173,6 +173,16 @@ export interface EventLog {
   onEventsCommitted(listener: () => void): void;
 }
 
+/** Where each relay (NATS, webhooks) is in the outbox, and which node holds it (src/store/sql/relays.ts). */
+export interface RelayLog {
+  /** Takes or renews the relay's lease for `holder`; its position if `holder` holds it, else undefined. */
+  claimRelay(relay: string, holder: string, leaseMs: number): Promise<number | undefined>;
+  /** Moves the position to `lastId` and renews the lease; false when the lease was lost. */
+  advanceRelay(relay: string, holder: string, lastId: number, leaseMs: number): Promise<boolean>;
+  /** Gives the lease up. */
+  releaseRelay(relay: string, holder: string): Promise<void>;
+}
+
 /** Wake-ups between nodes (PostgreSQL only: LISTEN/NOTIFY); absent on stores that serve one node. */
 export interface EventTransport {
   /** Sends an event payload to every node. */
@@ -216,4 +226,4 @@ export interface AuditLog {
 }
 
 /** Every role of a store, as one object (each partition has one). */
-export type Store = StoreLifecycle & JourneyStore & MetadataStore & ProfileStore & EventLog & EventTransport & MaintenanceStore & IdempotencyStore & AuditLog;
+export type Store = StoreLifecycle & JourneyStore & MetadataStore & ProfileStore & EventLog & RelayLog & EventTransport & MaintenanceStore & IdempotencyStore & AuditLog;

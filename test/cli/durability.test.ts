@@ -1,13 +1,14 @@
 // Nothing acknowledged is lost: SIGKILL under load, then every 2xx is there exactly as acknowledged;
 // SIGTERM finishes what is in flight and exits 0.
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, type Socket } from 'node:net';
 import { after, test } from 'node:test';
 import { tempDir } from '../helpers/app.js';
 import { writeUntilGone, type Acknowledged } from '../helpers/load.js';
 import { startServerProcess } from '../helpers/process.js';
+import { NATS_SKIP, NATS_URL, streamMessages, waitFor } from '../helpers/nats.js';
 import { collectEvents } from '../helpers/sse.js';
 import { STORE_KIND, freshPostgresSchema } from '../helpers/stores.js';
 
@@ -166,5 +167,43 @@ test(`[${STORE_KIND}] Idempotency-Key retries after SIGKILL replay instead of ac
   } finally {
     again.child.kill('SIGTERM');
     await again.exited;
+  }
+});
+
+test(`[${STORE_KIND}] SIGKILL while relaying to NATS: after restart the stream holds exactly one copy of every event`, { skip: NATS_SKIP }, async () => {
+  const { connect } = await import('nats');
+  const url = await databaseUrl('nats');
+  const id = `${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+  const config = join(dir, `nats-${id}.yaml`);
+  writeFileSync(config, `events:\n  nats:\n    url: ${NATS_URL}\n    stream: CONTEXTD_KILL_${id}\n    subject_prefix: contextd_kill_${id}\n`);
+  const nc = await connect({ servers: NATS_URL });
+  const jsm = await nc.jetstreamManager();
+  try {
+    const server = await startServerProcess(['--config', config], { DATABASE_URL: url });
+    let killed = false;
+    await writeUntilGone(server.base, 20_000, 64, (n) => {
+      if (n >= 1500 && !killed) {
+        killed = true;
+        server.child.kill('SIGKILL');
+      }
+    });
+    await server.exited;
+    const again = await startServerProcess(['--config', config], { DATABASE_URL: url });
+    try {
+      const events = await collectEvents(`${again.base}/genesys/1/cs/events`, 100_000, async () => undefined, { 'last-event-id': '0' }, 3000);
+      assert.ok(events.length >= 1500);
+      const messages = await waitFor(() => streamMessages(jsm, `CONTEXTD_KILL_${id}`), (m) => m.length >= events.length, 30_000);
+      assert.deepEqual(
+        messages.map((m) => m.msgId),
+        events.map((e) => `_:${e.id}`),
+        'one message per event, in outbox order',
+      );
+    } finally {
+      again.child.kill('SIGTERM');
+      await again.exited;
+    }
+  } finally {
+    await jsm.streams.delete(`CONTEXTD_KILL_${id}`).catch(() => undefined);
+    await nc.close();
   }
 });

@@ -32,7 +32,7 @@ export function registerExtensionWrites(app: FastifyInstance, spec: ExtensionWri
       },
       async (request: ExtensionRequest, reply) => {
         // merge: the stored value is read and merged inside the write's transaction (see mergeExtensions)
-        await request.scope.journeys.putExtension(spec.owner(request), request.params.name, parseExtensionValue(request.params.name, request.body), merge);
+        await request.scope.journeys.putExtension(spec.owner(request), parseExtensionValue(request.params.name, request.body), merge);
         return reply.status(200).send();
       },
     );

@@ -39,6 +39,7 @@ import * as idempotency from './idempotency.js';
 import * as maintenance from './maintenance.js';
 import * as metadata from './metadata.js';
 import * as outbox from './outbox.js';
+import * as relays from './relays.js';
 import * as profiles from './profiles.js';
 import * as services from './services.js';
 import { applyOnly, type Write } from './write.js';
@@ -210,6 +211,15 @@ export class SqlStore implements Store {
   }
   onEventsCommitted(listener: () => void): void {
     this.eventListeners.push(listener);
+  }
+  claimRelay(relay: string, holder: string, leaseMs: number): Promise<number | undefined> {
+    return this.submit(relays.claimRelay(relay, holder, leaseMs), true);
+  }
+  advanceRelay(relay: string, holder: string, lastId: number, leaseMs: number): Promise<boolean> {
+    return this.submit(relays.advanceRelay(relay, holder, lastId, leaseMs), true);
+  }
+  releaseRelay(relay: string, holder: string): Promise<void> {
+    return this.submit(relays.releaseRelay(relay, holder), true);
   }
 
   // ---- maintenance ----
