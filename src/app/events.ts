@@ -165,11 +165,6 @@ export class EventHub {
     return false;
   }
 
-  /** Someone listens: here, or on another node that announced its subscribers. Otherwise commits send no wake-ups. */
-  get wanted(): boolean {
-    return this.locallyWanted || Date.now() < this.remoteUntil;
-  }
-
   /** A store of this node committed events of `partition`: wake its feed here, and on the other nodes when some listen. */
   committed(partition: Partition): void {
     this.feeds.get(partition.key)?.wake();

@@ -165,8 +165,6 @@ export interface EventLog {
   readEvents(filter: EventFilter, afterId: number, limit: number): Promise<StoredEvent[]>;
   /** The newest committed event's id (0 before the first). */
   lastEventId(): Promise<number>;
-  /** The oldest event kept (undefined when the outbox is empty). */
-  oldestEventId(): Promise<number | undefined>;
   /** Deletes events recorded before `before` (epoch ms), at most `batchSize`; returns how many. */
   trimEvents(before: number, batchSize: number): Promise<number>;
   /** Calls `listener` after each commit of this store (on this node) that appended events. */

@@ -21,8 +21,18 @@ const collect = (query: string, count: number, act: () => Promise<void>, lastEve
 const post = (path: string, body: unknown = {}) =>
   fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(async (r) => ({ status: r.status, body: await r.text() }));
 
-test('a node (or cluster) nobody watches does no event work', async () => {
-  assert.equal(t.app.events.wanted, false);
+test('a node nobody watches reads nothing from the outbox', async () => {
+  const store = t.app.scopes.get('')!.store;
+  const readEvents = store.readEvents.bind(store);
+  let reads = 0;
+  store.readEvents = (...args) => (reads++, readEvents(...args));
+  try {
+    await post('/services/start', { customer_id: 'EV-IDLE', service_type: 'A' });
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(reads, 0);
+  } finally {
+    store.readEvents = readEvents;
+  }
 });
 
 test('a subscriber for a customer receives that customer’s events, in order, and no one else’s', async () => {

@@ -2,7 +2,8 @@
 // without savepoints: every write plans, then applies (src/store/sql/write.ts), so a write refused
 // while planning drops out having written nothing, and the others go on. A failure while applying is
 // unexpected and aborts the transaction; the batch then runs again with a savepoint around each
-// write, so that one fails alone. Every promise settles only after COMMIT.
+// write, so that one fails alone. Last, the services the writes changed are re-armed once and the
+// writes' events appended to the outbox. Every promise settles only after COMMIT.
 import { DomainError } from '../../domain/errors.js';
 import { pendingRecord, type IdempotentWrites } from '../idempotent-writes.js';
 import type { Dialect, SqlWriter } from './dialect.js';

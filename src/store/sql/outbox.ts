@@ -71,12 +71,6 @@ export async function lastEventId(read: SqlReader): Promise<number> {
   return Number(row?.last_id ?? 0);
 }
 
-/** The id of the oldest event still kept (undefined when none is). */
-export async function oldestEventId(read: SqlReader): Promise<number | undefined> {
-  const row = await read.one<{ first: bigint | number | string | null }>('SELECT min(event_id) AS first FROM events');
-  return row?.first === null || row?.first === undefined ? undefined : Number(row.first);
-}
-
 /**
  * Deletes events recorded before `before`, the oldest first, at most `batchSize`: it looks at the
  * `batchSize` oldest rows only (by id), so a trim costs the same however long the outbox is.

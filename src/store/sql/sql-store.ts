@@ -203,9 +203,6 @@ export class SqlStore implements Store {
   lastEventId(): Promise<number> {
     return outbox.lastEventId(this.read);
   }
-  oldestEventId(): Promise<number | undefined> {
-    return outbox.oldestEventId(this.read);
-  }
   trimEvents(before: number, batchSize: number): Promise<number> {
     return this.submit(applyOnly((tx) => outbox.trimEvents(tx, before, batchSize)));
   }
