@@ -83,7 +83,13 @@ class PartitionFeed {
   async add(subscriber: Subscriber): Promise<void> {
     this.subscribers.add(subscriber);
     if (this.position === undefined) {
-      const position = await this.store.lastEventId();
+      let position: number;
+      try {
+        position = await this.store.lastEventId();
+      } catch (error) {
+        this.delete(subscriber);
+        throw error;
+      }
       // the first subscriber sets the start; what committed while it was read comes with the wake-up below
       this.position ??= position;
       this.poll ??= setInterval(() => this.wake(), POLL_EVERY_MS);

@@ -4,6 +4,7 @@ import { after, before, test } from 'node:test';
 import type { AddressInfo } from 'node:net';
 import { createTestApp, type TestApp } from '../helpers/app.js';
 import { collectEvents } from '../helpers/sse.js';
+import { unavailable } from '../../src/domain/errors.js';
 
 let t: TestApp;
 let base: string;
@@ -115,4 +116,20 @@ test('Last-Event-ID replays what was missed; unknown kinds are a 400', async () 
   assert.ok(resumed.every((e) => Number(e.id) > Number(first[0].id)));
   const bad = await fetch(`${base}/events?kinds=service.exploded`);
   assert.equal(bad.status, 400);
+});
+
+test('a store that cannot say where the outbox ends: the stream answers 503 with the usual body and holds nothing', async () => {
+  const store = t.app.scopes.get('')!.store;
+  const lastEventId = store.lastEventId.bind(store);
+  store.lastEventId = () => Promise.reject(unavailable('the database did not answer'));
+  try {
+    const res = await fetch(`${base}/events?customer_id=EV-DOWN`);
+    assert.equal(res.status, 503);
+    const body = (await res.json()) as { message: string; exception: string };
+    assert.match(body.message, /did not answer/);
+    assert.ok(body.exception);
+    assert.equal(t.app.events.subscriberCount, 0);
+  } finally {
+    store.lastEventId = lastEventId;
+  }
 });

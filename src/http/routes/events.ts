@@ -55,14 +55,7 @@ export default async function eventRoutes(instance: FastifyInstance): Promise<vo
       const lastHeader = request.headers['last-event-id'];
       const last = typeof lastHeader === 'string' && /^\d+$/.test(lastHeader) ? Number(lastHeader) : undefined;
 
-      reply.hijack();
       const raw = reply.raw;
-      raw.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache, no-transform',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-      });
       // a subscriber that stops reading is cut off (it resumes with Last-Event-ID)
       const writer = new SseWriter(raw, () => raw.destroy());
       // cleanup is in place before the subscription, so a client that leaves at once leaks nothing
@@ -81,14 +74,32 @@ export default async function eventRoutes(instance: FastifyInstance): Promise<vo
       };
       streams.add(end);
       raw.once('close', stop);
-      // subscribed first, the replay then snapshots the window: live events queue behind the replay
-      unsubscribe = await app.events.subscribe(request.scope, filter, (event) => writer.live(event));
+      // subscribed first (live events queue in the writer until the replay is done), and before the
+      // answer starts: a store that cannot say where the outbox ends gets its error answered (503)
+      try {
+        unsubscribe = await app.events.subscribe(request.scope, filter, (event) => writer.live(event));
+      } catch (error) {
+        stop();
+        throw error;
+      }
       if (closed) return unsubscribe();
-      // the greeting comes once every node publishes to this subscriber
+      reply.hijack();
+      raw.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      // the greeting comes once every node sends this node its wake-ups
       writer.comment(': contextd events\nretry: 2000\n\n');
       heartbeat = setInterval(() => writer.comment(': keep-alive\n\n'), HEARTBEAT_MS);
-      if (last !== undefined) await writer.replay(app.events.since(request.scope.store, filter, last));
-      else await writer.replay(noEvents());
+      try {
+        await writer.replay(last === undefined ? noEvents() : app.events.since(request.scope.store, filter, last));
+      } catch (error) {
+        // the store failed mid-replay: end the stream; the client reconnects with its Last-Event-ID
+        request.log.warn({ err: error }, 'event replay failed');
+        end();
+      }
     },
   );
 }
