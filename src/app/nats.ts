@@ -46,7 +46,9 @@ export class NatsSink implements EventSink {
   private connection(): Promise<{ nc: NatsConnection; js: JetStreamClient }> {
     this.connecting ??= (async () => {
       const { connect, nanos } = await import('nats');
-      const nc = await connect({ servers: this.options.url, name: 'contextd', maxReconnectAttempts: -1, reconnectTimeWait: 1000 });
+      // noAsyncTraces: the client would otherwise build two Error objects (stack traces) for every
+      // acknowledged publish, about 15 % of the relay's CPU
+      const nc = await connect({ servers: this.options.url, name: 'contextd', maxReconnectAttempts: -1, reconnectTimeWait: 1000, noAsyncTraces: true });
       try {
         const jsm = await nc.jetstreamManager();
         try {
