@@ -76,11 +76,11 @@ export async function lastEventId(read: SqlReader): Promise<number> {
  * `batchSize` oldest rows only (by id), so a trim costs the same however long the outbox is.
  */
 export async function trimEvents(tx: SqlWriter, before: number, batchSize: number): Promise<number> {
-  return tx.run(
-    `DELETE FROM events WHERE at < ? AND event_id <= (SELECT max(event_id) FROM (SELECT event_id, at FROM events ORDER BY event_id LIMIT ?) head WHERE at < ?)`,
-    [before, batchSize, before],
-  );
+  return tx.run(TRIM_EVENTS, [before, batchSize, before]);
 }
+
+/** The trim's statement (the plan test EXPLAINs this text). */
+export const TRIM_EVENTS = 'DELETE FROM events WHERE at < ? AND event_id <= (SELECT max(event_id) FROM (SELECT event_id, at FROM events ORDER BY event_id LIMIT ?) head WHERE at < ?)';
 
 function eventFromRow(row: EventRow): StoredEvent {
   const event: StoredEvent = { id: Number(row.event_id), at: Number(row.at), kind: row.kind as EventKind, details: parseStoredJson(row.details) as EventDetails };
