@@ -9,11 +9,9 @@
 // always read from the outbox), and a slow poll covers a wake-up that never came (a node that died
 // between its commit and its NOTIFY). A feed reads each new event once for all its subscribers.
 // Events carry their partition inside the server only; they reach subscribers of that partition.
-import { EVENT_KINDS, type EventDetails, type EventFilter, type EventKind, type StoredEvent } from '../domain/event-kinds.js';
+import type { EventDetails, EventFilter, EventKind, StoredEvent } from '../domain/event-kinds.js';
 import type { Partition } from '../domain/tenancy.js';
 import type { Store } from '../store/store.js';
-
-export { EVENT_KINDS, type EventKind };
 
 /** An event as a subscriber receives it (the data of one SSE message). */
 export interface JourneyEvent extends EventDetails {
@@ -101,8 +99,7 @@ class PartitionFeed {
   delete(subscriber: Subscriber): void {
     if (!this.subscribers.delete(subscriber) || this.subscribers.size > 0) return;
     // nobody listens: stop reading; the next subscriber starts from the outbox's end again
-    clearInterval(this.poll);
-    this.poll = undefined;
+    this.stop();
     this.position = undefined;
   }
 
