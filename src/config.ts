@@ -62,6 +62,19 @@ export const ConfigFileSchema = Type.Object(
               { additionalProperties: false, description: 'publish every committed event to NATS JetStream' },
             ),
           ),
+          webhooks: Type.Optional(
+            Type.Object(
+              {
+                timeout: Type.Optional(Expiration),
+                retry_for: Type.Optional(Expiration),
+                concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 256 })),
+              },
+              {
+                additionalProperties: false,
+                description: 'webhook deliveries: a receiver that has not answered within timeout (default 10s) has failed; a failed event is retried for retry_for (default 24h), then dead-lettered; at most concurrency requests in flight per webhook (default 16)',
+              },
+            ),
+          ),
         },
         { additionalProperties: false, description: 'The outbox of committed events: how long they are kept, to resume the stream with Last-Event-ID (default 7d), and where they are relayed' },
       ),
@@ -188,6 +201,8 @@ export interface Config {
   eventRetention?: string;
   /** events.nats: relay every committed event to NATS JetStream */
   nats?: { url: string; stream: string; subjectPrefix: string };
+  /** events.webhooks, in ms */
+  webhooks: { timeoutMs: number; retryForMs: number; concurrency: number };
   /** multi-tenant mode when not empty */
   tenants: Tenant[];
   port: number;
@@ -349,6 +364,11 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     idempotencyRetention: file.idempotency?.retention,
     eventRetention: file.events?.retention,
     nats: file.events?.nats && { url: file.events.nats.url, stream: file.events.nats.stream ?? 'CONTEXTD', subjectPrefix: file.events.nats.subject_prefix ?? 'contextd' },
+    webhooks: {
+      timeoutMs: parseLifetime('events.webhooks.timeout', file.events?.webhooks?.timeout ?? '10s'),
+      retryForMs: parseLifetime('events.webhooks.retry_for', file.events?.webhooks?.retry_for ?? '24h'),
+      concurrency: file.events?.webhooks?.concurrency ?? 16,
+    },
     corsWriteOrigins: file.cors?.write_origins ?? [],
     rateLimit: file.rate_limit ? { max: file.rate_limit.max, windowMs: file.rate_limit.window_ms ?? 1000 } : undefined,
     notFoundStatus: file.cview?.['not-found-status'] ?? 404,

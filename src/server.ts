@@ -3,6 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import { buildApp } from './http/app.js';
+import { DEFAULT_RETRY } from './domain/webhooks.js';
 import { partitionsOf } from './domain/tenancy.js';
 import { openPartitionStores } from './store/open.js';
 
@@ -28,6 +29,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     idempotencyRetention: config.idempotencyRetention,
     eventRetention: config.eventRetention,
     nats: config.nats,
+    webhooks: { timeoutMs: config.webhooks.timeoutMs, concurrency: config.webhooks.concurrency, retry: { ...DEFAULT_RETRY, retryForMs: config.webhooks.retryForMs } },
     corsWriteOrigins: config.corsWriteOrigins,
     rateLimit: config.rateLimit,
     notFoundStatus: config.notFoundStatus,
@@ -47,6 +49,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   }
   app.sweeper.start();
   app.relay?.start();
+  app.webhooks.start();
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {

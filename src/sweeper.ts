@@ -83,6 +83,8 @@ export class Sweeper {
     if (this.options.eventRetentionMs !== undefined) {
       const before = (this.options.clock ?? Date.now)() - this.options.eventRetentionMs;
       for (let i = 0; i < maxBatches; i++) if ((await store.trimEvents(before, batch)) < batch) break;
+      // webhook delivery attempts are kept as long as the events they carried
+      for (let i = 0; i < maxBatches; i++) if ((await store.trimDeliveries(before, batch)) < batch) break;
     }
     if (this.options.autoComplete) {
       for (let i = 0; i < maxBatches; i++) {

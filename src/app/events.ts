@@ -22,6 +22,8 @@ export interface JourneyEvent extends EventDetails {
   service_id?: string;
   customer_id?: string;
   contact_key?: string;
+  /** the service's service_type (text form) on journey events */
+  service_type?: string;
 }
 
 /** Wake-ups between nodes; absent on the embedded store (one node). */
@@ -49,6 +51,7 @@ export function toJourneyEvent(event: StoredEvent): JourneyEvent {
   if (event.serviceId !== undefined) out.service_id = String(event.serviceId);
   if (event.customerId !== undefined) out.customer_id = event.customerId;
   if (event.contactKey !== undefined) out.contact_key = event.contactKey;
+  if (event.serviceType !== undefined) out.service_type = event.serviceType;
   return Object.assign(out, event.details);
 }
 

@@ -1,4 +1,4 @@
-// Carries each partition's outbox to a sink outside contextd (NATS JetStream; later webhooks), at
+// Carries each partition's outbox to a sink outside contextd (NATS JetStream, each webhook), at
 // least once and in outbox order: read a page after the relay's position, deliver it, and only once
 // the sink acknowledged every event, move the position (advanceRelay). A crash between delivery and
 // the move delivers that page again after restart; the sink makes that harmless (NATS de-duplicates
@@ -15,6 +15,13 @@ export interface EventSink {
   readonly relay: string;
   /** Delivers the events; resolves once every one of them was acknowledged downstream. */
   deliver(partition: Partition, events: readonly StoredEvent[]): Promise<void>;
+  /**
+   * Work of the lease holder besides the outbox (a webhook's retries), done before each page;
+   * resolves to how soon it has more (ms), or undefined when it has none.
+   */
+  drain?(partition: Partition): Promise<number | undefined>;
+  /** Stop: gives up what is in flight (it is not recorded, so it goes out again later). */
+  interrupt?(): void;
   close(): Promise<void>;
 }
 
@@ -64,9 +71,10 @@ export class OutboxRelay {
     this.targets.find((t) => t.partition.key === partition.key)?.wake?.();
   }
 
-  /** Finishes the page in hand, gives the leases up and closes the sink. */
+  /** Finishes the page in hand (unless the sink interrupts it), gives the leases up and closes the sink. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.sink.interrupt?.();
     for (const target of this.targets) target.wake?.();
     await Promise.all(this.loops);
     await Promise.all(this.targets.map((t) => t.store.releaseRelay(this.sink.relay, this.holder).catch(() => undefined)));
@@ -84,20 +92,32 @@ export class OutboxRelay {
           await this.pause(target, this.leaseMs / 2);
           continue;
         }
+        const drain = this.sink.drain;
+        const moreInMs = drain && (await this.holdingLease(target, () => drain.call(this.sink, target.partition)));
         const page = await target.store.readEvents({}, position, RELAY_PAGE);
         if (page.length === 0) {
-          await this.pause(target, this.pollMs);
+          await this.pause(target, Math.min(this.pollMs, moreInMs ?? Infinity));
           continue;
         }
-        await this.sink.deliver(target.partition, page);
+        await this.holdingLease(target, () => this.sink.deliver(target.partition, page));
         await target.store.advanceRelay(relay, this.holder, page[page.length - 1].id, this.leaseMs);
         backoff = 0;
       } catch (error) {
-        this.options.onError?.(error);
+        if (!this.stopped) this.options.onError?.(error);
         // a sink or a store that is away: try again later, more slowly each time
         backoff = Math.min(MAX_BACKOFF_MS, Math.max(250, backoff * 2));
         await this.pause(target, backoff);
       }
+    }
+  }
+
+  /** Runs `work`, renewing the lease meanwhile: a page to a slow receiver may take longer than a lease. */
+  private async holdingLease<T>(target: Target, work: () => Promise<T>): Promise<T> {
+    const renew = setInterval(() => void target.store.claimRelay(this.sink.relay, this.holder, this.leaseMs).catch(() => undefined), this.leaseMs / 3);
+    try {
+      return await work();
+    } finally {
+      clearInterval(renew);
     }
   }
 

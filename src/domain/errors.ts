@@ -17,7 +17,7 @@ export class DomainError extends Error {
   }
 }
 
-export type ElementKind = 'service' | 'state' | 'task' | 'profile' | 'extension' | 'record' | 'identification key' | 'business attribute';
+export type ElementKind = 'service' | 'state' | 'task' | 'profile' | 'extension' | 'record' | 'identification key' | 'business attribute' | 'webhook';
 
 /** The documented 8.5 text: "There are no service found for : <id>" (state and task likewise). */
 export function notFound(kind: ElementKind, id: string | number | bigint): DomainError {

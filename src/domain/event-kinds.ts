@@ -49,6 +49,8 @@ export interface EventDraft {
   serviceId?: bigint;
   customerId?: string;
   contactKey?: string;
+  /** the text form of the service's service_type */
+  serviceType?: string;
   details?: EventDetails;
 }
 
@@ -61,6 +63,7 @@ export interface StoredEvent {
   serviceId?: bigint;
   customerId?: string;
   contactKey?: string;
+  serviceType?: string;
   details: EventDetails;
 }
 

@@ -20,6 +20,7 @@ import serverRoutes from './routes/server.js';
 import serviceRoutes from './routes/services.js';
 import stateRoutes from './routes/states.js';
 import taskRoutes from './routes/tasks.js';
+import webhookRoutes from './routes/webhooks.js';
 
 export interface ApiOptions {
   tenants: readonly Tenant[];
@@ -47,5 +48,6 @@ export default async function api(app: FastifyInstance, options: ApiOptions): Pr
   await app.register(eventRoutes);
   await app.register(maintenanceRoutes);
   await app.register(customerRoutes);
+  await app.register(webhookRoutes);
   await app.register(serverRoutes);
 }

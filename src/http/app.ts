@@ -13,6 +13,7 @@ import consoleRoutes from './routes/console.js';
 import { EventHub } from '../app/events.js';
 import { NatsSink, type NatsOptions } from '../app/nats.js';
 import { OutboxRelay } from '../app/relay.js';
+import { WebhookDispatcher, type WebhookOptions } from '../app/webhooks.js';
 import { Sweeper } from '../sweeper.js';
 import type { Role, User } from '../domain/access.js';
 import type { Partition, Tenant } from '../domain/tenancy.js';
@@ -43,6 +44,8 @@ declare module 'fastify' {
     events: EventHub;
     /** relays the outbox to NATS JetStream (events.nats); started by the server */
     relay?: OutboxRelay;
+    /** delivers each partition's webhooks; started by the server */
+    webhooks: WebhookDispatcher;
     sweeper: Sweeper;
     /** every route registered, for the OpenAPI and route-table checks */
     routeTable: { method: string; url: string; documented: boolean; requires?: Role }[];
@@ -72,6 +75,8 @@ export interface AppOptions {
   eventRetention?: string;
   /** events.nats: relay every committed event to NATS JetStream */
   nats?: NatsOptions;
+  /** events.webhooks: delivery timeout and retry period (the clock defaults to the app's) */
+  webhooks?: WebhookOptions;
   /** origins allowed to write (and to send credentials); reads are open to any origin */
   corsWriteOrigins?: string[];
   /** per tenant (or client address, single-tenant): at most max requests per window */
@@ -112,6 +117,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         { name: 'profiles', description: 'Customer profiles, their extensions, identification' },
         { name: 'metadata', description: 'Extension schemas, identification keys, business attributes' },
         { name: 'events', description: 'Live journey events (Server-Sent Events)' },
+        { name: 'webhooks', description: 'Signed deliveries of events to HTTP receivers (a contextd extension)' },
         { name: 'maintenance', description: 'Purge and export' },
         { name: 'privacy', description: 'Customer erase and export, and the audit log' },
         { name: 'server', description: 'Health and documents' },
@@ -151,11 +157,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   );
   const targets = [...app.scopes.values()].map((scope) => ({ partition: scope.partition, store: scope.store }));
   if (options.nats) app.decorate('relay', new OutboxRelay(new NatsSink(options.nats), targets, { onError: (error) => app.log.warn({ err: error }, 'NATS relay: will retry') }));
-  // a commit that appended events wakes the partition's stream (here, and on the other nodes) and relay
+  app.decorate('webhooks', new WebhookDispatcher(targets, { clock: app.clock, ...options.webhooks, onError: (error) => app.log.warn({ err: error }, 'webhook delivery: will retry') }));
+  // a commit that appended events wakes the partition's stream (here, and on the other nodes) and relays
   for (const { partition, store } of targets)
     store.onEventsCommitted(() => {
       app.events.committed(partition);
       app.relay?.wake(partition);
+      app.webhooks.wake(partition);
     });
   await app.events.start();
   app.decorate(
@@ -172,6 +180,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook('onClose', async () => {
     app.events.stop();
     await app.relay?.stop();
+    await app.webhooks.stop();
     await app.sweeper.stop();
   });
   registerJson(app, bodyLimit, { maxDepth: limits.jsonDepth, maxStringLength: limits.stringLength });

@@ -60,6 +60,8 @@ export function formatSchemaErrors(errors: AjvError[], dataVar: string): Error {
   const expected = error.parentSchema?.['x-expected'];
   if (error.keyword === 'required') {
     message = `${fieldName(dataVar, error.instancePath, String(error.params.missingProperty))} is mandatory`;
+  } else if (error.keyword === 'additionalProperties') {
+    message = `${fieldName(dataVar, error.instancePath)} has an unknown field ${String(error.params.additionalProperty)}`;
   } else if (typeof expected === 'string') {
     message = `${fieldName(dataVar, error.instancePath)} must be ${expected}`;
   } else {

@@ -21,6 +21,7 @@ import type { ExtensionSchema, SchemaEntity } from '../domain/schemas.js';
 import type { EventFilter, StoredEvent } from '../domain/event-kinds.js';
 import type { ExportFilter, PurgeOperation } from '../domain/maintenance.js';
 import type { Expiry } from '../domain/expiration.js';
+import type { DeliveryRound, DueDelivery, LoggedAttempt, Webhook, WebhookProgress } from '../domain/webhooks.js';
 export type { ExportFilter, PurgeOperation };
 
 export interface ServiceFilter {
@@ -181,6 +182,31 @@ export interface RelayLog {
   releaseRelay(relay: string, holder: string): Promise<void>;
 }
 
+/** Webhooks, their retry queue and their delivery log (src/store/sql/webhooks.ts). */
+export interface WebhookStore {
+  /** Validation error beyond `maxPerPartition`; the webhook delivers what commits after it. */
+  createWebhook(webhook: Webhook, maxPerPartition: number): Promise<void>;
+  listWebhooks(): Promise<Webhook[]>;
+  getWebhook(id: string): Promise<Webhook | undefined>;
+  /** false when there was none */
+  deleteWebhook(id: string): Promise<boolean>;
+  /** Records one round of deliveries (attempts, queued, rescheduled and settled events) in one transaction. */
+  recordDeliveryRound(webhookId: string, round: DeliveryRound): Promise<void>;
+  /** Which of these ordering keys have an event waiting. */
+  pendingDeliveryKeys(webhookId: string, keys: readonly string[]): Promise<Set<string>>;
+  /** Queued events due at `now`, each the head of its key, at most `limit`. */
+  dueDeliveries(webhookId: string, now: number, limit: number): Promise<DueDelivery[]>;
+  /** When the next queued event is due (undefined when none is). */
+  nextDeliveryDueAt(webhookId: string): Promise<number | undefined>;
+  webhookProgress(webhookId: string): Promise<WebhookProgress>;
+  /** Attempts, newest first, before the attempt `beforeId`. */
+  listDeliveries(webhookId: string, beforeId: number | undefined, limit: number): Promise<LoggedAttempt[]>;
+  /** Sends again from `fromEventId` on. */
+  replayWebhook(webhookId: string, fromEventId: number): Promise<void>;
+  /** Deletes attempts logged before `before`, at most `batchSize`; returns how many. */
+  trimDeliveries(before: number, batchSize: number): Promise<number>;
+}
+
 /** Wake-ups between nodes (PostgreSQL only: LISTEN/NOTIFY); absent on stores that serve one node. */
 export interface EventTransport {
   /** Sends an event payload to every node. */
@@ -224,4 +250,4 @@ export interface AuditLog {
 }
 
 /** Every role of a store, as one object (each partition has one). */
-export type Store = StoreLifecycle & JourneyStore & MetadataStore & ProfileStore & EventLog & RelayLog & EventTransport & MaintenanceStore & IdempotencyStore & AuditLog;
+export type Store = StoreLifecycle & JourneyStore & MetadataStore & ProfileStore & EventLog & RelayLog & WebhookStore & EventTransport & MaintenanceStore & IdempotencyStore & AuditLog;

@@ -7,16 +7,18 @@ import type { EventDetails, EventDraft, EventFilter, EventKind, StoredEvent } fr
 import { parseStoredJson, stringifyJson } from '../../domain/json.js';
 import type { ColumnType, Dialect, SqlReader, SqlWriter } from './dialect.js';
 
-// event id, kind, service id, customer id, contact key, details
-const EVENT_ROW_TYPES: readonly ColumnType[] = ['bigint', 'text', 'bigint', 'text', 'text', 'text'];
+// event id, kind, service id, customer id, contact key, service type, details
+const EVENT_ROW_TYPES: readonly ColumnType[] = ['bigint', 'text', 'bigint', 'text', 'text', 'text', 'text'];
+const EVENT_COLUMNS = 'event_id, at, kind, service_id, customer_id, contact_key, service_type, details';
 
-interface EventRow {
+export interface EventRow {
   event_id: bigint | number | string;
   at: bigint | number | string;
   kind: string;
   service_id: bigint | number | string | null;
   customer_id: string | null;
   contact_key: string | null;
+  service_type: string | null;
   details: string;
 }
 
@@ -32,17 +34,18 @@ export async function appendEvents(tx: SqlWriter, d: Dialect, drafts: readonly E
     draft.serviceId ?? null,
     draft.customerId ?? null,
     draft.contactKey ?? null,
+    draft.serviceType ?? null,
     draft.details ? stringifyJson(draft.details) : '{}',
   ]);
   await tx.run(
-    `INSERT INTO events (event_id, at, kind, service_id, customer_id, contact_key, details) SELECT c0, CAST(? AS BIGINT), c1, c2, c3, c4, c5 FROM ${d.rows(EVENT_ROW_TYPES)}`,
+    `INSERT INTO events (${EVENT_COLUMNS}) SELECT c0, CAST(? AS BIGINT), c1, c2, c3, c4, c5, c6 FROM ${d.rows(EVENT_ROW_TYPES)}`,
     [now, ...d.rowParams(EVENT_ROW_TYPES, rows)],
   );
 }
 
 /** The events after `afterId` that match, oldest first, at most `limit`. */
 export async function readEvents(read: SqlReader, d: Dialect, filter: EventFilter, afterId: number, limit: number): Promise<StoredEvent[]> {
-  let sql = 'SELECT event_id, at, kind, service_id, customer_id, contact_key, details FROM events WHERE event_id > ?';
+  let sql = `SELECT ${EVENT_COLUMNS} FROM events WHERE event_id > ?`;
   const params: unknown[] = [BigInt(afterId)];
   if (filter.kinds && filter.kinds.length > 0) {
     sql += ` AND ${d.inList('kind', 'text')}`;
@@ -82,10 +85,11 @@ export async function trimEvents(tx: SqlWriter, before: number, batchSize: numbe
 /** The trim's statement (the plan test EXPLAINs this text). */
 export const TRIM_EVENTS = 'DELETE FROM events WHERE at < ? AND event_id <= (SELECT max(event_id) FROM (SELECT event_id, at FROM events ORDER BY event_id LIMIT ?) head WHERE at < ?)';
 
-function eventFromRow(row: EventRow): StoredEvent {
+export function eventFromRow(row: EventRow): StoredEvent {
   const event: StoredEvent = { id: Number(row.event_id), at: Number(row.at), kind: row.kind as EventKind, details: parseStoredJson(row.details) as EventDetails };
   if (row.service_id !== null) event.serviceId = BigInt(row.service_id);
   if (row.customer_id !== null) event.customerId = row.customer_id;
   if (row.contact_key !== null) event.contactKey = row.contact_key;
+  if (row.service_type !== null) event.serviceType = row.service_type;
   return event;
 }

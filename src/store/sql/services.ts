@@ -1,5 +1,6 @@
 // The services table, written once for both stores.
 import { notFound } from '../../domain/errors.js';
+import { typeKey } from '../../domain/fields.js';
 import { autoCompleteAfterMs, expiryOnInsert, type Expiry } from '../../domain/expiration.js';
 import { associateDoc, completeDoc, type ElementDoc } from '../../domain/lifecycle.js';
 import type { ElementEnd, ElementStatus, ServiceAssociation, ServiceRecord, ServiceStart } from '../../domain/records.js';
@@ -71,16 +72,20 @@ export async function insertServices(tx: SqlWriter, d: Dialect, starts: readonly
 export interface Owner {
   customerId?: string;
   contactKey?: string;
+  /** the text form of its service_type (webhooks filter on it) */
+  serviceType?: string;
 }
 
-function ownerOf(row: { customer_id: string | null; contact_key: string | null }): Owner {
-  return { customerId: row.customer_id ?? undefined, contactKey: row.contact_key ?? undefined };
+type OwnerRow = { customer_id: string | null; contact_key: string | null; service_type: string | null };
+
+function ownerOf(row: OwnerRow): Owner {
+  return { customerId: row.customer_id ?? undefined, contactKey: row.contact_key ?? undefined, serviceType: row.service_type ?? undefined };
 }
 
 /** NotFound unless the service exists and has not expired; inside a write, holds its row. Returns its owner. */
 export async function requireService(read: SqlReader, d: Dialect, serviceId: bigint, now: number): Promise<Owner> {
-  const row = await read.one<{ customer_id: string | null; contact_key: string | null }>(
-    `SELECT customer_id, contact_key FROM services WHERE service_id = ? AND expires_at > ?${d.forUpdate}`,
+  const row = await read.one<OwnerRow>(
+    `SELECT customer_id, contact_key, service_type FROM services WHERE service_id = ? AND expires_at > ?${d.forUpdate}`,
     [serviceId, now],
   );
   if (!row) throw notFound('service', serviceId);
@@ -103,8 +108,8 @@ async function setExpiry(tx: SqlWriter, serviceId: bigint, expiry: Expiry, now: 
 }
 
 async function readDoc(read: SqlReader, d: Dialect, serviceId: bigint, now: number): Promise<{ doc: ElementDoc; owner: Owner }> {
-  const row = await read.one<{ doc: string; customer_id: string | null; contact_key: string | null }>(
-    `SELECT doc, customer_id, contact_key FROM services WHERE service_id = ? AND expires_at > ?${d.forUpdate}`,
+  const row = await read.one<OwnerRow & { doc: string }>(
+    `SELECT doc, customer_id, contact_key, service_type FROM services WHERE service_id = ? AND expires_at > ?${d.forUpdate}`,
     [serviceId, now],
   );
   if (!row) throw notFound('service', serviceId);
@@ -116,7 +121,9 @@ export function startService(d: Dialect, start: ServiceStart): Write<bigint, und
     start,
     plan: async () => undefined,
     apply: async (tx, _plan, now) => (await insertServices(tx, d, [start], now))[0],
-    events: (serviceId) => [{ kind: 'service.started', serviceId, customerId: start.customerId, contactKey: start.contactKey }],
+    events: (serviceId) => [
+      { kind: 'service.started', serviceId, customerId: start.customerId, contactKey: start.contactKey, serviceType: typeKey(start.serviceType) ?? undefined },
+    ],
   };
 }
 
@@ -155,7 +162,7 @@ export function associateService(d: Dialect, serviceId: bigint, customerId: stri
       await writeExtensions(tx, d, extensionWrites('service', serviceId, serviceId, association.extensions));
     },
     // the new owner's subscribers hear of it; the contact key stays
-    events: (_value, { owner }) => [{ kind: 'service.associated', serviceId, customerId, contactKey: owner.contactKey }],
+    events: (_value, { owner }) => [{ kind: 'service.associated', serviceId, customerId, contactKey: owner.contactKey, serviceType: owner.serviceType }],
   };
 }
 

@@ -17,6 +17,7 @@ import type {
 } from '../../domain/records.js';
 import type { ExtensionSchema, SchemaEntity } from '../../domain/schemas.js';
 import type { EventFilter, StoredEvent } from '../../domain/event-kinds.js';
+import type { DeliveryRound, DueDelivery, LoggedAttempt, Webhook, WebhookProgress } from '../../domain/webhooks.js';
 import type {
   AuditRecord,
   ExportFilter,
@@ -40,6 +41,7 @@ import * as maintenance from './maintenance.js';
 import * as metadata from './metadata.js';
 import * as outbox from './outbox.js';
 import * as relays from './relays.js';
+import * as webhooks from './webhooks.js';
 import * as profiles from './profiles.js';
 import * as services from './services.js';
 import { applyOnly, type Write } from './write.js';
@@ -217,6 +219,45 @@ export class SqlStore implements Store {
   }
   releaseRelay(relay: string, holder: string): Promise<void> {
     return this.submit(relays.releaseRelay(relay, holder), true);
+  }
+
+  // ---- webhooks ----
+
+  createWebhook(webhook: Webhook, maxPerPartition: number): Promise<void> {
+    return this.submit(webhooks.createWebhook(webhook, maxPerPartition));
+  }
+  listWebhooks(): Promise<Webhook[]> {
+    return webhooks.listWebhooks(this.read);
+  }
+  getWebhook(id: string): Promise<Webhook | undefined> {
+    return webhooks.getWebhook(this.read, id);
+  }
+  deleteWebhook(id: string): Promise<boolean> {
+    return this.submit(webhooks.deleteWebhook(id));
+  }
+  recordDeliveryRound(webhookId: string, round: DeliveryRound): Promise<void> {
+    return this.submit(webhooks.recordRound(this.d, webhookId, round), true);
+  }
+  pendingDeliveryKeys(webhookId: string, keys: readonly string[]): Promise<Set<string>> {
+    return webhooks.pendingKeys(this.read, this.d, webhookId, keys);
+  }
+  dueDeliveries(webhookId: string, now: number, limit: number): Promise<DueDelivery[]> {
+    return webhooks.dueDeliveries(this.read, webhookId, now, limit);
+  }
+  nextDeliveryDueAt(webhookId: string): Promise<number | undefined> {
+    return webhooks.nextDueAt(this.read, webhookId);
+  }
+  webhookProgress(webhookId: string): Promise<WebhookProgress> {
+    return webhooks.webhookProgress(this.read, webhookId);
+  }
+  listDeliveries(webhookId: string, beforeId: number | undefined, limit: number): Promise<LoggedAttempt[]> {
+    return webhooks.listDeliveries(this.read, webhookId, beforeId, limit);
+  }
+  replayWebhook(webhookId: string, fromEventId: number): Promise<void> {
+    return this.submit(webhooks.replayWebhook(webhookId, fromEventId));
+  }
+  trimDeliveries(before: number, batchSize: number): Promise<number> {
+    return this.submit(webhooks.trimDeliveries(before, batchSize));
   }
 
   // ---- maintenance ----
