@@ -10,6 +10,7 @@ import { writeUntilGone, type Acknowledged } from '../helpers/load.js';
 import { startServerProcess } from '../helpers/process.js';
 import { NATS_SKIP, NATS_URL, streamMessages, waitFor } from '../helpers/nats.js';
 import { collectEvents } from '../helpers/sse.js';
+import { startReceiver } from '../helpers/receiver.js';
 import { STORE_KIND, freshPostgresSchema } from '../helpers/stores.js';
 
 const dir = tempDir('contextd-durability-');
@@ -205,5 +206,51 @@ test(`[${STORE_KIND}] SIGKILL while relaying to NATS: after restart the stream h
   } finally {
     await jsm.streams.delete(`CONTEXTD_KILL_${id}`).catch(() => undefined);
     await nc.close();
+  }
+});
+
+test(`[${STORE_KIND}] SIGKILL while delivering to a webhook: after restart every event has arrived, at least once, in order per service`, async () => {
+  const url = await databaseUrl('webhook');
+  const receiver = await startReceiver();
+  // some answers take a moment, so that deliveries are in flight when the server dies
+  receiver.answer = (_d, i) => (i % 7 === 0 ? { status: 204, delayMs: 20 } : 204);
+  try {
+    const server = await startServerProcess([], { DATABASE_URL: url });
+    const created = await fetch(`${server.base}/genesys/1/cs/webhooks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ url: receiver.url }) });
+    assert.equal(created.status, 201);
+    const from = ((await created.json()) as { position: number }).position;
+    let killed = false;
+    await writeUntilGone(server.base, 20_000, 64, (n) => {
+      if (n >= 1500 && !killed) {
+        killed = true;
+        server.child.kill('SIGKILL');
+      }
+    });
+    await server.exited;
+    const delivered = () => new Set(receiver.deliveries.filter((d) => d.answered === 204).map((d) => d.json.data.id));
+    const before = delivered().size;
+    const again = await startServerProcess([], { DATABASE_URL: url });
+    try {
+      const events = (await collectEvents(`${again.base}/genesys/1/cs/events`, 100_000, async () => undefined, { 'last-event-id': String(from) }, 3000)).map((e) => ({ id: Number(e.id) }));
+      assert.ok(events.length >= 1500);
+      await waitFor(async () => delivered(), (got) => events.every((e) => got.has(e.id)), 30_000);
+      const got = delivered();
+      assert.deepEqual(events.filter((e) => !got.has(e.id)).map((e) => e.id), [], 'every committed event arrived');
+      assert.ok(before < events.length, 'some were delivered only after the restart');
+      const byService = new Map<string, number[]>();
+      for (const d of receiver.deliveries) {
+        const service = d.json.data.service_id;
+        if (service === undefined) continue;
+        const ids = byService.get(service) ?? [];
+        if (!ids.includes(d.json.data.id)) ids.push(d.json.data.id);
+        byService.set(service, ids);
+      }
+      for (const [service, ids] of byService) assert.deepEqual(ids, [...ids].sort((a, b) => a - b), `service ${service}: first arrivals in event order`);
+    } finally {
+      again.child.kill('SIGTERM');
+      await again.exited;
+    }
+  } finally {
+    await receiver.close();
   }
 });

@@ -5,6 +5,8 @@ import { PostgresStore } from '../../src/store/postgres/index.js';
 import { loadMigrations } from '../../src/store/migrations.js';
 import { startServerProcess } from '../helpers/process.js';
 import { collectEvents } from '../helpers/sse.js';
+import { waitFor } from '../helpers/nats.js';
+import { startReceiver } from '../helpers/receiver.js';
 import { freshPostgresSchema } from '../helpers/stores.js';
 
 let schema: Awaited<ReturnType<typeof freshPostgresSchema>>;
@@ -155,5 +157,43 @@ test('a stream resumes on the other node with no gap and no repeat; ids are the 
     b.child.kill('SIGTERM');
     assert.equal(await a.exited, 0);
     assert.equal(await b.exited, 0);
+  }
+});
+
+test('two nodes, one webhook: each event is delivered once, by the node holding the lease; the other takes over when it stops', async () => {
+  const receiver = await startReceiver();
+  const [a, b] = await Promise.all([startServerProcess([], { DATABASE_URL: schema.url }), startServerProcess([], { DATABASE_URL: schema.url })]);
+  const post = (base: string, path: string, body: unknown) =>
+    fetch(`${base}/genesys/1/cs${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const delivered = () => receiver.deliveries.map((d) => d.json.data.id);
+  let bStopped = false;
+  try {
+    const created = await post(a.base, '/webhooks', { url: receiver.url, customer_id: 'X-HOOK' });
+    assert.equal(created.status, 201);
+    const from = ((await created.json()) as { position: number }).position;
+    // node b learns of the webhook within its refresh (2 s); then both nodes try to deliver it
+    await new Promise((r) => setTimeout(r, 2500));
+    const ids: string[] = [];
+    for (let i = 0; i < 10; i++) ids.push(String(((await (await post(i % 2 ? a.base : b.base, '/services/start', { customer_id: 'X-HOOK', service_type: 'A' })).json()) as { service_id: string }).service_id));
+    for (const [i, id] of ids.entries()) assert.equal((await post(i % 2 ? b.base : a.base, `/services/${id}/end`, {})).status, 204);
+    const events = await collectEvents(`${a.base}/genesys/1/cs/events?customer_id=X-HOOK`, 20, async () => undefined, { 'last-event-id': String(from) });
+    const expected = events.map((e) => Number(e.id));
+    await waitFor(async () => delivered(), (got) => got.length >= expected.length);
+    await new Promise((r) => setTimeout(r, 500)); // a second delivery would come now
+    assert.deepEqual([...delivered()].sort((x, y) => x - y), expected, 'each event once');
+
+    // the nodes stop one after the other: the one left delivers what follows
+    b.child.kill('SIGTERM');
+    assert.equal(await b.exited, 0);
+    bStopped = true;
+    const later = String(((await (await post(a.base, '/services/start', { customer_id: 'X-HOOK', service_type: 'B' })).json()) as { service_id: string }).service_id);
+    const got = await waitFor(async () => receiver.deliveries.map((d) => d.json.data.service_id), (s) => s.includes(later));
+    assert.ok(got.includes(later), 'delivered by the node left');
+  } finally {
+    a.child.kill('SIGTERM');
+    if (!bStopped) b.child.kill('SIGTERM');
+    assert.equal(await a.exited, 0);
+    if (!bStopped) assert.equal(await b.exited, 0);
+    await receiver.close();
   }
 });
