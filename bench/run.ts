@@ -3,7 +3,8 @@
 // better-sqlite3 statement per request), contextd on SQLite and contextd on PostgreSQL (when a server
 // answers at CONTEXTD_TEST_POSTGRES_URL), over the same scenarios, with autocannon; each row also
 // gives the server's own CPU time per request; then contextd relaying every event to NATS JetStream
-// (when a NATS server answers at BENCH_NATS_URL). Prints a table and writes it to
+// (when a NATS server answers at BENCH_NATS_URL) and delivering every event to one webhook (a local
+// receiver in its own process). Prints a table and writes it to
 // bench/results/latest.md. It asserts nothing.
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -380,6 +381,38 @@ async function natsRelay(dir: string): Promise<RelayRow | undefined> {
   }
 }
 
+/**
+ * One webhook to a local receiver (its own process, answering 204 at once): contextd on an empty
+ * SQLite store, the start service scenario for DURATION s, then the time until the receiver took
+ * every event.
+ */
+async function webhookRelay(dir: string): Promise<RelayRow> {
+  const receiver = await startBare('receiver', 'receiver.mjs', {});
+  const databaseUrl = join(dir, 'webhook.db');
+  migrate(databaseUrl);
+  const target = await startContextd('contextd webhook', databaseUrl);
+  try {
+    const created = await fetch(`http://127.0.0.1:${target.port}/genesys/1/cs/webhooks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ url: `http://127.0.0.1:${receiver.port}/hook` }),
+    });
+    if (created.status !== 201) throw new Error(`webhook create: ${created.status} ${await created.text()}`);
+    const began = Date.now();
+    const result = await load(target.port, scenarios().find((s) => s.name === 'start service')!, DURATION);
+    const events = result.requests.total;
+    for (let seen = 0; Date.now() - began < 120_000; await new Promise((r) => setTimeout(r, 20))) {
+      seen = ((await (await fetch(`http://127.0.0.1:${receiver.port}/count`)).json()) as { distinct: number }).distinct;
+      if (seen >= events) break;
+    }
+    const seconds = (Date.now() - began) / 1000;
+    return { startRps: Math.round(result.requests.average), relayedPerSecond: Math.round(events / seconds), events };
+  } finally {
+    await stop(target);
+    await stop(receiver);
+  }
+}
+
 async function postgresReachable(): Promise<boolean> {
   const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 2000 });
   try {
@@ -404,6 +437,7 @@ async function main(): Promise<void> {
   const pgUrl = `${POSTGRES_URL}${POSTGRES_URL.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
   const withPostgres = STORES.includes('postgres') && (await postgresReachable());
   let relay: RelayRow | undefined;
+  let webhook: RelayRow | undefined;
   try {
     log(`bench: ${PLAN.services} services for ${PLAN.customers} customers, ${CONNECTIONS} connections, ${WARMUP}s warm-up + ${DURATION}s per scenario`);
 
@@ -470,6 +504,9 @@ async function main(): Promise<void> {
       log('contextd on SQLite relaying every event to NATS JetStream');
       relay = await natsRelay(dir);
       if (relay) log(`  start service ${relay.startRps} req/s; ${relay.relayedPerSecond} events/s in the stream`);
+      log('contextd on SQLite delivering every event to a webhook (a local receiver)');
+      webhook = await webhookRelay(dir);
+      log(`  start service ${webhook.startRps} req/s; ${webhook.relayedPerSecond} deliveries/s`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -481,13 +518,13 @@ async function main(): Promise<void> {
     }
   }
 
-  const report = render(rows, extra, withPostgres, relay);
+  const report = render(rows, extra, withPostgres, relay, webhook);
   process.stdout.write(report);
   mkdirSync(join(root, 'bench/results'), { recursive: true });
   writeFileSync(join(root, 'bench/results/latest.md'), report);
 }
 
-function render(rows: Row[], extra: { target: string; rssMb: number; startupMs?: number }[], withPostgres: boolean, relay?: RelayRow): string {
+function render(rows: Row[], extra: { target: string; rssMb: number; startupMs?: number }[], withPostgres: boolean, relay?: RelayRow, webhook?: RelayRow): string {
   const find = (target: string, scenario: string) => rows.find((r) => r.target === target && r.scenario === scenario);
   const ratio = (a: number, b: number | undefined) => (b ? `${(a / b).toFixed(2)}×` : '–');
   const lines = [
@@ -519,14 +556,15 @@ function render(rows: Row[], extra: { target: string; rssMb: number; startupMs?:
     lines.push('', '| contention | shared ÷ own (target ≥ 0.5×) |', '|---|---:|');
     for (const target of contention) lines.push(`| ${target} | ${ratio(shared(target)!.rps, own(target)!.rps)} |`);
   }
-  if (relay) {
+  if (relay || webhook) {
     const without = find('contextd sqlite', 'start service');
-    lines.push(
-      '',
-      '| relay (SQLite, empty store) | start service req/s | vs without the relay | events/s into JetStream | events |',
-      '|---|---:|---:|---:|---:|',
-      `| NATS JetStream | ${relay.startRps.toLocaleString('en')} | ${ratio(relay.startRps, without?.rps)} | ${relay.relayedPerSecond.toLocaleString('en')} | ${relay.events.toLocaleString('en')} |`,
-    );
+    lines.push('', '| relay (SQLite, empty store) | start service req/s | vs without the relay | events/s delivered | events |', '|---|---:|---:|---:|---:|');
+    for (const [name, row] of [
+      ['NATS JetStream', relay],
+      ['webhook (local receiver)', webhook],
+    ] as const) {
+      if (row) lines.push(`| ${name} | ${row.startRps.toLocaleString('en')} | ${ratio(row.startRps, without?.rps)} | ${row.relayedPerSecond.toLocaleString('en')} | ${row.events.toLocaleString('en')} |`);
+    }
   }
   lines.push('', ...targets(rows, extra));
   lines.push('', 'non-2xx in "end service" are 409s once the seeded active services run out during the run.', '');

@@ -25,6 +25,7 @@ import {
 } from '../domain/webhooks.js';
 import type { Store } from '../store/store.js';
 import { toJourneyEvent } from './events.js';
+import { keepAlivePoster, type Poster } from './post.js';
 import { OutboxRelay, type EventSink, type RelayOptions } from './relay.js';
 
 export interface WebhookOptions {
@@ -64,8 +65,25 @@ function emptyRound(): DeliveryRound {
 }
 
 /** The body of a delivery (Standard Webhooks payload structure). */
-export function deliveryBody(event: StoredEvent): string {
-  return stringifyJson({ type: event.kind, timestamp: new Date(event.at).toISOString(), data: toJourneyEvent(event) });
+export function deliveryBody(event: StoredEvent, extensions?: Record<string, unknown>): string {
+  const data = extensions === undefined ? toJourneyEvent(event) : { ...toJourneyEvent(event), extensions };
+  return stringifyJson({ type: event.kind, timestamp: new Date(event.at).toISOString(), data });
+}
+
+/** The current values of the extensions an extension event names, by name (an extension since deleted is left out). */
+async function extensionValues(store: Store, event: StoredEvent): Promise<Record<string, unknown> | undefined> {
+  const names = event.details.extension;
+  if (names === undefined || event.serviceId === undefined) return undefined;
+  const [kind, ownerId] =
+    event.kind === 'state.extension' ? (['state', event.details.state_id] as const) : event.kind === 'task.extension' ? (['task', event.details.task_id] as const) : (['service', event.serviceId] as const);
+  if (ownerId === undefined) return undefined;
+  const stored = (await store.loadExtensions(kind, [ownerId])).get(String(ownerId));
+  const values: Record<string, unknown> = {};
+  for (const name of names.split(',')) {
+    const extension = stored?.get(name.toLowerCase());
+    if (extension) values[extension.name] = extension.value;
+  }
+  return values;
 }
 
 /** One webhook's deliveries in one partition. */
@@ -76,6 +94,8 @@ export class WebhookSink implements EventSink {
   private readonly retry: RetryPolicy;
   private readonly concurrency: number;
   private readonly clock: () => number;
+  private readonly url: URL;
+  private readonly poster: Poster;
 
   constructor(
     readonly webhook: Webhook,
@@ -87,6 +107,8 @@ export class WebhookSink implements EventSink {
     this.retry = options.retry ?? DEFAULT_RETRY;
     this.concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
     this.clock = options.clock ?? Date.now;
+    this.url = new URL(webhook.url);
+    this.poster = keepAlivePoster(this.concurrency);
   }
 
   async deliver(partition: Partition, events: readonly StoredEvent[]): Promise<void> {
@@ -159,48 +181,27 @@ export class WebhookSink implements EventSink {
 
   /** One signed POST; its attempt record ('delivered' on a 2xx, else 'failed'). */
   private async send(partition: Partition, event: StoredEvent, number: number): Promise<DeliveryAttempt> {
-    const body = deliveryBody(event);
+    const body = deliveryBody(event, this.webhook.includeExtensions ? await extensionValues(this.store, event) : undefined);
     const id = messageId(partition.key, event.id);
     // the receiver checks the timestamp against its own clock: wall-clock time
     const timestamp = Math.floor(Date.now() / 1000);
     const at = this.clock();
     const started = performance.now();
     const attempt: DeliveryAttempt = { eventId: event.id, kind: event.kind, attempt: number, at, latencyMs: 0, outcome: 'failed' };
-    // one controller with a plain timer: AbortSignal.any over AbortSignal.timeout can lose the timer
-    // to garbage collection on Node 20 and leave the request hanging (seen under load)
-    const abort = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      abort.abort();
-    }, this.timeoutMs);
-    const onStop = () => abort.abort();
-    this.stopping.signal.addEventListener('abort', onStop);
     try {
-      const response = await fetch(this.webhook.url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'contextd-webhooks',
-          'webhook-id': id,
-          'webhook-timestamp': String(timestamp),
-          'webhook-signature': sign(this.webhook.secret, id, timestamp, body),
-        },
-        body,
-        redirect: 'manual',
-        signal: abort.signal,
-      });
-      // the answer's body is not read: a receiver cannot make contextd hold it
-      await response.body?.cancel().catch(() => undefined);
-      attempt.status = response.status;
-      if (response.status >= 200 && response.status < 300) attempt.outcome = 'delivered';
-      else attempt.error = `the receiver answered ${response.status}`;
+      const headers = {
+        'content-type': 'application/json',
+        'user-agent': 'contextd-webhooks',
+        'webhook-id': id,
+        'webhook-timestamp': String(timestamp),
+        'webhook-signature': sign(this.webhook.secret, id, timestamp, body),
+      };
+      attempt.status = await this.poster.post(this.url, headers, body, this.timeoutMs, this.stopping.signal);
+      if (attempt.status >= 200 && attempt.status < 300) attempt.outcome = 'delivered';
+      else attempt.error = `the receiver answered ${attempt.status}`;
     } catch (error) {
       if (this.stopping.signal.aborted) throw new Interrupted('stopping');
-      attempt.error = timedOut ? `no answer within ${this.timeoutMs} ms` : describe(error);
-    } finally {
-      clearTimeout(timer);
-      this.stopping.signal.removeEventListener('abort', onStop);
+      attempt.error = describe(error);
     }
     attempt.latencyMs = performance.now() - started;
     return attempt;
@@ -210,13 +211,15 @@ export class WebhookSink implements EventSink {
     this.stopping.abort();
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    this.poster.close();
+  }
 }
 
 function describe(error: unknown): string {
-  const e = error as { message?: string; cause?: { code?: string; message?: string } };
-  const cause = e.cause?.code ?? e.cause?.message;
-  return `${e.message ?? String(error)}${cause ? ` (${cause})` : ''}`.slice(0, MAX_ERROR_LENGTH);
+  const e = error as { message?: string; code?: string };
+  const text = e.message || e.code || String(error);
+  return (e.code && !text.includes(e.code) ? `${text} (${e.code})` : text).slice(0, MAX_ERROR_LENGTH);
 }
 
 interface Running {

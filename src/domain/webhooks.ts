@@ -18,6 +18,8 @@ export interface Webhook {
   serviceTypes: string[];
   /** whsec_<base64> */
   secret: string;
+  /** extension events carry the extension's current value */
+  includeExtensions: boolean;
   description?: string;
   /** epoch ms */
   createdAt: number;
@@ -177,6 +179,7 @@ export interface WebhookRequest {
   kinds?: string[];
   customer_id?: string;
   service_types?: (string | number)[];
+  extensions?: boolean;
   secret?: string;
   description?: string;
 }
@@ -191,6 +194,7 @@ export function parseWebhook(request: WebhookRequest, now: number): Webhook {
     kinds: checkKinds(request.kinds ?? []),
     serviceTypes: [...new Set((request.service_types ?? []).map(String))],
     secret: request.secret ?? newSecret(),
+    includeExtensions: request.extensions ?? false,
     createdAt: now,
   };
   if (request.customer_id !== undefined) webhook.customerId = request.customer_id;

@@ -69,7 +69,7 @@ test(`[${STORE}] create, list, read and delete a webhook; the secret is shown on
   const mine = listed.json().find((w: { id: string }) => w.id === created.id);
   assert.deepEqual(
     { ...mine, created_at: undefined, position: undefined },
-    { id: created.id, url: `${receiver.url}?crud`, kinds: ['service.started'], service_types: [], description: 'CRM', created_at: undefined, position: undefined, pending: 0, dead: 0 },
+    { id: created.id, url: `${receiver.url}?crud`, kinds: ['service.started'], service_types: [], extensions: false, description: 'CRM', created_at: undefined, position: undefined, pending: 0, dead: 0 },
   );
   assert.equal(JSON.stringify(listed.json()).includes('whsec_'), false, 'never listed');
   assert.equal((await t.request('GET', `/webhooks/${created.id}`)).json().id, created.id);
@@ -192,6 +192,28 @@ test('filters: kinds, customer_id and service_types', async () => {
   for (const w of [byKind, byCustomer, byType]) await t.request('DELETE', `/webhooks/${w.id}`);
 });
 
+test('with extensions on, extension events carry the values written; without, only the names', async () => {
+  receiver.answer = () => 204;
+  const withValues = await createWebhook({ url: `${receiver.url}?ext`, kinds: ['service.extension', 'state.extension'], extensions: true });
+  const plain = await createWebhook({ url: `${receiver.url}?plain`, kinds: ['service.extension'] });
+  const id = await startService(t, { customer_id: 'EXT-1', service_type: 'A' });
+  const stateId = (await t.request('POST', `/services/${id}/states/start`, { state_type: 1 })).json().state_id;
+  assert.equal((await t.request('PUT', `/services/${id}/extensions/Cart`, { order_id: 4711, items: 2 })).statusCode, 200);
+  assert.equal((await t.request('PUT', `/services/${id}/states/${stateId}/extensions/Note`, { text: 'call back' })).statusCode, 200);
+  const got = (query: string) => receiver.deliveries.filter((d) => d.path === `/hook?${query}`).map((d) => d.json.data);
+  await waitFor(async () => got('ext').length + got('plain').length, (n) => n >= 3);
+  assert.deepEqual(
+    got('ext').map((d) => [d.kind, d.extension, d.extensions]),
+    [
+      ['service.extension', 'Cart', { Cart: { order_id: 4711, items: 2 } }],
+      ['state.extension', 'Note', { Note: { text: 'call back' } }],
+    ],
+  );
+  assert.deepEqual(got('plain').map((d) => [d.kind, d.extension, d.extensions]), [['service.extension', 'Cart', undefined]]);
+  assert.equal((await t.request('GET', `/webhooks/${withValues.id}`)).json().extensions, true);
+  for (const w of [withValues, plain]) await t.request('DELETE', `/webhooks/${w.id}`);
+});
+
 test('an event failing for the whole retry period is dead-lettered, with the events behind it; replay sends them again', async () => {
   const path = '/hook?dead';
   receiver.answer = (d) => (d.path === path ? 503 : 204);
@@ -227,6 +249,22 @@ test('an event failing for the whole retry period is dead-lettered, with the eve
   );
   assert.equal((await t.request('GET', `/webhooks/${hook.id}`)).json().dead, 0);
   await t.request('DELETE', `/webhooks/${hook.id}`);
+});
+
+test('a receiver that refuses connections or answers a redirect has failed, and the log says why', async () => {
+  const refused = await createWebhook({ url: 'http://127.0.0.1:1/nobody-here' });
+  const path = '/hook?redirect';
+  receiver.answer = (d) => (d.path === path ? 302 : 204);
+  const redirected = await createWebhook({ url: receiver.url.replace('/hook', path) });
+  await startService(t, { customer_id: 'REFUSED-1', service_type: 'A' });
+  const first = async (id: string) => (await t.request('GET', `/webhooks/${id}/deliveries`)).json()[0];
+  const a = await waitFor(() => first(refused.id), (x) => x !== undefined);
+  assert.equal(a.outcome, 'failed');
+  assert.equal(a.status, undefined);
+  assert.match(a.error, /ECONNREFUSED/);
+  const b = await waitFor(() => first(redirected.id), (x) => x !== undefined);
+  assert.deepEqual([b.outcome, b.status, b.error], ['failed', 302, 'the receiver answered 302']);
+  for (const w of [refused, redirected]) await t.request('DELETE', `/webhooks/${w.id}`);
 });
 
 test('a receiver that never answers does not slow the API', async () => {

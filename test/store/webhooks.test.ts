@@ -17,7 +17,7 @@ before(async () => {
 after(async () => t.destroy());
 
 function webhook(id: string): Webhook {
-  return { id, url: 'http://127.0.0.1:1/', kinds: ['service.started'], customerId: 'W-1', serviceTypes: ['A', '7'], secret: 'whsec_x', description: 'd', createdAt: clock.now() };
+  return { id, url: 'http://127.0.0.1:1/', kinds: ['service.started'], customerId: 'W-1', serviceTypes: ['A', '7'], secret: 'whsec_x', includeExtensions: true, description: 'd', createdAt: clock.now() };
 }
 
 const attempt = (eventId: number, outcome: 'delivered' | 'failed' | 'dead', at = clock.now()) => ({ eventId, kind: 'service.started' as const, attempt: 1, at, status: 500, latencyMs: 3, error: 'e', outcome });
@@ -28,7 +28,7 @@ test(`[${process.env.CONTEXTD_TEST_STORE ?? 'sqlite'}] webhooks are created at t
   await store.createWebhook(webhook('wh_a'), 2);
   assert.deepEqual(await store.getWebhook('wh_a'), webhook('wh_a'));
   assert.deepEqual(await store.webhookProgress('wh_a'), { position: await store.lastEventId(), pending: 0, dead: 0 });
-  await store.createWebhook({ ...webhook('wh_b'), customerId: undefined, description: undefined, kinds: [], serviceTypes: [] }, 2);
+  await store.createWebhook({ ...webhook('wh_b'), customerId: undefined, description: undefined, kinds: [], serviceTypes: [], includeExtensions: false }, 2);
   await assert.rejects(store.createWebhook(webhook('wh_c'), 2), /at most 2 webhooks/);
   assert.deepEqual((await store.listWebhooks()).map((w) => w.id), ['wh_a', 'wh_b']);
   assert.equal((await store.getWebhook('wh_b'))?.customerId, undefined);

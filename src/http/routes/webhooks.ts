@@ -21,10 +21,11 @@ const WebhookIn = Type.Object(
     service_types: Type.Optional(
       Type.Array(Type.Union([Type.String({ minLength: 1, maxLength: 256 }), Type.Integer()]), { maxItems: 100, description: 'only events of services of these types', examples: [['Billing']] }),
     ),
+    extensions: Type.Optional(Type.Boolean({ description: "extension events (service.extension, …) carry `extensions`: the values of the extensions written, as they are when delivered (default false)" })),
     secret: Type.Optional(Type.String({ maxLength: 200, description: 'whsec_ and the base64 of 24–64 random bytes; contextd makes one when left out' })),
     description: Type.Optional(Type.String({ maxLength: 500 })),
   },
-  { additionalProperties: false, 'x-expected': 'a JSON object with url and optionally kinds, customer_id, service_types, secret, description' },
+  { additionalProperties: false, 'x-expected': 'a JSON object with url and optionally kinds, customer_id, service_types, extensions, secret, description' },
 );
 
 const webhookFields = {
@@ -33,6 +34,7 @@ const webhookFields = {
   kinds: Type.Array(Type.String(), { description: 'empty: every kind' }),
   customer_id: Type.Optional(Type.String()),
   service_types: Type.Array(Type.String(), { description: 'empty: any type' }),
+  extensions: Type.Boolean(),
   description: Type.Optional(Type.String()),
   created_at: Type.String({ description: 'ISO 8601' }),
   position: Type.Integer({ description: 'the last event id the webhook has taken from the outbox (delivered, queued for a retry, or not wanted)' }),
@@ -61,6 +63,7 @@ function present(webhook: Webhook, progress: WebhookProgress) {
     kinds: webhook.kinds,
     customer_id: webhook.customerId,
     service_types: webhook.serviceTypes,
+    extensions: webhook.includeExtensions,
     description: webhook.description,
     created_at: new Date(webhook.createdAt).toISOString(),
     ...progress,

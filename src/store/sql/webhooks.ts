@@ -23,6 +23,7 @@ interface WebhookRow {
   customer_id: string | null;
   service_types: string;
   secret: string;
+  include_extensions: boolean | number;
   description: string | null;
   created_at: bigint | number | string;
 }
@@ -34,6 +35,7 @@ function webhookFromRow(row: WebhookRow): Webhook {
     kinds: parseStoredJson(row.kinds) as EventKind[],
     serviceTypes: parseStoredJson(row.service_types) as string[],
     secret: row.secret,
+    includeExtensions: Boolean(row.include_extensions),
     createdAt: Number(row.created_at),
   };
   if (row.customer_id !== null) webhook.customerId = row.customer_id;
@@ -41,7 +43,7 @@ function webhookFromRow(row: WebhookRow): Webhook {
   return webhook;
 }
 
-const WEBHOOK_COLUMNS = 'webhook_id, url, kinds, customer_id, service_types, secret, description, created_at';
+const WEBHOOK_COLUMNS = 'webhook_id, url, kinds, customer_id, service_types, secret, include_extensions, description, created_at';
 
 /** Creates the webhook with its relay at the newest event: it delivers what is committed from now on. */
 export function createWebhook(webhook: Webhook, maxPerPartition: number): Write<void, undefined> {
@@ -52,13 +54,15 @@ export function createWebhook(webhook: Webhook, maxPerPartition: number): Write<
       return undefined;
     },
     apply: async (tx) => {
-      await tx.run(`INSERT INTO webhooks (${WEBHOOK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, [
+      await tx.run(`INSERT INTO webhooks (${WEBHOOK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
         webhook.id,
         webhook.url,
         stringifyJson(webhook.kinds),
         webhook.customerId ?? null,
         stringifyJson(webhook.serviceTypes),
         webhook.secret,
+        // 1 / 0: better-sqlite3 binds no booleans, and PostgreSQL reads '1' / '0' as one
+        webhook.includeExtensions ? 1 : 0,
         webhook.description ?? null,
         webhook.createdAt,
       ]);

@@ -12,6 +12,7 @@ CREATE TABLE webhooks (
   customer_id   TEXT,                               -- only this customer's events
   service_types TEXT NOT NULL,                      -- JSON array of service types; [] = any
   secret        TEXT NOT NULL,                      -- whsec_<base64>: the signing key (Standard Webhooks)
+  include_extensions BOOLEAN NOT NULL DEFAULT FALSE, -- extension events carry the extension's value
   description   TEXT,
   created_at    BIGINT NOT NULL
 );
