@@ -303,3 +303,18 @@ test('with roles on, webhooks are for Administrators only, reads included', asyn
     await secured.close();
   }
 });
+
+test('the sweep trims delivery attempts older than events.retention, with the events', async () => {
+  receiver.answer = () => 204;
+  const hook = await createWebhook({ url: `${receiver.url}?trim` });
+  await startService(t, { customer_id: 'TRIM-1', service_type: 'A' });
+  const log = () => t.request('GET', `/webhooks/${hook.id}/deliveries`).then((r) => r.json() as unknown[]);
+  await waitFor(log, (l) => l.length === 1);
+  clock.advance(6 * 24 * HOUR);
+  await t.app.sweeper.runOnce();
+  assert.equal((await log()).length, 1, 'kept within the retention (7d)');
+  clock.advance(2 * 24 * HOUR);
+  await t.app.sweeper.runOnce();
+  assert.deepEqual(await log(), []);
+  await t.request('DELETE', `/webhooks/${hook.id}`);
+});
