@@ -25,7 +25,12 @@ const WebhookIn = Type.Object(
     secret: Type.Optional(Type.String({ maxLength: 200, description: 'whsec_ and the base64 of 24–64 random bytes; contextd makes one when left out' })),
     description: Type.Optional(Type.String({ maxLength: 500 })),
   },
-  { additionalProperties: false, 'x-expected': 'a JSON object with url and optionally kinds, customer_id, service_types, extensions, secret, description' },
+  {
+    additionalProperties: false,
+    'x-expected': 'a JSON object with url and optionally kinds, customer_id, service_types, extensions, secret, description',
+    // the whole example, so that "Try it out" sends no placeholder secret or customer
+    examples: [{ url: 'http://127.0.0.1:9000/contextd', kinds: ['service.started', 'service.ended'], description: 'CRM sync' }],
+  },
 );
 
 const webhookFields = {
