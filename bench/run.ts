@@ -198,6 +198,8 @@ function scenarios(): Scenario[] {
       request: (context) => ({ method: 'POST', path: `${BASE}/services/${serviceOf(context)}/tasks/start`, headers: json, body: '{"task_type":"CollectPIN"}' }),
       then: [(context) => ({ method: 'POST', path: `${BASE}/services/${serviceOf(context)}/tasks/${context.task_id}/end`, headers: json, body: '{"disposition":"ok"}' })],
     },
+    // the supervisor's live board: active services and waiting states by type, with oldest and median ages
+    { name: 'analytics: live board', runsOn: 'contextd', request: () => ({ method: 'GET', path: `${BASE}/analytics/live` }) },
     {
       name: 'journey writes, a service per connection',
       runsOn: 'contextd',

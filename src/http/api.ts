@@ -11,6 +11,7 @@ import { errorHandler } from './errors.js';
 import { registerIdempotency } from './idempotency.js';
 import { registerRateLimit, type RateLimitOptions } from './rate-limit.js';
 import { registerScopes } from './scope.js';
+import analyticsRoutes from './routes/analytics.js';
 import customerRoutes from './routes/customers.js';
 import eventRoutes from './routes/events.js';
 import maintenanceRoutes from './routes/maintenance.js';
@@ -49,5 +50,6 @@ export default async function api(app: FastifyInstance, options: ApiOptions): Pr
   await app.register(maintenanceRoutes);
   await app.register(customerRoutes);
   await app.register(webhookRoutes);
+  await app.register(analyticsRoutes);
   await app.register(serverRoutes);
 }

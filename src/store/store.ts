@@ -207,6 +207,14 @@ export interface WebhookStore {
   trimDeliveries(before: number, batchSize: number): Promise<number>;
 }
 
+/** Journey analytics (src/store/sql/analytics.ts). */
+export interface AnalyticsStore {
+  /** Active services (by service type) or waiting states (by state type): each type's count and oldest start, largest first. */
+  liveCounts(of: 'services' | 'states'): Promise<{ type: string | null; count: number; oldest: number }[]>;
+  /** The median start of the rows of these types, which together count `count`. */
+  liveMedian(of: 'services' | 'states', types: readonly (string | null)[], count: number): Promise<number>;
+}
+
 /** Wake-ups between nodes (PostgreSQL only: LISTEN/NOTIFY); absent on stores that serve one node. */
 export interface EventTransport {
   /** Sends an event payload to every node. */
@@ -250,4 +258,4 @@ export interface AuditLog {
 }
 
 /** Every role of a store, as one object (each partition has one). */
-export type Store = StoreLifecycle & JourneyStore & MetadataStore & ProfileStore & EventLog & RelayLog & WebhookStore & EventTransport & MaintenanceStore & IdempotencyStore & AuditLog;
+export type Store = StoreLifecycle & JourneyStore & MetadataStore & ProfileStore & EventLog & RelayLog & WebhookStore & AnalyticsStore & EventTransport & MaintenanceStore & IdempotencyStore & AuditLog;

@@ -8,6 +8,7 @@ import { PostgresStore } from '../../src/store/postgres/index.js';
 import { ACTIVE_SERVICES_OF_CUSTOMER, ANONYMOUS_SERVICES_OF_CONTACT } from '../../src/store/sql/services.js';
 import { TRIM_EVENTS } from '../../src/store/sql/outbox.js';
 import { IDENTIFY_BY_PREFIX } from '../../src/store/sql/profiles.js';
+import { liveCountsSql, liveMedianSql } from '../../src/store/sql/analytics.js';
 import { freshPostgresSchema } from '../helpers/stores.js';
 
 let schema: Awaited<ReturnType<typeof freshPostgresSchema>>;
@@ -55,4 +56,18 @@ test('the outbox is read by id range, and the trim looks at the oldest ids only'
   const trim = await plan(TRIM_EVENTS, [1000, 1000, 1000]);
   assert.match(trim, /events_pkey/);
   assert.doesNotMatch(trim, /Seq Scan/);
+});
+
+test('the live board reads the partial indexes of active services and waiting states', async () => {
+  for (const [table, index, column] of [
+    ['services', 'services_active_by_type', 'service_type'],
+    ['states', 'states_waiting_by_type', 'state_type'],
+  ] as const) {
+    const counts = await plan(liveCountsSql(table), []);
+    assert.match(counts, new RegExp(index));
+    assert.doesNotMatch(counts, /Seq Scan/);
+    const median = await plan(liveMedianSql(table, [`${column} = ?`]), ['T1', 2, 100]);
+    assert.match(median, new RegExp(index));
+    assert.doesNotMatch(median, /Seq Scan/);
+  }
 });

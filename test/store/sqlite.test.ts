@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { parseServiceStart } from '../../src/domain/events.js';
+import { liveCountsSql, liveMedianSql } from '../../src/store/sql/analytics.js';
 import type { SqliteStore } from '../../src/store/sqlite/index.js';
 import { ACTIVE_SERVICES_OF_CUSTOMER, ANONYMOUS_SERVICES_OF_CONTACT } from '../../src/store/sql/services.js';
 import { IDENTIFY_BY_PREFIX } from '../../src/store/sql/profiles.js';
@@ -25,6 +26,19 @@ test("a customer's active services and a contact key's anonymous services are re
   assert.doesNotMatch(active, /SCAN services(?! USING)/);
   const anonymous = store.explainQueryPlan(ANONYMOUS_SERVICES_OF_CONTACT, ['x', 0]).join(' | ');
   assert.match(anonymous, /USING (COVERING )?INDEX services_anonymous_by_contact/);
+});
+
+test('the live board reads the partial indexes of active services and waiting states', () => {
+  for (const [table, index, column] of [
+    ['services', 'services_active_by_type', 'service_type'],
+    ['states', 'states_waiting_by_type', 'state_type'],
+  ] as const) {
+    const counts = store.explainQueryPlan(liveCountsSql(table), []).join(' | ');
+    assert.match(counts, new RegExp(`USING (COVERING )?INDEX ${index}`));
+    const median = store.explainQueryPlan(liveMedianSql(table, [`${column} = ?`]), ['T1', 2, 100]).join(' | ');
+    assert.match(median, new RegExp(`USING (COVERING )?INDEX ${index}`));
+    assert.doesNotMatch(median, /TEMP B-TREE/, 'in index order, no sort');
+  }
 });
 
 test('close() commits queued writes before closing', async () => {

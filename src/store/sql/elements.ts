@@ -32,13 +32,11 @@ async function applyEnd(tx: SqlWriter, d: Dialect, kind: Kind, serviceId: bigint
 
 async function insertState(tx: SqlWriter, d: Dialect, serviceId: bigint, start: StateStart): Promise<number> {
   const c = docColumns(docOf({ ...start, type: start.stateType }));
-  const row = await tx.one<{ state_id: bigint | number }>('INSERT INTO states (service_id, state_type, started_at, completed_at, doc) VALUES (?, ?, ?, ?, ?) RETURNING state_id', [
-    serviceId,
-    c.type,
-    c.startedAt,
-    c.completedAt,
-    c.doc,
-  ]);
+  // in_active_service: whether its service is still active (the live board counts only those)
+  const row = await tx.one<{ state_id: bigint | number }>(
+    'INSERT INTO states (service_id, state_type, started_at, completed_at, doc, in_active_service) SELECT service_id, ?, ?, ?, ?, completed_at IS NULL FROM services WHERE service_id = ? RETURNING state_id',
+    [c.type, c.startedAt, c.completedAt, c.doc, serviceId],
+  );
   const stateId = Number(row!.state_id);
   await writeExtensions(tx, d, extensionWrites('state', stateId, serviceId, start.extensions));
   return stateId;

@@ -138,6 +138,8 @@ export function endService(d: Dialect, serviceId: bigint, end: ElementEnd): Writ
       // one statement: the completion, and the write re-arms the expiry
       await tx.run(`UPDATE services SET ${setDoc('service_type')}, updated_at = ?, expires_at = ${REARM} WHERE service_id = ?`, [...docParams(doc), now, now, serviceId]);
       if (end.expiry) await setExpiry(tx, serviceId, end.expiry, now);
+      // its states left open are nobody waiting any more (the live board leaves them out)
+      await tx.run('UPDATE states SET in_active_service = FALSE WHERE service_id = ? AND completed_at IS NULL', [serviceId]);
       await writeExtensions(tx, d, extensionWrites('service', serviceId, serviceId, end.extensions));
     },
     events: (_value, { owner }) => [{ kind: 'service.ended', serviceId, ...owner }],

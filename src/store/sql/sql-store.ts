@@ -31,6 +31,7 @@ import type {
   StoreHealth,
   TaskFilter,
 } from '../store.js';
+import * as analytics from './analytics.js';
 import * as audit from './audit.js';
 import type { Dialect, SqlReader } from './dialect.js';
 import * as elements from './elements.js';
@@ -219,6 +220,15 @@ export class SqlStore implements Store {
   }
   releaseRelay(relay: string, holder: string): Promise<void> {
     return this.submit(relays.releaseRelay(relay, holder), true);
+  }
+
+  // ---- analytics ----
+
+  liveCounts(of: 'services' | 'states'): Promise<{ type: string | null; count: number; oldest: number }[]> {
+    return analytics.liveCounts(this.read, of);
+  }
+  liveMedian(of: 'services' | 'states', types: readonly (string | null)[], count: number): Promise<number> {
+    return analytics.liveMedian(this.read, of, types, count);
   }
 
   // ---- webhooks ----
