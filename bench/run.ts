@@ -200,6 +200,13 @@ function scenarios(): Scenario[] {
     },
     // the supervisor's live board: active services and waiting states by type, with oldest and median ages
     { name: 'analytics: live board', runsOn: 'contextd', request: () => ({ method: 'GET', path: `${BASE}/analytics/live` }) },
+    // each board read after a write: every read computes the board again (no write, no computation)
+    {
+      name: 'analytics: live board, a write before each',
+      runsOn: 'contextd',
+      request: (context) => ({ method: 'POST', path: `${BASE}/services/${serviceOf(context)}/states/start`, headers: json, body: '{"state_type":"Waiting for service agent"}' }),
+      then: [() => ({ method: 'GET', path: `${BASE}/analytics/live` })],
+    },
     {
       name: 'journey writes, a service per connection',
       runsOn: 'contextd',

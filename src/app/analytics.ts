@@ -2,6 +2,9 @@
 // service type and waiting states (open states of active services) by state type — with how many,
 // and how long the oldest and the median have been open. Types are shown as business-attribute names
 // where the catalog maps them (map-names); a value stored under both its name and its dbid is one row.
+// The board changes only with a write, and every write appends to the outbox: a board computed at
+// outbox position N is exact until the position moves, so readers share it (and one computation in
+// flight) until then. Ages are taken from the clock at each answer.
 import type { MappedEntity } from '../domain/business-attributes.js';
 import type { LongOrString } from '../domain/fields.js';
 import type { JourneyScope } from './journeys.js';
@@ -10,6 +13,7 @@ export interface LiveRow {
   type: LongOrString | null;
   active: number;
   oldestStartedAt: number;
+  medianStartedAt: number;
   /** ms */
   oldestAge: number;
   medianAge: number;
@@ -26,7 +30,9 @@ function typeValue(text: string): LongOrString {
   return /^-?[0-9]{1,15}$/.test(text) ? Number(text) : text;
 }
 
-async function liveRows(scope: JourneyScope, of: 'services' | 'states', entity: MappedEntity, now: number): Promise<LiveRow[]> {
+type StoredRow = Omit<LiveRow, 'oldestAge' | 'medianAge'>;
+
+async function liveRows(scope: JourneyScope, of: 'services' | 'states', entity: MappedEntity): Promise<StoredRow[]> {
   const counts = await scope.store.liveCounts(of);
   // one row per type as shown: a name and its dbid are the same type
   const byShown = new Map<string, { type: LongOrString | null; stored: (string | null)[]; count: number; oldest: number }>();
@@ -43,13 +49,34 @@ async function liveRows(scope: JourneyScope, of: 'services' | 'states', entity: 
   const rows = await Promise.all(
     [...byShown.values()].map(async (g) => {
       const median = await scope.store.liveMedian(of, g.stored, g.count);
-      return { type: g.type, active: g.count, oldestStartedAt: g.oldest, oldestAge: Math.max(0, now - g.oldest), medianAge: Math.max(0, now - median) };
+      return { type: g.type, active: g.count, oldestStartedAt: g.oldest, medianStartedAt: median };
     }),
   );
   return rows.sort((a, b) => b.active - a.active || String(a.type).localeCompare(String(b.type)));
 }
 
+interface Computed {
+  position: number;
+  rows: Promise<{ services: StoredRow[]; states: StoredRow[] }>;
+}
+
+/** The board last computed for each scope, by the outbox position it was computed at. */
+const computed = new WeakMap<JourneyScope, Computed>();
+
+function withAges(rows: StoredRow[], now: number): LiveRow[] {
+  return rows.map((r) => ({ ...r, oldestAge: Math.max(0, now - r.oldestStartedAt), medianAge: Math.max(0, now - r.medianStartedAt) }));
+}
+
 export async function liveBoard(scope: JourneyScope, now: number): Promise<LiveBoard> {
-  const [services, states] = await Promise.all([liveRows(scope, 'services', 'Service', now), liveRows(scope, 'states', 'State', now)]);
-  return { at: now, services, states };
+  const position = await scope.store.lastEventId();
+  let current = computed.get(scope);
+  if (!current || current.position !== position) {
+    const rows = Promise.all([liveRows(scope, 'services', 'Service'), liveRows(scope, 'states', 'State')]).then(([services, states]) => ({ services, states }));
+    current = { position, rows };
+    computed.set(scope, current);
+    // a failed computation is not kept: the next reader tries again
+    rows.catch(() => computed.get(scope) === current && computed.delete(scope));
+  }
+  const { services, states } = await current.rows;
+  return { at: now, services: withAges(services, now), states: withAges(states, now) };
 }

@@ -109,3 +109,29 @@ test('an empty partition has an empty board', async () => {
     await empty.close();
   }
 });
+
+test('readers share a board until the next write, which the next board shows', async () => {
+  const scope = [...t.app.scopes.values()][0];
+  const first = (await t.request('GET', '/analytics/live')).json();
+  let computations = 0;
+  const liveCounts = scope.store.liveCounts.bind(scope.store);
+  scope.store.liveCounts = (of) => {
+    computations++;
+    return liveCounts(of);
+  };
+  try {
+    clock.advance(10_000);
+    const again = (await t.request('GET', '/analytics/live')).json();
+    assert.equal(computations, 0, 'no write since: the same board');
+    assert.deepEqual(again.services.map((r: { active: number }) => r.active), first.services.map((r: { active: number }) => r.active));
+    assert.equal(again.services[0].oldest_age_seconds, first.services[0].oldest_age_seconds + 10, 'its ages move with the clock');
+    const id = await startService(t, { customer_id: 'LIVE-NEW', service_type: 'Sales' });
+    const after = (await t.request('GET', '/analytics/live')).json();
+    assert.equal(computations, 2, 'a write: computed again (services and states)');
+    assert.equal(after.active_services, first.active_services + 1);
+    await t.request('POST', `/services/${id}/end`);
+    assert.equal((await t.request('GET', '/analytics/live')).json().active_services, first.active_services);
+  } finally {
+    scope.store.liveCounts = liveCounts;
+  }
+});
