@@ -5,6 +5,7 @@
 // The board changes only with a write, and every write appends to the outbox: a board computed at
 // outbox position N is exact until the position moves, so readers share it (and one computation in
 // flight) until then. Ages are taken from the clock at each answer.
+import { durationStats, type DurationStats, type StateQuery } from '../domain/analytics.js';
 import type { MappedEntity } from '../domain/business-attributes.js';
 import type { LongOrString } from '../domain/fields.js';
 import type { JourneyScope } from './journeys.js';
@@ -79,4 +80,55 @@ export async function liveBoard(scope: JourneyScope, now: number): Promise<LiveB
   }
   const { services, states } = await current.rows;
   return { at: now, services: withAges(services, now), states: withAges(states, now) };
+}
+
+export interface StateRow {
+  stateType: LongOrString | null;
+  group?: LongOrString | null;
+  started: number;
+  completed: number;
+  active: number;
+  removed: number;
+  durations?: DurationStats;
+}
+
+/**
+ * Time in state over an hour-aligned window: per state type (and group) as shown — a name and its
+ * dbid are one row, their counts and duration bins added (bins merge exactly) — the most started first.
+ */
+export async function timeInState(scope: JourneyScope, query: StateQuery): Promise<StateRow[]> {
+  const totals = await scope.store.stateHourTotals(query);
+  const show = (entity: MappedEntity, field: 'type' | 'media_type', text: string) => (text === '' ? null : (scope.catalog.display(entity, field, typeValue(text)) ?? typeValue(text)));
+  const merged = new Map<string, { stateType: LongOrString | null; group?: LongOrString | null; started: number; completed: number; removed: number; sum: number; max: number; bins: Map<number, number> }>();
+  for (const t of totals) {
+    const stateType = show('State', 'type', t.stateType);
+    const group =
+      t.group === undefined
+        ? undefined
+        : query.groupBy === 'service_type'
+          ? show('Service', 'type', String(t.group))
+          : query.groupBy === 'media_type'
+            ? show('State', 'media_type', String(t.group))
+            : (t.group as number);
+    const key = JSON.stringify([stateType, group ?? null]);
+    const row = merged.get(key) ?? { stateType, group, started: 0, completed: 0, removed: 0, sum: 0, max: 0, bins: new Map<number, number>() };
+    row.started += t.started;
+    row.completed += t.completed;
+    row.removed += t.removed;
+    row.sum += t.durationSum;
+    row.max = Math.max(row.max, t.durationMax);
+    for (const [bin, n] of t.bins) row.bins.set(bin, (row.bins.get(bin) ?? 0) + n);
+    merged.set(key, row);
+  }
+  return [...merged.values()]
+    .map((r) => ({
+      stateType: r.stateType,
+      group: r.group,
+      started: r.started,
+      completed: r.completed,
+      removed: r.removed,
+      active: Math.max(0, r.started - r.completed - r.removed),
+      durations: durationStats(r.bins, r.sum, r.max),
+    }))
+    .sort((a, b) => b.started - a.started || String(a.stateType).localeCompare(String(b.stateType)) || String(a.group).localeCompare(String(b.group)));
 }

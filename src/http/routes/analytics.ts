@@ -1,8 +1,10 @@
 // Journey analytics (a contextd extension, #17). Reads: Supervisor with roles on.
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { liveBoard, type LiveRow } from '../../app/analytics.js';
-import { errorResponses } from '../schemas/common.js';
+import { liveBoard, timeInState, type LiveRow } from '../../app/analytics.js';
+import { GROUPS, HOUR_MS, RELATIVE_ACCURACY, parseStateQuery } from '../../domain/analytics.js';
+import { readQueryList } from '../../domain/fields.js';
+import { QueryList, QueryTime, errorResponses } from '../schemas/common.js';
 import type { RequestTypeProvider } from '../types.js';
 
 const tags = ['analytics'];
@@ -51,6 +53,80 @@ export default async function analyticsRoutes(instance: FastifyInstance): Promis
         waiting_states: board.states.reduce((n, r) => n + r.active, 0),
         services: board.services.map((r) => ({ service_type: r.type === null ? null : (r.type as number | string), ...present(r) })),
         states: board.states.map((r) => ({ state_type: r.type === null ? null : (r.type as number | string), ...present(r) })),
+      };
+    },
+  );
+
+  const Durations = Type.Object(
+    {
+      p50: Type.Number(),
+      p90: Type.Number(),
+      p99: Type.Number(),
+      mean: Type.Number(),
+      max: Type.Number(),
+    },
+    { description: `ms, of the completed ones; quantiles within ${RELATIVE_ACCURACY * 100} % of the true value (DDSketch), mean and max exact` },
+  );
+  app.get(
+    '/analytics/states',
+    {
+      schema: {
+        tags,
+        summary: 'Time in state: per state type (and group), the states started in the window, how many completed, are still open or were deleted open, and the duration quantiles',
+        querystring: Type.Object(
+          {
+            from: Type.Optional(QueryTime),
+            to: Type.Optional(QueryTime),
+            service_types: Type.Optional(QueryList),
+            state_types: Type.Optional(QueryList),
+            group_by: Type.Optional(Type.String({ description: GROUPS.join(' | ') })),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            from: Type.String({ description: 'the window, rounded out to whole hours' }),
+            to: Type.String(),
+            group_by: Type.Optional(Type.String()),
+            states: Type.Array(
+              Type.Object({
+                state_type: TypeOut,
+                group: Type.Optional(Type.Union([Type.Integer(), Type.String(), Type.Null()], { description: 'the group: a type, or the hour / day start (ISO 8601)' })),
+                started: Type.Integer(),
+                completed: Type.Integer(),
+                active: Type.Integer({ description: 'still open' }),
+                removed: Type.Integer({ description: 'deleted while open (purge, expiry, erase, delete)' }),
+                duration_ms: Type.Optional(Durations),
+              }),
+            ),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const scope = request.scope;
+      const query = parseStateQuery(
+        request.query,
+        { serviceTypes: scope.catalog.typeFilter('Service', readQueryList(request.query.service_types)), stateTypes: scope.catalog.typeFilter('State', readQueryList(request.query.state_types)) },
+        app.clock(),
+      );
+      const rows = await timeInState(scope, query);
+      const groupOut = (g: unknown) =>
+        query.groupBy === 'hour' ? new Date((g as number) * HOUR_MS).toISOString() : query.groupBy === 'day' ? new Date((g as number) * 24 * HOUR_MS).toISOString() : (g as string | number | null);
+      return {
+        from: new Date(query.fromHour * HOUR_MS).toISOString(),
+        to: new Date(query.toHour * HOUR_MS).toISOString(),
+        group_by: query.groupBy,
+        states: rows.map((r) => ({
+          state_type: r.stateType as string | number | null,
+          ...(query.groupBy ? { group: groupOut(r.group) } : {}),
+          started: r.started,
+          completed: r.completed,
+          active: r.active,
+          removed: r.removed,
+          duration_ms: r.durations,
+        })),
       };
     },
   );

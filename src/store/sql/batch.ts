@@ -9,6 +9,8 @@ import { pendingRecord, type IdempotentWrites } from '../idempotent-writes.js';
 import type { Dialect, SqlWriter } from './dialect.js';
 import { upsertIdempotent } from './idempotency.js';
 import { appendEvents } from './outbox.js';
+import { mergeDeltas } from '../../domain/analytics.js';
+import { addStateHours } from './state-hours.js';
 import { insertServices, touchServices } from './services.js';
 import type { Write } from './write.js';
 
@@ -87,6 +89,11 @@ export async function runBatch(tx: SqlWriter, rules: BatchRules, batch: readonly
   // each service the applied writes changed is re-armed once, in one statement: every write of the batch has the same `now`
   const touched = [...new Set(batch.flatMap((item, i) => (item.write.touches !== undefined && outcomes[i].ok ? [item.write.touches] : [])))];
   await fallible(rules, () => touchServices(tx, d, touched, now));
+  const deltas = batch.flatMap((item, i) => {
+    const outcome = outcomes[i];
+    return outcome.ok && item.write.stateHours ? item.write.stateHours(outcome.value, plans[i]) : [];
+  });
+  if (deltas.length > 0) await fallible(rules, () => addStateHours(tx, d, mergeDeltas(deltas)));
   // the events last: the outbox's counter row is then held only until COMMIT
   const events = batch.flatMap((item, i) => {
     const outcome = outcomes[i];

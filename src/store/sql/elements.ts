@@ -1,4 +1,6 @@
 // The states and tasks tables (the elements of a service), written once for both stores.
+import { stateCompleted, stateStarted } from '../../domain/analytics.js';
+import { typeKey } from '../../domain/fields.js';
 import { DomainError, invalid, notFound } from '../../domain/errors.js';
 import { completeDoc, type ElementDoc } from '../../domain/lifecycle.js';
 import type { ElementEnd, StateRecord, StateStart, StateTransition, TaskRecord, TaskStart } from '../../domain/records.js';
@@ -19,10 +21,14 @@ async function stateExists(read: SqlReader, serviceId: bigint, stateId: number):
 }
 
 /** An element's doc completed by `end` (NotFound via `missing`, Conflict when already completed). */
-async function planEnd(read: SqlReader, d: Dialect, kind: Kind, serviceId: bigint, id: number, end: ElementEnd, missing: () => DomainError): Promise<ElementDoc> {
-  const row = await read.one<{ doc: string }>(`SELECT doc FROM ${TABLE[kind]} WHERE ${kind}_id = ? AND service_id = ?${d.forUpdate}`, [id, serviceId]);
+/** The element's completed doc; for a state, whether the time-in-state rollups count it (migration 010). */
+async function planEnd(read: SqlReader, d: Dialect, kind: Kind, serviceId: bigint, id: number, end: ElementEnd, missing: () => DomainError): Promise<{ doc: ElementDoc; counted: boolean }> {
+  const row = await read.one<{ doc: string; counted?: boolean | number }>(
+    `SELECT doc${kind === 'state' ? ', counted' : ''} FROM ${TABLE[kind]} WHERE ${kind}_id = ? AND service_id = ?${d.forUpdate}`,
+    [id, serviceId],
+  );
   if (!row) throw missing();
-  return completeDoc(kind, id, decodeDoc(row.doc), end);
+  return { doc: completeDoc(kind, id, decodeDoc(row.doc), end), counted: Boolean(row.counted) };
 }
 
 async function applyEnd(tx: SqlWriter, d: Dialect, kind: Kind, serviceId: bigint, id: number, doc: ElementDoc, end: ElementEnd): Promise<void> {
@@ -34,8 +40,8 @@ async function insertState(tx: SqlWriter, d: Dialect, serviceId: bigint, start: 
   const c = docColumns(docOf({ ...start, type: start.stateType }));
   // in_active_service: whether its service is still active (the live board counts only those)
   const row = await tx.one<{ state_id: bigint | number }>(
-    'INSERT INTO states (service_id, state_type, started_at, completed_at, doc, in_active_service) SELECT service_id, ?, ?, ?, ?, completed_at IS NULL FROM services WHERE service_id = ? RETURNING state_id',
-    [c.type, c.startedAt, c.completedAt, c.doc, serviceId],
+    'INSERT INTO states (service_id, state_type, started_at, completed_at, doc, media_type, counted, in_active_service) SELECT service_id, ?, ?, ?, ?, ?, TRUE, completed_at IS NULL FROM services WHERE service_id = ? RETURNING state_id',
+    [c.type, c.startedAt, c.completedAt, c.doc, typeKey(start.started.media_type), serviceId],
   );
   const stateId = Number(row!.state_id);
   await writeExtensions(tx, d, extensionWrites('state', stateId, serviceId, start.extensions));
@@ -54,37 +60,43 @@ export function startState(d: Dialect, serviceId: bigint, start: StateStart): Wr
     },
     apply: (tx) => insertState(tx, d, serviceId, start),
     events: (stateId, owner) => [{ kind: 'state.started', serviceId, ...owner, details: { state_id: stateId } }],
+    stateHours: (_stateId, owner) => [stateStarted(start.startedAt, start.stateType, owner.serviceType, start.started.media_type)],
   };
 }
 
-export function endElement(d: Dialect, kind: Kind, serviceId: bigint, id: number, end: ElementEnd): Write<void, { doc: ElementDoc; owner: Owner }> {
+export function endElement(d: Dialect, kind: Kind, serviceId: bigint, id: number, end: ElementEnd): Write<void, { doc: ElementDoc; counted: boolean; owner: Owner }> {
   return {
     lock: serviceId,
     touches: serviceId,
     plan: async (read, now) => {
       const owner = await requireService(read, d, serviceId, now);
-      return { doc: await planEnd(read, d, kind, serviceId, id, end, () => notFound(kind, id)), owner };
+      return { ...(await planEnd(read, d, kind, serviceId, id, end, () => notFound(kind, id))), owner };
     },
     apply: (tx, { doc }) => applyEnd(tx, d, kind, serviceId, id, doc, end),
     events: (_value, { owner }) => [{ kind: `${kind}.ended`, serviceId, ...owner, details: kind === 'state' ? { state_id: id } : { task_id: id } }],
+    stateHours: (_value, { doc, counted, owner }) => (kind === 'state' && counted ? [stateCompleted(doc, owner.serviceType)] : []),
   };
 }
 
 /** Ends `from` and starts the next state, in one write; the new state's previous state is `from`. */
-export function transitionState(d: Dialect, serviceId: bigint, transition: StateTransition): Write<number, { doc: ElementDoc; owner: Owner }> {
+export function transitionState(d: Dialect, serviceId: bigint, transition: StateTransition): Write<number, { doc: ElementDoc; counted: boolean; owner: Owner }> {
   const from = transition.fromStateId;
   return {
     lock: serviceId,
     touches: serviceId,
     plan: async (read, now) => {
       const owner = await requireService(read, d, serviceId, now);
-      return { doc: await planEnd(read, d, 'state', serviceId, from, transition.end, () => invalid(`from.state_id ${from} is not a state of service ${serviceId}`)), owner };
+      return { ...(await planEnd(read, d, 'state', serviceId, from, transition.end, () => invalid(`from.state_id ${from} is not a state of service ${serviceId}`))), owner };
     },
     apply: async (tx, { doc }) => {
       await applyEnd(tx, d, 'state', serviceId, from, doc, transition.end);
       return insertState(tx, d, serviceId, transition.start);
     },
     events: (stateId, { owner }) => [{ kind: 'state.transition', serviceId, ...owner, details: { state_id: stateId, from_state_id: from } }],
+    stateHours: (_stateId, { doc, counted, owner }) => [
+      ...(counted ? [stateCompleted(doc, owner.serviceType)] : []),
+      stateStarted(transition.start.startedAt, transition.start.stateType, owner.serviceType, transition.start.started.media_type),
+    ],
   };
 }
 

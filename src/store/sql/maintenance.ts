@@ -5,7 +5,10 @@ import type { ServiceRecord } from '../../domain/records.js';
 import { decodeDoc, serviceFromRow, type ServiceRow } from '../codec.js';
 import type { AuditRecord, ExportFilter, PurgeOperation } from '../store.js';
 import { insertAudit } from './audit.js';
-import type { Dialect, SqlReader } from './dialect.js';
+import { stateCompleted } from '../../domain/analytics.js';
+import { typeKey } from '../../domain/fields.js';
+import { removeOpenStates } from './state-hours.js';
+import type { Dialect, SqlReader, SqlWriter } from './dialect.js';
 import { docParams, SERVICE_COLUMNS, setDoc, touchServices } from './services.js';
 import { applyOnly, type Write } from './write.js';
 
@@ -18,10 +21,21 @@ export function purgeWhere(operation: PurgeOperation): string {
   return where;
 }
 
+/**
+ * Deletes the services `select` finds (ids, `params`), with everything in them; their open states
+ * count as removed in the time-in-state rollups first. Returns how many.
+ */
+async function deleteSelected(tx: SqlWriter, d: Dialect, select: string, params: readonly unknown[]): Promise<number> {
+  const ids = (await tx.all<{ service_id: bigint | number | string }>(select, params)).map((r) => BigInt(r.service_id));
+  if (ids.length === 0) return 0;
+  await removeOpenStates(tx, d.inList('v.service_id', 'bigint'), [d.list(ids)]);
+  return tx.run(`DELETE FROM services WHERE ${d.inList('service_id', 'bigint')}`, [d.list(ids)]);
+}
+
 /** One bounded batch of a purge (requests keep flowing between batches); returns how many it deleted. */
 export function purgeBatch(d: Dialect, operation: PurgeOperation, before: number, batchSize: number): Write<number, undefined> {
   return applyOnly(
-    (tx) => tx.run(`DELETE FROM services WHERE service_id IN (SELECT service_id FROM services WHERE ${purgeWhere(operation)} ORDER BY service_id LIMIT ?${d.skipLocked})`, [before, batchSize]),
+    (tx) => deleteSelected(tx, d, `SELECT service_id FROM services WHERE ${purgeWhere(operation)} ORDER BY service_id LIMIT ?${d.skipLocked}`, [before, batchSize]),
     (purged) => (purged > 0 ? [{ kind: 'maintenance.purged', details: { purged } }] : []),
   );
 }
@@ -52,7 +66,7 @@ export async function exportPage(read: SqlReader, filter: ExportFilter, afterId:
 
 export function sweepExpired(d: Dialect, batchSize: number): Write<number, undefined> {
   return applyOnly(
-    (tx, now) => tx.run(`DELETE FROM services WHERE service_id IN (SELECT service_id FROM services WHERE expires_at <= ? ORDER BY expires_at LIMIT ?${d.skipLocked})`, [now, batchSize]),
+    (tx, now) => deleteSelected(tx, d, `SELECT service_id FROM services WHERE expires_at <= ? ORDER BY expires_at LIMIT ?${d.skipLocked}`, [now, batchSize]),
     (purged) => (purged > 0 ? [{ kind: 'maintenance.expired', details: { purged } }] : []),
   );
 }
@@ -60,8 +74,9 @@ export function sweepExpired(d: Dialect, batchSize: number): Write<number, undef
 interface Completion {
   serviceId: bigint;
   doc: ElementDoc;
-  /** the service's open states and tasks, completed */
-  elements: { kind: 'state' | 'task'; id: number; doc: ElementDoc }[];
+  serviceType?: string;
+  /** the service's open states and tasks, completed (`counted`: a state the time-in-state rollups count) */
+  elements: { kind: 'state' | 'task'; id: number; doc: ElementDoc; counted: boolean }[];
 }
 
 /** Completes active services idle for their auto_complete_after (or `defaultAfterMs`), with their open states and tasks. */
@@ -78,10 +93,14 @@ export function autoCompleteIdle(d: Dialect, defaultAfterMs: number | undefined,
       for (const { service_id: serviceId, doc } of idle) {
         const elements: Completion['elements'] = [];
         for (const kind of ['state', 'task'] as const) {
-          const open = await read.all<{ id: number | bigint; doc: string }>(`SELECT ${kind}_id AS id, doc FROM ${kind}s WHERE service_id = ? AND completed_at IS NULL${d.forUpdate}`, [serviceId]);
-          for (const element of open) elements.push({ kind, id: Number(element.id), doc: completeDoc(kind, element.id, decodeDoc(element.doc), end) });
+          const open = await read.all<{ id: number | bigint; doc: string; counted?: boolean | number }>(
+            `SELECT ${kind}_id AS id, doc${kind === 'state' ? ', counted' : ''} FROM ${kind}s WHERE service_id = ? AND completed_at IS NULL${d.forUpdate}`,
+            [serviceId],
+          );
+          for (const element of open) elements.push({ kind, id: Number(element.id), doc: completeDoc(kind, element.id, decodeDoc(element.doc), end), counted: Boolean(element.counted) });
         }
-        completions.push({ serviceId, doc: completeDoc('service', serviceId, decodeDoc(doc), end), elements });
+        const serviceDoc = decodeDoc(doc);
+        completions.push({ serviceId, serviceType: typeKey(serviceDoc.type) ?? undefined, doc: completeDoc('service', serviceId, serviceDoc, end), elements });
       }
       return completions;
     },
@@ -94,6 +113,8 @@ export function autoCompleteIdle(d: Dialect, defaultAfterMs: number | undefined,
       return completions.length;
     },
     events: (completed) => (completed > 0 ? [{ kind: 'maintenance.auto-completed', details: { purged: completed } }] : []),
+    stateHours: (_completed, completions) =>
+      completions.flatMap((c) => c.elements.filter((e) => e.kind === 'state' && e.counted).map((e) => stateCompleted(e.doc, c.serviceType))),
   };
 }
 
@@ -102,6 +123,7 @@ export function eraseCustomer(customerId: string, audit: Omit<AuditRecord, 'coun
   return applyOnly(
     async (tx) => {
       const profile = await tx.run('DELETE FROM profiles WHERE customer_id = ?', [customerId]);
+      await removeOpenStates(tx, 'v.customer_id = ?', [customerId]);
       const services = await tx.run('DELETE FROM services WHERE customer_id = ?', [customerId]);
       // the outbox forgets the customer too: what stays is the notice that they were erased
       await tx.run('DELETE FROM events WHERE customer_id = ?', [customerId]);

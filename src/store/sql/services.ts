@@ -8,6 +8,7 @@ import { decodeDoc, docColumns, docOf, serviceFromRow, type ServiceRow } from '.
 import type { ServiceFilter } from '../store.js';
 import type { ColumnType, Dialect, SqlReader, SqlWriter } from './dialect.js';
 import { extensionWrites, writeExtensions } from './extensions.js';
+import { removeOpenStates } from './state-hours.js';
 import type { Write } from './write.js';
 
 export const SERVICE_COLUMNS = 'service_id, customer_id, contact_key, started_at, completed_at, expires_at, doc';
@@ -183,7 +184,10 @@ export function deleteService(d: Dialect, serviceId: bigint): Write<void, Owner>
     lock: serviceId,
     plan: (read, now) => requireService(read, d, serviceId, now),
     // states, tasks and extensions go with it (ON DELETE CASCADE), in this one transaction
-    apply: async (tx) => void (await tx.run('DELETE FROM services WHERE service_id = ?', [serviceId])),
+    apply: async (tx) => {
+      await removeOpenStates(tx, 'v.service_id = ?', [serviceId]);
+      await tx.run('DELETE FROM services WHERE service_id = ?', [serviceId]);
+    },
     events: (_value, owner) => [{ kind: 'service.deleted', serviceId, ...owner }],
   };
 }

@@ -33,6 +33,8 @@ import type {
 } from '../store.js';
 import * as analytics from './analytics.js';
 import * as audit from './audit.js';
+import * as stateHours from './state-hours.js';
+import type { StateHourTotals, StateQuery } from '../../domain/analytics.js';
 import type { Dialect, SqlReader } from './dialect.js';
 import * as elements from './elements.js';
 import * as extensions from './extensions.js';
@@ -229,6 +231,10 @@ export class SqlStore implements Store {
   }
   liveMedian(of: 'services' | 'states', types: readonly (string | null)[], count: number): Promise<number> {
     return analytics.liveMedian(this.read, of, types, count);
+  }
+
+  stateHourTotals(query: StateQuery): Promise<StateHourTotals[]> {
+    return stateHours.stateHourTotals(this.read, this.d, query);
   }
 
   // ---- webhooks ----

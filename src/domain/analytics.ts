@@ -1,0 +1,160 @@
+// Time in state (#17): each state counts in the hour it started — started, completed, removed
+// (deleted while open) — with the sum and the maximum of the durations of those completed, and the
+// durations themselves as DDSketch bins (@datadog/sketches-js, relative accuracy 1 %): a bin's count
+// per hour, per state type, service type and media type. Bins of any set of hours add up, so any
+// hour-aligned window's quantiles come from one sum per bin, within the sketch's stated error.
+import { DDSketch } from '@datadog/sketches-js';
+import { invalid } from './errors.js';
+import type { ElementDoc } from './lifecycle.js';
+import { typeKey, type LongOrString } from './fields.js';
+
+/** The quantiles' stated error: a reported duration is within 1 % of the true one. */
+export const RELATIVE_ACCURACY = 0.01;
+export const HOUR_MS = 3_600_000;
+/** the bin of zero-length durations (the sketch's own bins are ≥ 0 for durations ≥ 1 ms) */
+const ZERO_BIN = -1;
+/** at most this long a window (a year and a day) */
+const MAX_WINDOW_HOURS = 366 * 24;
+
+const mapping = new DDSketch({ relativeAccuracy: RELATIVE_ACCURACY }).mapping;
+
+export interface StateHourKey {
+  /** epoch hour of the state's start */
+  hour: number;
+  /** text forms; '' when absent */
+  stateType: string;
+  serviceType: string;
+  mediaType: string;
+}
+
+export interface StateHourDelta extends StateHourKey {
+  started: number;
+  completed: number;
+  removed: number;
+  durationSum: number;
+  durationMax: number;
+  /** duration bin → count */
+  bins: Map<number, number>;
+}
+
+export function hourOf(ms: number): number {
+  return Math.floor(ms / HOUR_MS);
+}
+
+const text = (value: LongOrString | undefined) => typeKey(value) ?? '';
+
+export function durationBin(ms: number): number {
+  return ms < 1 ? ZERO_BIN : mapping.key(ms);
+}
+
+function delta(key: StateHourKey): StateHourDelta {
+  return { ...key, started: 0, completed: 0, removed: 0, durationSum: 0, durationMax: 0, bins: new Map() };
+}
+
+/** A state started (its start time, types and media type). */
+export function stateStarted(startedAt: number, stateType: LongOrString | undefined, serviceType: string | undefined, mediaType: LongOrString | undefined): StateHourDelta {
+  const d = delta({ hour: hourOf(startedAt), stateType: text(stateType), serviceType: serviceType ?? '', mediaType: text(mediaType) });
+  d.started = 1;
+  return d;
+}
+
+/** A state completed: `doc` is its completed document. */
+export function stateCompleted(doc: ElementDoc, serviceType: string | undefined): StateHourDelta {
+  const startedAt = Date.parse(doc.started.timestamp);
+  const duration = Math.max(0, Date.parse(doc.completed!.timestamp) - startedAt);
+  const d = delta({ hour: hourOf(startedAt), stateType: text(doc.type), serviceType: serviceType ?? '', mediaType: text(doc.started.media_type) });
+  d.completed = 1;
+  d.durationSum = duration;
+  d.durationMax = duration;
+  d.bins.set(durationBin(duration), 1);
+  return d;
+}
+
+/** The deltas of a batch, one per key. */
+export function mergeDeltas(deltas: readonly StateHourDelta[]): StateHourDelta[] {
+  const merged = new Map<string, StateHourDelta>();
+  for (const d of deltas) {
+    const key = JSON.stringify([d.hour, d.stateType, d.serviceType, d.mediaType]);
+    const into = merged.get(key);
+    if (!into) {
+      merged.set(key, { ...d, bins: new Map(d.bins) });
+      continue;
+    }
+    into.started += d.started;
+    into.completed += d.completed;
+    into.removed += d.removed;
+    into.durationSum += d.durationSum;
+    into.durationMax = Math.max(into.durationMax, d.durationMax);
+    for (const [bin, n] of d.bins) into.bins.set(bin, (into.bins.get(bin) ?? 0) + n);
+  }
+  return [...merged.values()];
+}
+
+export interface StateHourTotals {
+  stateType: string;
+  /** the group's value (text, or the hour / day number) when grouped */
+  group?: string | number;
+  started: number;
+  completed: number;
+  removed: number;
+  durationSum: number;
+  durationMax: number;
+  bins: [number, number][];
+}
+
+export interface DurationStats {
+  p50: number;
+  p90: number;
+  p99: number;
+  mean: number;
+  max: number;
+}
+
+/** Quantiles (within RELATIVE_ACCURACY), mean and max of the durations whose bins, sum and max these are. */
+export function durationStats(bins: Iterable<[number, number]>, sum: number, max: number): DurationStats | undefined {
+  const sketch = new DDSketch({ relativeAccuracy: RELATIVE_ACCURACY });
+  let count = 0;
+  for (const [bin, n] of bins) {
+    if (n <= 0) continue;
+    sketch.accept(bin === ZERO_BIN ? 0 : mapping.value(bin), n);
+    count += n;
+  }
+  if (count === 0) return undefined;
+  // a quantile is never above the true maximum (the bin's middle may be)
+  const at = (q: number) => Math.min(max, sketch.getValueAtQuantile(q));
+  return { p50: at(0.5), p90: at(0.9), p99: at(0.99), mean: sum / count, max };
+}
+
+export const GROUPS = ['service_type', 'media_type', 'hour', 'day'] as const;
+export type StateGroup = (typeof GROUPS)[number];
+
+export interface StateQuery {
+  /** epoch hours, [fromHour, toHour) */
+  fromHour: number;
+  toHour: number;
+  serviceTypes: string[];
+  stateTypes: string[];
+  groupBy?: StateGroup;
+}
+
+/**
+ * A window from the query: `from` rounded down and `to` rounded up to whole hours (the rollups' grain);
+ * the default is the last 24 hours up to the end of the current one.
+ */
+export function parseStateQuery(query: { from?: string; to?: string; group_by?: string }, lists: { serviceTypes: string[]; stateTypes: string[] }, now: number): StateQuery {
+  const time = (name: string, value: string | undefined, fallback: number) => {
+    if (value === undefined) return fallback;
+    const ms = Date.parse(value);
+    if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(ms)) throw invalid(`${name} must be an ISO 8601 date-time, got ${value}`);
+    return ms;
+  };
+  const to = time('to', query.to, now);
+  const from = time('from', query.from, to - 24 * HOUR_MS);
+  const fromHour = hourOf(from);
+  const toHour = Math.ceil(to / HOUR_MS);
+  if (toHour <= fromHour) throw invalid('from must be before to');
+  if (toHour - fromHour > MAX_WINDOW_HOURS) throw invalid(`the window may be at most ${MAX_WINDOW_HOURS / 24} days`);
+  const groupBy = query.group_by;
+  if (groupBy !== undefined && !(GROUPS as readonly string[]).includes(groupBy)) throw invalid(`group_by must be one of ${GROUPS.join(', ')}, got ${groupBy}`);
+  return { fromHour, toHour, ...lists, groupBy: groupBy as StateGroup | undefined };
+}
