@@ -200,6 +200,13 @@ function scenarios(): Scenario[] {
     },
     // the supervisor's live board: active services and waiting states by type, with oldest and median ages
     { name: 'analytics: live board', runsOn: 'contextd', request: () => ({ method: 'GET', path: `${BASE}/analytics/live` }) },
+    // a supervisor's time-in-state report: a day, and a month by day (seeded states span 30 days)
+    { name: 'analytics: time in state, a day', runsOn: 'contextd', request: () => ({ method: 'GET', path: `${BASE}/analytics/states?from=2024-01-10T00:00:00Z&to=2024-01-11T00:00:00Z` }) },
+    {
+      name: 'analytics: time in state, 30 days by day',
+      runsOn: 'contextd',
+      request: () => ({ method: 'GET', path: `${BASE}/analytics/states?from=2024-01-01T00:00:00Z&to=2024-01-31T00:00:00Z&group_by=day` }),
+    },
     // each board read after a write: every read computes the board again (no write, no computation)
     {
       name: 'analytics: live board, a write before each',

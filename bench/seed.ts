@@ -4,6 +4,7 @@
 // before the server starts.
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { durationBin } from '../src/domain/analytics.js';
 
 export interface SeedPlan {
   services: number;
@@ -14,13 +15,26 @@ export const STATES_PER_SERVICE = 5;
 
 // state j of service i: started a minute after the one before, ended a minute later, except the
 // last state of an active service (i % 10 < 2), which is still open
-const STATE_COLUMNS = 'service_id, state_type, started_at, completed_at, in_active_service, doc';
-const stateValues = (concat: (...parts: string[]) => string) => `i, 'S' || j, 1704067200000 + i + j * 60000,
-            CASE WHEN i % 10 < 2 AND j = ${STATES_PER_SERVICE - 1} THEN NULL ELSE 1704067200000 + i + j * 60000 + 60000 END,
-            i % 10 < 2,
+// (state starts spread over 30 days: 2.592 s apart per service, so the time-in-state rollups hold 720 hours)
+const STATE_COLUMNS = 'service_id, state_type, started_at, completed_at, in_active_service, counted, doc';
+const STATE_START = (i: string, j: string) => `1704067200000 + ${i} * 2592 + ${j} * 60000`;
+const stateValues = (concat: (...parts: string[]) => string) => `i, 'S' || j, ${STATE_START('i', 'j')},
+            CASE WHEN i % 10 < 2 AND j = ${STATES_PER_SERVICE - 1} THEN NULL ELSE ${STATE_START('i', 'j')} + 60000 END,
+            i % 10 < 2, TRUE,
             CASE WHEN i % 10 < 2 AND j = ${STATES_PER_SERVICE - 1}
               THEN ${concat(`'{"type":"S'`, `j`, `'","started":{"timestamp":"2024-01-01T00:00:00.000Z"}}'`)}
               ELSE ${concat(`'{"type":"S'`, `j`, `'","started":{"timestamp":"2024-01-01T00:00:00.000Z"},"completed":{"timestamp":"2024-01-01T00:01:00.000Z"}}'`)} END`;
+
+/** The time-in-state rollups of the seeded states (every completed one lasted a minute: one bin). */
+const ROLLUP_SQL = [
+  `INSERT INTO state_hours (hour, state_type, service_type, media_type, started, completed, removed, duration_sum, duration_max)
+   SELECT s.started_at / 3600000, s.state_type, v.service_type, '', COUNT(*), COUNT(s.completed_at), 0,
+          COALESCE(SUM(s.completed_at - s.started_at), 0), COALESCE(MAX(s.completed_at - s.started_at), 0)
+   FROM states s JOIN services v ON v.service_id = s.service_id GROUP BY s.started_at / 3600000, s.state_type, v.service_type`,
+  `INSERT INTO state_hour_bins (hour, state_type, service_type, media_type, bin, n)
+   SELECT s.started_at / 3600000, s.state_type, v.service_type, '', ${durationBin(60_000)}, COUNT(*)
+   FROM states s JOIN services v ON v.service_id = s.service_id WHERE s.completed_at IS NOT NULL GROUP BY s.started_at / 3600000, s.state_type, v.service_type`,
+];
 
 const DOC_SQL = (concat: (...parts: string[]) => string) =>
   `CASE WHEN i % 10 < 2
@@ -42,6 +56,7 @@ export function seedSqlite(path: string, plan: SeedPlan): void {
     `WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ?), k(j) AS (SELECT 0 UNION ALL SELECT j + 1 FROM k WHERE j < ${STATES_PER_SERVICE - 1})
      INSERT INTO states (${STATE_COLUMNS}) SELECT ${stateValues(concat)} FROM s, k ORDER BY i, j`,
   ).run(BigInt(plan.services));
+  for (const sql of ROLLUP_SQL) db.prepare(sql).run();
   db.close();
 }
 
@@ -61,7 +76,9 @@ export async function seedPostgres(url: string, plan: SeedPlan): Promise<void> {
     `INSERT INTO states (${STATE_COLUMNS}) SELECT ${stateValues(concat)} FROM generate_series(1, $1::bigint) AS i, generate_series(0, ${STATES_PER_SERVICE - 1}) AS j ORDER BY i, j`,
     [plan.services],
   );
-  await client.query('ANALYZE services');
-  await client.query('ANALYZE states');
+  for (const sql of ROLLUP_SQL) await client.query(sql);
+  // as a database that has been running is: vacuumed (index-only scans need the visibility map) and analyzed
+  await client.query('VACUUM ANALYZE services');
+  await client.query('VACUUM ANALYZE states');
   await client.end();
 }

@@ -26,8 +26,9 @@ await build({
   minifyWhitespace: true,
   minifySyntax: true,
   chunkNames: 'chunks/[name]-[hash]',
-  // nats: loaded by Node itself when events.nats is set (its CommonJS exports keep their names that way)
-  external: ['better-sqlite3', 'pg-native', '@fastify/swagger-ui', '@fastify/static', 'nats'],
+  // nats: loaded by Node itself when events.nats is set (its CommonJS exports keep their names that way);
+  // protobufjs: @datadog/sketches-js requires it only to (de)serialize sketches, which contextd never does
+  external: ['better-sqlite3', 'pg-native', '@fastify/swagger-ui', '@fastify/static', 'nats', 'protobufjs/minimal'],
   // CommonJS dependencies inside an ES module bundle still call require()
   banner: { js: "import { createRequire as __contextdRequire } from 'node:module'; const require = __contextdRequire(import.meta.url);" },
   logLevel: 'warning',
