@@ -117,7 +117,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         { name: 'profiles', description: 'Customer profiles, their extensions, identification' },
         { name: 'metadata', description: 'Extension schemas, identification keys, business attributes' },
         { name: 'events', description: 'Live journey events (Server-Sent Events)' },
-        { name: 'analytics', description: 'Journeys in numbers: the live board (a contextd extension)' },
+        { name: 'analytics', description: 'Journeys in numbers: the live board and time in state (a contextd extension)' },
         { name: 'webhooks', description: 'Signed deliveries of events to HTTP receivers (a contextd extension)' },
         { name: 'maintenance', description: 'Purge and export' },
         { name: 'privacy', description: 'Customer erase and export, and the audit log' },
