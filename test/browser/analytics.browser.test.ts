@@ -1,0 +1,79 @@
+// The analytics page end to end in headless Chromium (Debian's /usr/bin/chromium via playwright-core):
+// the live board shows what is open by type, time in state the states of the window with their
+// durations, and both redraw by themselves when a write commits.
+// UPDATE_SCREENSHOT=1 writes docs/console-analytics.png.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { after, before, test } from 'node:test';
+import { chromium, type Browser } from 'playwright-core';
+import { createTestApp, startService, type TestApp } from '../helpers/app.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+let t: TestApp;
+let base: string;
+let browser: Browser;
+
+before(async () => {
+  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium (CI does)`);
+  t = await createTestApp();
+  await t.app.listen({ port: 0, host: '127.0.0.1' });
+  base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+after(async () => {
+  await browser?.close();
+  await t?.close();
+});
+
+const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
+
+test('the live board and time in state, redrawn as writes commit', async () => {
+  for (let i = 0; i < 3; i++) {
+    const id = await startService(t, { customer_id: `AN-${i}`, service_type: 'Billing', timestamp: minutesAgo(20 + i) });
+    const first = await t.request('POST', `/services/${id}/states/start`, { state_type: 'Customer identification', timestamp: minutesAgo(20 + i), media_type: 'voice' });
+    await t.request('POST', `/services/${id}/states/transition`, { from: { state_id: first.json().state_id, timestamp: minutesAgo(18) }, to: { state_type: 'Waiting for service agent', timestamp: minutesAgo(18) } });
+  }
+  const sales = await startService(t, { customer_id: 'AN-S', service_type: 'Sales', timestamp: minutesAgo(12) });
+  await t.request('POST', `/services/${sales}/end`, {});
+
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.goto(`${base}/console/analytics.html`);
+
+  const billing = page.locator('#live-services tr[data-type="Billing"]');
+  await billing.waitFor();
+  assert.equal((await billing.locator('td').nth(1).textContent())?.trim(), '3', 'three Billing services open');
+  assert.match((await billing.locator('td').nth(2).textContent()) ?? '', /^2[0-9]m/, 'the oldest opened 22 minutes ago');
+  assert.equal(await page.locator('#live-services tr[data-type="Sales"]').count(), 0, 'the ended service is not open');
+  const waiting = page.locator('#live-states tr[data-type="Waiting for service agent"]');
+  assert.equal((await waiting.locator('td').nth(1).textContent())?.trim(), '3');
+  assert.equal((await page.textContent('#active-services'))?.trim(), '3');
+
+  await page.click('#week');
+  const identification = page.locator('#states tr[data-type="Customer identification"]');
+  await identification.waitFor();
+  const cells = await identification.locator('td').allTextContents();
+  assert.deepEqual(cells.slice(1, 4), ['3', '3', '0'], 'started, completed, open');
+  assert.match(cells[4], /^[234]m/, 'p50: two to four minutes in identification');
+  assert.equal(await identification.locator('.range').count(), 1, 'the p50–p99 bar');
+  await page.waitForSelector('#live.on');
+
+  // a write through the API: the page redraws by itself
+  await startService(t, { customer_id: 'AN-NEW', service_type: 'Billing' });
+  await page.waitForFunction(() => document.querySelector('#live-services tr[data-type="Billing"] td:nth-child(2)')?.textContent?.trim() === '4');
+
+  await page.selectOption('#group-by', 'media_type');
+  await page.click('#range button[type=submit]');
+  await page.waitForSelector('#states th:nth-child(2)');
+  assert.equal((await page.textContent('#states th:nth-child(2)'))?.trim(), 'media type');
+  await page.selectOption('#group-by', '');
+  await page.click('#range button[type=submit]');
+  await page.waitForFunction(() => document.querySelector('#states th:nth-child(2)')?.textContent?.trim() === 'started');
+  if (process.env.UPDATE_SCREENSHOT) await page.screenshot({ path: 'docs/console-analytics.png', fullPage: true });
+  assert.deepEqual(errors, []);
+});

@@ -1,0 +1,211 @@
+// The analytics page: the live board (what is open now, redrawn as events arrive, its ages ticking)
+// and time in state over a chosen window. Plain DOM; no build step, no CDN.
+const BASE = '/genesys/1/cs';
+const $ = (id) => document.getElementById(id);
+
+// the same connection settings as the journey page (the password is never stored)
+for (const id of ['tenant', 'group', 'user']) {
+  $(id).value = localStorage.getItem(`contextd.${id}`) ?? '';
+  $(id).addEventListener('change', () => localStorage.setItem(`contextd.${id}`, $(id).value));
+}
+
+function headers() {
+  const h = { accept: 'application/json' };
+  if ($('tenant').value) h.ContactCenterId = $('tenant').value;
+  if ($('group').value) h.GroupId = $('group').value;
+  if ($('user').value) h.Authorization = `Basic ${btoa(`${$('user').value}:${$('password').value}`)}`;
+  return h;
+}
+
+async function api(path) {
+  const response = await fetch(BASE + path, { headers: headers() });
+  const body = await response.json().catch(() => undefined);
+  if (!response.ok) throw new Error(body?.message ?? `${response.status} ${response.statusText}`);
+  return body;
+}
+
+/** 75 → "1m 15s"; 4000 → "1h 6m" */
+function age(seconds) {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
+  return `${Math.floor(s / 86400)}d ${Math.floor((s % 86400) / 3600)}h`;
+}
+
+function cell(row, text, className) {
+  const td = document.createElement(row.parentElement?.tagName === 'THEAD' ? 'th' : 'td');
+  td.textContent = text;
+  if (className) td.className = className;
+  row.append(td);
+  return td;
+}
+
+function bar(td, fraction) {
+  const span = document.createElement('span');
+  span.className = 'bar';
+  span.style.width = `${Math.round(fraction * 100)}%`;
+  td.append(span);
+}
+
+function message(text, isError) {
+  $('message').textContent = text;
+  $('message').className = isError ? 'error' : 'muted';
+}
+
+// ---- the live board ----
+
+let board; // the last board and when it was read (ages tick from there)
+let boardReadAt = 0;
+
+function drawBoard() {
+  if (!board) return;
+  const elapsed = (Date.now() - boardReadAt) / 1000;
+  $('live-at').textContent = `as of ${new Date(Date.now()).toLocaleTimeString()}`;
+  $('active-services').textContent = board.active_services;
+  $('waiting-states').textContent = board.waiting_states;
+  for (const [id, rows, typeField] of [['live-services', board.services, 'service_type'], ['live-states', board.states, 'state_type']]) {
+    const table = $(id);
+    table.replaceChildren();
+    const head = table.createTHead().insertRow();
+    for (const title of ['type', 'open', 'oldest', 'median']) cell(head, title);
+    const body = table.createTBody();
+    if (rows.length === 0) {
+      const tr = body.insertRow();
+      const td = cell(tr, 'nothing open', 'empty');
+      td.colSpan = 4;
+    }
+    const max = Math.max(1, ...rows.map((r) => r.active));
+    for (const r of rows) {
+      const tr = body.insertRow();
+      tr.dataset.type = String(r[typeField]);
+      cell(tr, r[typeField] ?? '(none)');
+      bar(cell(tr, String(r.active), 'num'), r.active / max);
+      cell(tr, age(r.oldest_age_seconds + elapsed), 'num');
+      cell(tr, age(r.median_age_seconds + elapsed), 'num');
+    }
+  }
+}
+
+async function loadBoard() {
+  try {
+    board = await api('/analytics/live');
+    boardReadAt = Date.now();
+    drawBoard();
+  } catch (error) {
+    message(error.message, true);
+  }
+}
+
+// ---- time in state ----
+
+const pad = (n) => String(n).padStart(2, '0');
+const localInput = (d) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+
+function setRange(days) {
+  const to = new Date();
+  const from = new Date(to);
+  from.setHours(0, 0, 0, 0);
+  from.setDate(from.getDate() - (days - 1));
+  to.setMinutes(to.getMinutes() + 60 - to.getMinutes(), 0, 0);
+  $('from').value = localInput(from);
+  $('to').value = localInput(to);
+}
+
+const ms = (v) => (v === undefined ? '–' : age(v / 1000));
+
+async function loadStates() {
+  const from = new Date($('from').value).toISOString();
+  const to = new Date($('to').value).toISOString();
+  const groupBy = $('group-by').value;
+  try {
+    const answer = await api(`/analytics/states?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}${groupBy ? `&group_by=${groupBy}` : ''}`);
+    $('window').textContent = `${new Date(answer.from).toLocaleString()} – ${new Date(answer.to).toLocaleString()}`;
+    const table = $('states');
+    table.replaceChildren();
+    const head = table.createTHead().insertRow();
+    for (const title of ['state type', ...(groupBy ? [groupBy.replace('_', ' ')] : []), 'started', 'completed', 'open', 'p50', 'p90', 'p99', 'mean', 'max', 'distribution']) cell(head, title);
+    const body = table.createTBody();
+    if (answer.states.length === 0) {
+      const td = cell(body.insertRow(), 'no state started in this window', 'empty');
+      td.colSpan = groupBy ? 11 : 10;
+    }
+    // one scale for every row: 0 to the longest duration of the window
+    const longest = Math.max(1, ...answer.states.map((r) => r.duration_ms?.max ?? 0));
+    for (const r of answer.states) {
+      const tr = body.insertRow();
+      tr.dataset.type = String(r.state_type);
+      cell(tr, r.state_type ?? '(none)');
+      if (groupBy) cell(tr, groupBy === 'hour' || groupBy === 'day' ? new Date(r.group).toLocaleString() : (r.group ?? '(none)'));
+      for (const n of [r.started, r.completed, r.active]) cell(tr, String(n), 'num');
+      const d = r.duration_ms;
+      for (const q of ['p50', 'p90', 'p99', 'mean', 'max']) cell(tr, ms(d?.[q]), 'num');
+      const glyph = cell(tr, '', 'spread');
+      if (d) {
+        const span = (className, from, to) => {
+          const el = document.createElement('span');
+          el.className = className;
+          el.style.left = `${(from / longest) * 100}%`;
+          el.style.width = `${Math.max(0.5, ((to - from) / longest) * 100)}%`;
+          return el;
+        };
+        // light to p50, strong from p50 to p99, a tick at p90, a thin line on to the maximum
+        glyph.append(span('to-median', 0, d.p50), span('range', d.p50, d.p99), span('tail', d.p99, d.max), span('tick', d.p90, d.p90));
+        glyph.title = `p50 ${ms(d.p50)} · p90 ${ms(d.p90)} · p99 ${ms(d.p99)} · max ${ms(d.max)}`;
+      }
+    }
+    message('');
+  } catch (error) {
+    message(error.message, true);
+  }
+}
+
+$('range').addEventListener('submit', (event) => {
+  event.preventDefault();
+  void loadStates();
+});
+$('today').addEventListener('click', () => {
+  setRange(1);
+  void loadStates();
+});
+$('week').addEventListener('click', () => {
+  setRange(7);
+  void loadStates();
+});
+
+// ---- live events: any committed event redraws both ----
+
+let refreshTimer;
+function scheduleRefresh() {
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(() => {
+    void loadBoard();
+    void loadStates();
+  }, 300);
+}
+
+async function listen() {
+  for (;;) {
+    try {
+      const response = await fetch(`${BASE}/events`, { headers: { ...headers(), accept: 'text/event-stream' } });
+      if (!response.ok || !response.body) throw new Error(`events: ${response.status}`);
+      $('live').className = 'live on';
+      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        if (value.includes('data: ')) scheduleRefresh();
+      }
+    } catch {
+      // reconnects below
+    }
+    $('live').className = 'live off';
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+}
+
+setRange(1);
+void loadBoard();
+void loadStates();
+setInterval(drawBoard, 1000);
+void listen();
