@@ -132,3 +132,60 @@ export async function timeInState(scope: JourneyScope, query: StateQuery): Promi
     }))
     .sort((a, b) => b.started - a.started || String(a.stateType).localeCompare(String(b.stateType)) || String(a.group).localeCompare(String(b.group)));
 }
+
+export interface OutcomeRow {
+  serviceType: LongOrString | null;
+  started: number;
+  completed: number;
+  active: number;
+  removed: number;
+  durations?: DurationStats;
+  dispositions: { disposition: LongOrString | null; completed: number; durations?: DurationStats }[];
+}
+
+/**
+ * Outcomes over an hour-aligned window: of the services started in it, per service type as shown, how
+ * many completed — per disposition, with the time to complete — are still open, or were deleted open.
+ */
+export async function outcomes(scope: JourneyScope, query: Pick<StateQuery, 'fromHour' | 'toHour' | 'serviceTypes'>): Promise<OutcomeRow[]> {
+  const totals = await scope.store.serviceHourTotals(query);
+  const show = (field: 'type' | 'disposition', text: string) => (text === '' ? null : (scope.catalog.display('Service', field, typeValue(text)) ?? typeValue(text)));
+  type Acc = { started: number; completed: number; removed: number; sum: number; max: number; bins: Map<number, number> };
+  const acc = (): Acc => ({ started: 0, completed: 0, removed: 0, sum: 0, max: 0, bins: new Map() });
+  const add = (into: Acc, t: (typeof totals)[number]) => {
+    into.started += t.started;
+    into.completed += t.completed;
+    into.removed += t.removed;
+    into.sum += t.durationSum;
+    into.max = Math.max(into.max, t.durationMax);
+    for (const [bin, n] of t.bins) into.bins.set(bin, (into.bins.get(bin) ?? 0) + n);
+  };
+  const byType = new Map<string, { type: LongOrString | null; all: Acc; dispositions: Map<string, { disposition: LongOrString | null; acc: Acc }> }>();
+  for (const t of totals) {
+    const type = show('type', t.serviceType);
+    const key = JSON.stringify(type);
+    const entry = byType.get(key) ?? { type, all: acc(), dispositions: new Map() };
+    add(entry.all, t);
+    if (t.completed > 0) {
+      const disposition = show('disposition', t.disposition);
+      const dKey = JSON.stringify(disposition);
+      const d = entry.dispositions.get(dKey) ?? { disposition, acc: acc() };
+      add(d.acc, t);
+      entry.dispositions.set(dKey, d);
+    }
+    byType.set(key, entry);
+  }
+  return [...byType.values()]
+    .map((e) => ({
+      serviceType: e.type,
+      started: e.all.started,
+      completed: e.all.completed,
+      removed: e.all.removed,
+      active: Math.max(0, e.all.started - e.all.completed - e.all.removed),
+      durations: durationStats(e.all.bins, e.all.sum, e.all.max),
+      dispositions: [...e.dispositions.values()]
+        .map((d) => ({ disposition: d.disposition, completed: d.acc.completed, durations: durationStats(d.acc.bins, d.acc.sum, d.acc.max) }))
+        .sort((a, b) => b.completed - a.completed || String(a.disposition).localeCompare(String(b.disposition))),
+    }))
+    .sort((a, b) => b.started - a.started || String(a.serviceType).localeCompare(String(b.serviceType)));
+}

@@ -1,4 +1,4 @@
-// Time in state (#17): each state counts in the hour it started — started, completed, removed
+// Time in state and outcomes (#17): each state (and each service) counts in the hour it started — started, completed, removed
 // (deleted while open) — with the sum and the maximum of the durations of those completed, and the
 // durations themselves as DDSketch bins (@datadog/sketches-js, relative accuracy 1 %): a bin's count
 // per hour, per state type, service type and media type. Bins of any set of hours add up, so any
@@ -18,16 +18,15 @@ const MAX_WINDOW_HOURS = 366 * 24;
 
 const mapping = new DDSketch({ relativeAccuracy: RELATIVE_ACCURACY }).mapping;
 
-export interface StateHourKey {
-  /** epoch hour of the state's start */
-  hour: number;
-  /** text forms; '' when absent */
-  stateType: string;
-  serviceType: string;
-  mediaType: string;
-}
+/** The rollups: states by start hour, state type, service type and media type; services by start hour, service type and disposition. */
+export type RollupKind = 'state' | 'service';
 
-export interface StateHourDelta extends StateHourKey {
+export interface HourDelta {
+  kind: RollupKind;
+  /** epoch hour of the element's start */
+  hour: number;
+  /** state: [state type, service type, media type]; service: [service type, disposition] — text forms, '' when absent */
+  keys: string[];
   started: number;
   completed: number;
   removed: number;
@@ -47,22 +46,12 @@ export function durationBin(ms: number): number {
   return ms < 1 ? ZERO_BIN : mapping.key(ms);
 }
 
-function delta(key: StateHourKey): StateHourDelta {
-  return { ...key, started: 0, completed: 0, removed: 0, durationSum: 0, durationMax: 0, bins: new Map() };
+function delta(kind: RollupKind, hour: number, keys: string[]): HourDelta {
+  return { kind, hour, keys, started: 0, completed: 0, removed: 0, durationSum: 0, durationMax: 0, bins: new Map() };
 }
 
-/** A state started (its start time, types and media type). */
-export function stateStarted(startedAt: number, stateType: LongOrString | undefined, serviceType: string | undefined, mediaType: LongOrString | undefined): StateHourDelta {
-  const d = delta({ hour: hourOf(startedAt), stateType: text(stateType), serviceType: serviceType ?? '', mediaType: text(mediaType) });
-  d.started = 1;
-  return d;
-}
-
-/** A state completed: `doc` is its completed document. */
-export function stateCompleted(doc: ElementDoc, serviceType: string | undefined): StateHourDelta {
-  const startedAt = Date.parse(doc.started.timestamp);
-  const duration = Math.max(0, Date.parse(doc.completed!.timestamp) - startedAt);
-  const d = delta({ hour: hourOf(startedAt), stateType: text(doc.type), serviceType: serviceType ?? '', mediaType: text(doc.started.media_type) });
+function completed(d: HourDelta, doc: ElementDoc): HourDelta {
+  const duration = Math.max(0, Date.parse(doc.completed!.timestamp) - Date.parse(doc.started.timestamp));
   d.completed = 1;
   d.durationSum = duration;
   d.durationMax = duration;
@@ -70,11 +59,35 @@ export function stateCompleted(doc: ElementDoc, serviceType: string | undefined)
   return d;
 }
 
-/** The deltas of a batch, one per key. */
-export function mergeDeltas(deltas: readonly StateHourDelta[]): StateHourDelta[] {
-  const merged = new Map<string, StateHourDelta>();
+/** A state started (its start time, types and media type). */
+export function stateStarted(startedAt: number, stateType: LongOrString | undefined, serviceType: string | undefined, mediaType: LongOrString | undefined): HourDelta {
+  const d = delta('state', hourOf(startedAt), [text(stateType), serviceType ?? '', text(mediaType)]);
+  d.started = 1;
+  return d;
+}
+
+/** A state completed: `doc` is its completed document. */
+export function stateCompleted(doc: ElementDoc, serviceType: string | undefined): HourDelta {
+  return completed(delta('state', hourOf(Date.parse(doc.started.timestamp)), [text(doc.type), serviceType ?? '', text(doc.started.media_type)]), doc);
+}
+
+/** A service started: it counts under no disposition until it completes. */
+export function serviceStarted(startedAt: number, serviceType: LongOrString | undefined): HourDelta {
+  const d = delta('service', hourOf(startedAt), [text(serviceType), '']);
+  d.started = 1;
+  return d;
+}
+
+/** A service completed: `doc` is its completed document (its disposition, '' for none). */
+export function serviceCompleted(doc: ElementDoc): HourDelta {
+  return completed(delta('service', hourOf(Date.parse(doc.started.timestamp)), [text(doc.type), text(doc.disposition)]), doc);
+}
+
+/** The deltas of a batch, one per kind and key, in key order. */
+export function mergeDeltas(deltas: readonly HourDelta[]): HourDelta[] {
+  const merged = new Map<string, HourDelta>();
   for (const d of deltas) {
-    const key = JSON.stringify([d.hour, d.stateType, d.serviceType, d.mediaType]);
+    const key = JSON.stringify([d.kind, d.hour, ...d.keys]);
     const into = merged.get(key);
     if (!into) {
       merged.set(key, { ...d, bins: new Map(d.bins) });
@@ -87,13 +100,25 @@ export function mergeDeltas(deltas: readonly StateHourDelta[]): StateHourDelta[]
     into.durationMax = Math.max(into.durationMax, d.durationMax);
     for (const [bin, n] of d.bins) into.bins.set(bin, (into.bins.get(bin) ?? 0) + n);
   }
-  return [...merged.values()];
+  // in key order: concurrent batches lock the rows they share in the same order
+  return [...merged.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, d]) => d);
 }
 
 export interface StateHourTotals {
   stateType: string;
   /** the group's value (text, or the hour / day number) when grouped */
   group?: string | number;
+  started: number;
+  completed: number;
+  removed: number;
+  durationSum: number;
+  durationMax: number;
+  bins: [number, number][];
+}
+
+export interface ServiceHourTotals {
+  serviceType: string;
+  disposition: string;
   started: number;
   completed: number;
   removed: number;

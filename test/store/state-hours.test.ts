@@ -57,4 +57,15 @@ test('auto-complete completes open states with their durations', async () => {
   const idle = await totals('Idle');
   assert.deepEqual([idle.started, idle.completed, idle.removed, idle.bins], [2, 2, 0, 2]);
   assert.ok(idle.durationMax >= 65_000, 'the open state ran until auto-complete');
+  const services = await t.store.serviceHourTotals({ fromHour: 0, toHour: 10_000_000, serviceTypes: ['A'] });
+  const none = services.find((s) => s.disposition === '')!;
+  assert.ok(none.completed >= 1, 'the auto-completed service, completed without a disposition');
+});
+
+test('deleted open services count as removed in the outcomes', async () => {
+  const before = (await t.store.serviceHourTotals({ fromHour: 0, toHour: 10_000_000, serviceTypes: ['Gone'] }))[0]?.removed ?? 0;
+  const id = await t.store.startService(parseServiceStart({ customer_id: 'SH-G', service_type: 'Gone' }, clock.now()));
+  await t.store.deleteService(id);
+  const after = await t.store.serviceHourTotals({ fromHour: 0, toHour: 10_000_000, serviceTypes: ['Gone'] });
+  assert.deepEqual([after[0].started, after[0].removed - before], [1, 1]);
 });

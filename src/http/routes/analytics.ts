@@ -1,7 +1,7 @@
 // Journey analytics (a contextd extension, #17). Reads: Supervisor with roles on.
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { liveBoard, timeInState, type LiveRow } from '../../app/analytics.js';
+import { liveBoard, outcomes, timeInState, type LiveRow } from '../../app/analytics.js';
 import { GROUPS, HOUR_MS, RELATIVE_ACCURACY, parseStateQuery } from '../../domain/analytics.js';
 import { readQueryList } from '../../domain/fields.js';
 import { QueryList, QueryTime, errorResponses } from '../schemas/common.js';
@@ -126,6 +126,60 @@ export default async function analyticsRoutes(instance: FastifyInstance): Promis
           active: r.active,
           removed: r.removed,
           duration_ms: r.durations,
+        })),
+      };
+    },
+  );
+
+  app.get(
+    '/analytics/outcomes',
+    {
+      schema: {
+        tags,
+        summary: 'Outcomes: of the services started in the window, per service type, how many completed (per disposition, with the time to complete), are still open, or were deleted open',
+        querystring: Type.Object({ from: Type.Optional(QueryTime), to: Type.Optional(QueryTime), service_types: Type.Optional(QueryList) }, { additionalProperties: false }),
+        response: {
+          200: Type.Object({
+            from: Type.String({ description: 'the window, rounded out to whole hours' }),
+            to: Type.String(),
+            services: Type.Array(
+              Type.Object({
+                service_type: TypeOut,
+                started: Type.Integer(),
+                completed: Type.Integer(),
+                active: Type.Integer({ description: 'still open' }),
+                removed: Type.Integer({ description: 'deleted while open' }),
+                time_to_complete_ms: Type.Optional(Durations),
+                dispositions: Type.Array(
+                  Type.Object({
+                    disposition: Type.Union([Type.Integer(), Type.String(), Type.Null()], { description: 'null: completed without one (auto-complete included)' }),
+                    completed: Type.Integer(),
+                    time_to_complete_ms: Type.Optional(Durations),
+                  }),
+                  { description: 'the most frequent first' },
+                ),
+              }),
+            ),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const scope = request.scope;
+      const query = parseStateQuery(request.query, { serviceTypes: scope.catalog.typeFilter('Service', readQueryList(request.query.service_types)), stateTypes: [] }, app.clock());
+      const rows = await outcomes(scope, query);
+      return {
+        from: new Date(query.fromHour * HOUR_MS).toISOString(),
+        to: new Date(query.toHour * HOUR_MS).toISOString(),
+        services: rows.map((r) => ({
+          service_type: r.serviceType as string | number | null,
+          started: r.started,
+          completed: r.completed,
+          active: r.active,
+          removed: r.removed,
+          time_to_complete_ms: r.durations,
+          dispositions: r.dispositions.map((d) => ({ disposition: d.disposition as string | number | null, completed: d.completed, time_to_complete_ms: d.durations })),
         })),
       };
     },

@@ -2,15 +2,16 @@
 // without savepoints: every write plans, then applies (src/store/sql/write.ts), so a write refused
 // while planning drops out having written nothing, and the others go on. A failure while applying is
 // unexpected and aborts the transaction; the batch then runs again with a savepoint around each
-// write, so that one fails alone. Last, the services the writes changed are re-armed once and the
-// writes' events appended to the outbox. Every promise settles only after COMMIT.
+// write, so that one fails alone. Last, the services the writes changed are re-armed once, the
+// writes' events appended to the outbox, and their rollup deltas added. Every promise settles only
+// after COMMIT.
 import { DomainError } from '../../domain/errors.js';
 import { pendingRecord, type IdempotentWrites } from '../idempotent-writes.js';
 import type { Dialect, SqlWriter } from './dialect.js';
 import { upsertIdempotent } from './idempotency.js';
 import { appendEvents } from './outbox.js';
 import { mergeDeltas } from '../../domain/analytics.js';
-import { addStateHours } from './state-hours.js';
+import { addRollups } from './rollups.js';
 import { insertServices, touchServices } from './services.js';
 import type { Write } from './write.js';
 
@@ -89,17 +90,19 @@ export async function runBatch(tx: SqlWriter, rules: BatchRules, batch: readonly
   // each service the applied writes changed is re-armed once, in one statement: every write of the batch has the same `now`
   const touched = [...new Set(batch.flatMap((item, i) => (item.write.touches !== undefined && outcomes[i].ok ? [item.write.touches] : [])))];
   await fallible(rules, () => touchServices(tx, d, touched, now));
-  const deltas = batch.flatMap((item, i) => {
-    const outcome = outcomes[i];
-    return outcome.ok && item.write.stateHours ? item.write.stateHours(outcome.value, plans[i]) : [];
-  });
-  if (deltas.length > 0) await fallible(rules, () => addStateHours(tx, d, mergeDeltas(deltas)));
   // the events last: the outbox's counter row is then held only until COMMIT
   const events = batch.flatMap((item, i) => {
     const outcome = outcomes[i];
     return outcome.ok && item.write.events ? item.write.events(outcome.value, plans[i]) : [];
   });
   await fallible(rules, () => appendEvents(tx, d, events, now));
+  // then the rollups, merged and in key order: after the counter row, so every batch takes its locks
+  // in one order (counter, then rollup rows by key) and rows hot with every write are held only to COMMIT
+  const deltas = batch.flatMap((item, i) => {
+    const outcome = outcomes[i];
+    return outcome.ok && item.write.rollups ? item.write.rollups(outcome.value, plans[i]) : [];
+  });
+  if (deltas.length > 0) await fallible(rules, () => addRollups(tx, d, mergeDeltas(deltas)));
   return { outcomes, events: events.length };
 }
 

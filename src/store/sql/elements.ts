@@ -60,7 +60,7 @@ export function startState(d: Dialect, serviceId: bigint, start: StateStart): Wr
     },
     apply: (tx) => insertState(tx, d, serviceId, start),
     events: (stateId, owner) => [{ kind: 'state.started', serviceId, ...owner, details: { state_id: stateId } }],
-    stateHours: (_stateId, owner) => [stateStarted(start.startedAt, start.stateType, owner.serviceType, start.started.media_type)],
+    rollups: (_stateId, owner) => [stateStarted(start.startedAt, start.stateType, owner.serviceType, start.started.media_type)],
   };
 }
 
@@ -74,7 +74,7 @@ export function endElement(d: Dialect, kind: Kind, serviceId: bigint, id: number
     },
     apply: (tx, { doc }) => applyEnd(tx, d, kind, serviceId, id, doc, end),
     events: (_value, { owner }) => [{ kind: `${kind}.ended`, serviceId, ...owner, details: kind === 'state' ? { state_id: id } : { task_id: id } }],
-    stateHours: (_value, { doc, counted, owner }) => (kind === 'state' && counted ? [stateCompleted(doc, owner.serviceType)] : []),
+    rollups: (_value, { doc, counted, owner }) => (kind === 'state' && counted ? [stateCompleted(doc, owner.serviceType)] : []),
   };
 }
 
@@ -93,7 +93,7 @@ export function transitionState(d: Dialect, serviceId: bigint, transition: State
       return insertState(tx, d, serviceId, transition.start);
     },
     events: (stateId, { owner }) => [{ kind: 'state.transition', serviceId, ...owner, details: { state_id: stateId, from_state_id: from } }],
-    stateHours: (_stateId, { doc, counted, owner }) => [
+    rollups: (_stateId, { doc, counted, owner }) => [
       ...(counted ? [stateCompleted(doc, owner.serviceType)] : []),
       stateStarted(transition.start.startedAt, transition.start.stateType, owner.serviceType, transition.start.started.media_type),
     ],

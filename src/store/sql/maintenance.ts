@@ -5,12 +5,13 @@ import type { ServiceRecord } from '../../domain/records.js';
 import { decodeDoc, serviceFromRow, type ServiceRow } from '../codec.js';
 import type { AuditRecord, ExportFilter, PurgeOperation } from '../store.js';
 import { insertAudit } from './audit.js';
-import { stateCompleted } from '../../domain/analytics.js';
+import { serviceCompleted, stateCompleted } from '../../domain/analytics.js';
 import { typeKey } from '../../domain/fields.js';
-import { removeOpenStates } from './state-hours.js';
+import { openRemovals } from './rollups.js';
+import type { HourDelta } from '../../domain/analytics.js';
 import type { Dialect, SqlReader, SqlWriter } from './dialect.js';
 import { docParams, SERVICE_COLUMNS, setDoc, touchServices } from './services.js';
-import { applyOnly, type Write } from './write.js';
+import type { Write } from './write.js';
 
 /** SQL: the services a purge operation removes: started before the cut-off (`?`), then by state and owner. */
 export function purgeWhere(operation: PurgeOperation): string {
@@ -21,23 +22,31 @@ export function purgeWhere(operation: PurgeOperation): string {
   return where;
 }
 
-/**
- * Deletes the services `select` finds (ids, `params`), with everything in them; their open states
- * count as removed in the time-in-state rollups first. Returns how many.
- */
-async function deleteSelected(tx: SqlWriter, d: Dialect, select: string, params: readonly unknown[]): Promise<number> {
-  const ids = (await tx.all<{ service_id: bigint | number | string }>(select, params)).map((r) => BigInt(r.service_id));
-  if (ids.length === 0) return 0;
-  await removeOpenStates(tx, d.inList('v.service_id', 'bigint'), [d.list(ids)]);
-  return tx.run(`DELETE FROM services WHERE ${d.inList('service_id', 'bigint')}`, [d.list(ids)]);
+interface Doomed {
+  ids: bigint[];
+  /** what their deletion removes from the rollups */
+  removed: HourDelta[];
+}
+
+/** While planning: the services `select` finds (ids, `params`), held for the write, and what deleting them removes from the rollups. */
+async function planDeletion(read: SqlReader, d: Dialect, select: string, params: readonly unknown[]): Promise<Doomed> {
+  const ids = (await read.all<{ service_id: bigint | number | string }>(select, params)).map((r) => BigInt(r.service_id));
+  return { ids, removed: ids.length === 0 ? [] : await openRemovals(read, d.inList('v.service_id', 'bigint'), [d.list(ids)]) };
+}
+
+/** Deletes the planned services with everything in them; returns how many. */
+async function applyDeletion(tx: SqlWriter, d: Dialect, { ids }: Doomed): Promise<number> {
+  return ids.length === 0 ? 0 : tx.run(`DELETE FROM services WHERE ${d.inList('service_id', 'bigint')}`, [d.list(ids)]);
 }
 
 /** One bounded batch of a purge (requests keep flowing between batches); returns how many it deleted. */
-export function purgeBatch(d: Dialect, operation: PurgeOperation, before: number, batchSize: number): Write<number, undefined> {
-  return applyOnly(
-    (tx) => deleteSelected(tx, d, `SELECT service_id FROM services WHERE ${purgeWhere(operation)} ORDER BY service_id LIMIT ?${d.skipLocked}`, [before, batchSize]),
-    (purged) => (purged > 0 ? [{ kind: 'maintenance.purged', details: { purged } }] : []),
-  );
+export function purgeBatch(d: Dialect, operation: PurgeOperation, before: number, batchSize: number): Write<number, Doomed> {
+  return {
+    plan: (read) => planDeletion(read, d, `SELECT service_id FROM services WHERE ${purgeWhere(operation)} ORDER BY service_id LIMIT ?${d.skipLocked}`, [before, batchSize]),
+    apply: (tx, doomed) => applyDeletion(tx, d, doomed),
+    events: (purged) => (purged > 0 ? [{ kind: 'maintenance.purged', details: { purged } }] : []),
+    rollups: (_purged, doomed) => doomed.removed,
+  };
 }
 
 /** SQL and parameters: the services an export includes, the chosen event inside [from, to), then the state filter. */
@@ -64,17 +73,21 @@ export async function exportPage(read: SqlReader, filter: ExportFilter, afterId:
   return rows.map(serviceFromRow);
 }
 
-export function sweepExpired(d: Dialect, batchSize: number): Write<number, undefined> {
-  return applyOnly(
-    (tx, now) => deleteSelected(tx, d, `SELECT service_id FROM services WHERE expires_at <= ? ORDER BY expires_at LIMIT ?${d.skipLocked}`, [now, batchSize]),
-    (purged) => (purged > 0 ? [{ kind: 'maintenance.expired', details: { purged } }] : []),
-  );
+export function sweepExpired(d: Dialect, batchSize: number): Write<number, Doomed> {
+  return {
+    plan: (read, now) => planDeletion(read, d, `SELECT service_id FROM services WHERE expires_at <= ? ORDER BY expires_at LIMIT ?${d.skipLocked}`, [now, batchSize]),
+    apply: (tx, doomed) => applyDeletion(tx, d, doomed),
+    events: (purged) => (purged > 0 ? [{ kind: 'maintenance.expired', details: { purged } }] : []),
+    rollups: (_purged, doomed) => doomed.removed,
+  };
 }
 
 interface Completion {
   serviceId: bigint;
   doc: ElementDoc;
   serviceType?: string;
+  /** the outcome rollups count the service (migration 010) */
+  counted: boolean;
   /** the service's open states and tasks, completed (`counted`: a state the time-in-state rollups count) */
   elements: { kind: 'state' | 'task'; id: number; doc: ElementDoc; counted: boolean }[];
 }
@@ -84,13 +97,13 @@ export function autoCompleteIdle(d: Dialect, defaultAfterMs: number | undefined,
   return {
     plan: async (read, now) => {
       const end = autoCompletion(now);
-      const idle = await read.all<{ service_id: bigint; doc: string }>(
-        `SELECT service_id, doc FROM services WHERE completed_at IS NULL AND expires_at > ?
+      const idle = await read.all<{ service_id: bigint; doc: string; counted: boolean | number }>(
+        `SELECT service_id, doc, counted FROM services WHERE completed_at IS NULL AND expires_at > ?
            AND updated_at + COALESCE(auto_complete_after_ms, CAST(? AS BIGINT)) <= ? ORDER BY service_id LIMIT ?${d.skipLocked}`,
         [now, defaultAfterMs ?? null, now, batchSize],
       );
       const completions: Completion[] = [];
-      for (const { service_id: serviceId, doc } of idle) {
+      for (const { service_id: serviceId, doc, counted } of idle) {
         const elements: Completion['elements'] = [];
         for (const kind of ['state', 'task'] as const) {
           const open = await read.all<{ id: number | bigint; doc: string; counted?: boolean | number }>(
@@ -100,7 +113,7 @@ export function autoCompleteIdle(d: Dialect, defaultAfterMs: number | undefined,
           for (const element of open) elements.push({ kind, id: Number(element.id), doc: completeDoc(kind, element.id, decodeDoc(element.doc), end), counted: Boolean(element.counted) });
         }
         const serviceDoc = decodeDoc(doc);
-        completions.push({ serviceId, serviceType: typeKey(serviceDoc.type) ?? undefined, doc: completeDoc('service', serviceId, serviceDoc, end), elements });
+        completions.push({ serviceId, serviceType: typeKey(serviceDoc.type) ?? undefined, counted: Boolean(counted), doc: completeDoc('service', serviceId, serviceDoc, end), elements });
       }
       return completions;
     },
@@ -113,17 +126,20 @@ export function autoCompleteIdle(d: Dialect, defaultAfterMs: number | undefined,
       return completions.length;
     },
     events: (completed) => (completed > 0 ? [{ kind: 'maintenance.auto-completed', details: { purged: completed } }] : []),
-    stateHours: (_completed, completions) =>
-      completions.flatMap((c) => c.elements.filter((e) => e.kind === 'state' && e.counted).map((e) => stateCompleted(e.doc, c.serviceType))),
+    rollups: (_completed, completions) =>
+      completions.flatMap((c) => [
+        ...(c.counted ? [serviceCompleted(c.doc)] : []),
+        ...c.elements.filter((e) => e.kind === 'state' && e.counted).map((e) => stateCompleted(e.doc, c.serviceType)),
+      ]),
   };
 }
 
 /** Erases the profile and every service (with states, tasks, extensions) of a customer, with its audit record, in one transaction. */
-export function eraseCustomer(customerId: string, audit: Omit<AuditRecord, 'counts'>): Write<{ profile: number; services: number }, undefined> {
-  return applyOnly(
-    async (tx) => {
+export function eraseCustomer(customerId: string, audit: Omit<AuditRecord, 'counts'>): Write<{ profile: number; services: number }, HourDelta[]> {
+  return {
+    plan: (read) => openRemovals(read, 'v.customer_id = ?', [customerId]),
+    apply: async (tx) => {
       const profile = await tx.run('DELETE FROM profiles WHERE customer_id = ?', [customerId]);
-      await removeOpenStates(tx, 'v.customer_id = ?', [customerId]);
       const services = await tx.run('DELETE FROM services WHERE customer_id = ?', [customerId]);
       // the outbox forgets the customer too: what stays is the notice that they were erased
       await tx.run('DELETE FROM events WHERE customer_id = ?', [customerId]);
@@ -131,6 +147,7 @@ export function eraseCustomer(customerId: string, audit: Omit<AuditRecord, 'coun
       await insertAudit(tx, { ...audit, counts });
       return counts;
     },
-    (counts) => [{ kind: 'customer.erased', customerId, details: { purged: counts.services } }],
-  );
+    events: (counts) => [{ kind: 'customer.erased', customerId, details: { purged: counts.services } }],
+    rollups: (_counts, removed) => removed,
+  };
 }

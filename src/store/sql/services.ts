@@ -8,7 +8,8 @@ import { decodeDoc, docColumns, docOf, serviceFromRow, type ServiceRow } from '.
 import type { ServiceFilter } from '../store.js';
 import type { ColumnType, Dialect, SqlReader, SqlWriter } from './dialect.js';
 import { extensionWrites, writeExtensions } from './extensions.js';
-import { removeOpenStates } from './state-hours.js';
+import { openRemovals } from './rollups.js';
+import { serviceCompleted, serviceStarted, type HourDelta } from '../../domain/analytics.js';
 import type { Write } from './write.js';
 
 export const SERVICE_COLUMNS = 'service_id, customer_id, contact_key, started_at, completed_at, expires_at, doc';
@@ -61,8 +62,8 @@ export async function insertServices(tx: SqlWriter, d: Dialect, starts: readonly
     return [ids[i], start.customerId ?? null, start.contactKey ?? null, c.type, c.startedAt, expiry.expiresAt, expiry.lifetimeMs, expiry.fixed, autoCompleteAfterMs(start), now, c.doc, c.completedAt];
   });
   await tx.run(
-    `INSERT INTO services (service_id, customer_id, contact_key, service_type, started_at, expires_at, lifetime_ms, expires_fixed, auto_complete_after_ms, updated_at, doc, completed_at)
-     SELECT c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11 FROM ${d.rows(SERVICE_ROW_TYPES)}`,
+    `INSERT INTO services (service_id, customer_id, contact_key, service_type, started_at, expires_at, lifetime_ms, expires_fixed, auto_complete_after_ms, updated_at, doc, completed_at, counted)
+     SELECT c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, TRUE FROM ${d.rows(SERVICE_ROW_TYPES)}`,
     d.rowParams(SERVICE_ROW_TYPES, rows),
   );
   await writeExtensions(tx, d, starts.flatMap((start, i) => extensionWrites('service', ids[i], ids[i], start.extensions)));
@@ -78,6 +79,7 @@ export interface Owner {
 }
 
 type OwnerRow = { customer_id: string | null; contact_key: string | null; service_type: string | null };
+type DocRow = OwnerRow & { doc: string; counted: boolean | number };
 
 function ownerOf(row: OwnerRow): Owner {
   return { customerId: row.customer_id ?? undefined, contactKey: row.contact_key ?? undefined, serviceType: row.service_type ?? undefined };
@@ -108,13 +110,14 @@ async function setExpiry(tx: SqlWriter, serviceId: bigint, expiry: Expiry, now: 
   }
 }
 
-async function readDoc(read: SqlReader, d: Dialect, serviceId: bigint, now: number): Promise<{ doc: ElementDoc; owner: Owner }> {
-  const row = await read.one<OwnerRow & { doc: string }>(
-    `SELECT doc, customer_id, contact_key, service_type FROM services WHERE service_id = ? AND expires_at > ?${d.forUpdate}`,
+/** The service's doc and owner, and whether the outcome rollups count it (migration 010). */
+async function readDoc(read: SqlReader, d: Dialect, serviceId: bigint, now: number): Promise<{ doc: ElementDoc; owner: Owner; counted: boolean }> {
+  const row = await read.one<DocRow>(
+    `SELECT doc, customer_id, contact_key, service_type, counted FROM services WHERE service_id = ? AND expires_at > ?${d.forUpdate}`,
     [serviceId, now],
   );
   if (!row) throw notFound('service', serviceId);
-  return { doc: decodeDoc(row.doc), owner: ownerOf(row) };
+  return { doc: decodeDoc(row.doc), owner: ownerOf(row), counted: Boolean(row.counted) };
 }
 
 export function startService(d: Dialect, start: ServiceStart): Write<bigint, undefined> {
@@ -125,15 +128,16 @@ export function startService(d: Dialect, start: ServiceStart): Write<bigint, und
     events: (serviceId) => [
       { kind: 'service.started', serviceId, customerId: start.customerId, contactKey: start.contactKey, serviceType: typeKey(start.serviceType) ?? undefined },
     ],
+    rollups: () => [serviceStarted(start.startedAt, start.serviceType)],
   };
 }
 
-export function endService(d: Dialect, serviceId: bigint, end: ElementEnd): Write<void, { doc: ElementDoc; owner: Owner }> {
+export function endService(d: Dialect, serviceId: bigint, end: ElementEnd): Write<void, { doc: ElementDoc; owner: Owner; counted: boolean }> {
   return {
     lock: serviceId,
     plan: async (read, now) => {
-      const { doc, owner } = await readDoc(read, d, serviceId, now);
-      return { doc: completeDoc('service', serviceId, doc, end), owner };
+      const { doc, owner, counted } = await readDoc(read, d, serviceId, now);
+      return { doc: completeDoc('service', serviceId, doc, end), owner, counted };
     },
     apply: async (tx, { doc }, now) => {
       // one statement: the completion, and the write re-arms the expiry
@@ -144,6 +148,7 @@ export function endService(d: Dialect, serviceId: bigint, end: ElementEnd): Writ
       await writeExtensions(tx, d, extensionWrites('service', serviceId, serviceId, end.extensions));
     },
     events: (_value, { owner }) => [{ kind: 'service.ended', serviceId, ...owner }],
+    rollups: (_value, { doc, counted }) => (counted ? [serviceCompleted(doc)] : []),
   };
 }
 
@@ -179,16 +184,14 @@ export function updateServiceExpiration(d: Dialect, serviceId: bigint, expiry: E
   };
 }
 
-export function deleteService(d: Dialect, serviceId: bigint): Write<void, Owner> {
+export function deleteService(d: Dialect, serviceId: bigint): Write<void, Owner & { removed: HourDelta[] }> {
   return {
     lock: serviceId,
-    plan: (read, now) => requireService(read, d, serviceId, now),
+    plan: async (read, now) => ({ ...(await requireService(read, d, serviceId, now)), removed: await openRemovals(read, 'v.service_id = ?', [serviceId]) }),
     // states, tasks and extensions go with it (ON DELETE CASCADE), in this one transaction
-    apply: async (tx) => {
-      await removeOpenStates(tx, 'v.service_id = ?', [serviceId]);
-      await tx.run('DELETE FROM services WHERE service_id = ?', [serviceId]);
-    },
-    events: (_value, owner) => [{ kind: 'service.deleted', serviceId, ...owner }],
+    apply: async (tx) => void (await tx.run('DELETE FROM services WHERE service_id = ?', [serviceId])),
+    events: (_value, { removed: _removed, ...owner }) => [{ kind: 'service.deleted', serviceId, ...owner }],
+    rollups: (_value, { removed }) => removed,
   };
 }
 

@@ -33,8 +33,8 @@ import type {
 } from '../store.js';
 import * as analytics from './analytics.js';
 import * as audit from './audit.js';
-import * as stateHours from './state-hours.js';
-import type { StateHourTotals, StateQuery } from '../../domain/analytics.js';
+import * as rollups from './rollups.js';
+import type { ServiceHourTotals, StateHourTotals, StateQuery } from '../../domain/analytics.js';
 import type { Dialect, SqlReader } from './dialect.js';
 import * as elements from './elements.js';
 import * as extensions from './extensions.js';
@@ -234,7 +234,10 @@ export class SqlStore implements Store {
   }
 
   stateHourTotals(query: StateQuery): Promise<StateHourTotals[]> {
-    return stateHours.stateHourTotals(this.read, this.d, query);
+    return rollups.stateHourTotals(this.read, this.d, query);
+  }
+  serviceHourTotals(query: Pick<StateQuery, 'fromHour' | 'toHour' | 'serviceTypes'>): Promise<ServiceHourTotals[]> {
+    return rollups.serviceHourTotals(this.read, this.d, query);
   }
 
   // ---- webhooks ----

@@ -1,7 +1,7 @@
 // A write in two steps, so that a refused write has written nothing — by construction, not by care:
 // `plan` reads and checks (it may throw a DomainError; it gets a reader, with no way to write), and
 // `apply` writes what the plan decided (any failure there is unexpected: a bug or the database).
-import type { StateHourDelta } from '../../domain/analytics.js';
+import type { HourDelta } from '../../domain/analytics.js';
 import type { EventDraft } from '../../domain/event-kinds.js';
 import type { ServiceStart } from '../../domain/records.js';
 import type { SqlReader, SqlWriter } from './dialect.js';
@@ -19,8 +19,8 @@ export interface Write<T = unknown, P = unknown> {
   touches?: bigint;
   /** what the write records in the outbox once applied (the batch appends every write's events last, in order) */
   events?(value: T, plan: P): readonly EventDraft[];
-  /** what the write adds to the time-in-state rollups (the batch adds every write's, merged, in two statements) */
-  stateHours?(value: T, plan: P): readonly StateHourDelta[];
+  /** what the write adds to the time-in-state and outcome rollups (the batch adds every write's, merged, in two statements per rollup) */
+  rollups?(value: T, plan: P): readonly HourDelta[];
 }
 
 /** A write that checks nothing. */
