@@ -5,7 +5,7 @@
 // The board changes only with a write, and every write appends to the outbox: a board computed at
 // outbox position N is exact until the position moves, so readers share it (and one computation in
 // flight) until then. Ages are taken from the clock at each answer.
-import { durationStats, type DurationStats, type StateQuery } from '../domain/analytics.js';
+import { Funnel, durationStats, type DurationStats, type StateQuery } from '../domain/analytics.js';
 import type { MappedEntity } from '../domain/business-attributes.js';
 import type { LongOrString } from '../domain/fields.js';
 import type { JourneyScope } from './journeys.js';
@@ -188,4 +188,52 @@ export async function outcomes(scope: JourneyScope, query: Pick<StateQuery, 'fro
         .sort((a, b) => b.completed - a.completed || String(a.disposition).localeCompare(String(b.disposition))),
     }))
     .sort((a, b) => b.started - a.started || String(a.serviceType).localeCompare(String(b.serviceType)));
+}
+
+const FUNNEL_PAGE = 1000;
+export const MAX_FUNNEL_STEPS = 10;
+
+export interface FunnelQuery {
+  serviceType: string;
+  steps: string[];
+  from: number;
+  to: number;
+}
+
+export interface FunnelAnswer {
+  serviceType: LongOrString;
+  services: number;
+  steps: { stateType: LongOrString; reached: number; medianFromPreviousMs?: number }[];
+  stops: { afterStep: number; count: number; active: number; dispositions: { disposition: LongOrString | null; count: number }[]; lastStates: { stateType: LongOrString | null; count: number }[] }[];
+}
+
+/** The funnel of the services of one type started in [from, to): walked page by page, in constant memory. */
+export async function funnel(scope: JourneyScope, query: FunnelQuery): Promise<FunnelAnswer> {
+  const serviceTypes = scope.catalog.typeFilter('Service', [query.serviceType]);
+  const counter = new Funnel(query.steps.map((step) => scope.catalog.typeFilter('State', [step])));
+  let after: { startedAt: number; id: bigint } | undefined;
+  for (;;) {
+    const page = await scope.store.funnelPage(serviceTypes, query.from, query.to, after, FUNNEL_PAGE);
+    for (const service of page) counter.add(service);
+    if (page.length < FUNNEL_PAGE) break;
+    const last = page[page.length - 1];
+    after = { startedAt: last.startedAt, id: last.serviceId };
+  }
+  const show = (entity: MappedEntity, field: 'type' | 'disposition', text: string) => (text === '' ? null : (scope.catalog.display(entity, field, typeValue(text)) ?? typeValue(text)));
+  const sorted = <K>(map: Map<string, number>, shown: (text: string) => K) =>
+    [...map].map(([text, count]) => ({ key: shown(text), count })).sort((a, b) => b.count - a.count || String(a.key).localeCompare(String(b.key)));
+  return {
+    serviceType: show('Service', 'type', query.serviceType) ?? query.serviceType,
+    services: counter.services,
+    steps: query.steps.map((step, i) => ({ stateType: show('State', 'type', step) ?? step, reached: counter.reached[i], medianFromPreviousMs: counter.medianGap(i) })),
+    stops: [...counter.stops.values()]
+      .sort((a, b) => a.afterStep - b.afterStep)
+      .map((s) => ({
+        afterStep: s.afterStep,
+        count: s.count,
+        active: s.active,
+        dispositions: sorted(s.dispositions, (t) => show('Service', 'disposition', t)).map(({ key, count }) => ({ disposition: key, count })),
+        lastStates: sorted(s.lastStates, (t) => show('State', 'type', t)).map(({ key, count }) => ({ stateType: key, count })),
+      })),
+  };
 }

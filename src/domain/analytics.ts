@@ -127,6 +127,16 @@ export interface ServiceHourTotals {
   bins: [number, number][];
 }
 
+export interface FunnelService {
+  serviceId: bigint;
+  startedAt: number;
+  completed: boolean;
+  /** text form; undefined while open or when completed without one */
+  disposition?: string;
+  /** its states' types (text) and start times, in start order */
+  states: { type: string; startedAt: number }[];
+}
+
 export interface DurationStats {
   p50: number;
   p90: number;
@@ -182,4 +192,60 @@ export function parseStateQuery(query: { from?: string; to?: string; group_by?: 
   const groupBy = query.group_by;
   if (groupBy !== undefined && !(GROUPS as readonly string[]).includes(groupBy)) throw invalid(`group_by must be one of ${GROUPS.join(', ')}, got ${groupBy}`);
   return { fromHour, toHour, ...lists, groupBy: groupBy as StateGroup | undefined };
+}
+
+export interface FunnelStop {
+  /** how many steps they reached (0: not even the first) */
+  afterStep: number;
+  count: number;
+  /** still open */
+  active: number;
+  /** completed, by disposition text ('' for none) */
+  dispositions: Map<string, number>;
+  /** by the type of their last state ('' for a service without states) */
+  lastStates: Map<string, number>;
+}
+
+/**
+ * A funnel over services walked in start order: a service reaches step i+1 when one of its states
+ * after the one that reached step i matches it (each step matches a set of stored type texts, a name
+ * and its dbid). Counts are exact; the median time between steps comes from a DDSketch (1 %).
+ */
+export class Funnel {
+  services = 0;
+  readonly reached: number[];
+  private readonly gaps: DDSketch[];
+  readonly stops = new Map<number, FunnelStop>();
+
+  constructor(private readonly steps: readonly (readonly string[])[]) {
+    this.reached = steps.map(() => 0);
+    this.gaps = steps.map(() => new DDSketch({ relativeAccuracy: RELATIVE_ACCURACY }));
+  }
+
+  add(service: FunnelService): void {
+    this.services++;
+    let step = 0;
+    let previous = 0;
+    for (const state of service.states) {
+      if (step === this.steps.length) break;
+      if (!this.steps[step].includes(state.type)) continue;
+      this.reached[step]++;
+      if (step > 0) this.gaps[step].accept(Math.max(0, state.startedAt - previous));
+      previous = state.startedAt;
+      step++;
+    }
+    if (step === this.steps.length) return;
+    const stop = this.stops.get(step) ?? { afterStep: step, count: 0, active: 0, dispositions: new Map(), lastStates: new Map() };
+    stop.count++;
+    if (!service.completed) stop.active++;
+    else stop.dispositions.set(service.disposition ?? '', (stop.dispositions.get(service.disposition ?? '') ?? 0) + 1);
+    const last = service.states.at(-1)?.type ?? '';
+    stop.lastStates.set(last, (stop.lastStates.get(last) ?? 0) + 1);
+    this.stops.set(step, stop);
+  }
+
+  /** The median time from step i-1 to step i (ms; undefined for the first step or when nobody got there). */
+  medianGap(step: number): number | undefined {
+    return step === 0 || this.gaps[step].count === 0 ? undefined : this.gaps[step].getValueAtQuantile(0.5);
+  }
 }

@@ -21,7 +21,7 @@ import type { ExtensionSchema, SchemaEntity } from '../domain/schemas.js';
 import type { EventFilter, StoredEvent } from '../domain/event-kinds.js';
 import type { ExportFilter, PurgeOperation } from '../domain/maintenance.js';
 import type { Expiry } from '../domain/expiration.js';
-import type { ServiceHourTotals, StateHourTotals, StateQuery } from '../domain/analytics.js';
+import type { FunnelService, ServiceHourTotals, StateHourTotals, StateQuery } from '../domain/analytics.js';
 import type { DeliveryRound, DueDelivery, LoggedAttempt, Webhook, WebhookProgress } from '../domain/webhooks.js';
 export type { ExportFilter, PurgeOperation };
 
@@ -216,6 +216,8 @@ export interface AnalyticsStore {
   liveMedian(of: 'services' | 'states', types: readonly (string | null)[], count: number): Promise<number>;
   /** Time in state over an hour-aligned window: per state type (and group), counts, duration sum, max and bins. */
   stateHourTotals(query: StateQuery): Promise<StateHourTotals[]>;
+  /** One page of the services of these types started in [from, to), in start order after `after`, with their states (the funnel walks them). */
+  funnelPage(serviceTypes: readonly string[], from: number, to: number, after: { startedAt: number; id: bigint } | undefined, limit: number): Promise<FunnelService[]>;
   /** Outcomes over an hour-aligned window: per service type and disposition, counts, duration sum, max and bins. */
   serviceHourTotals(query: Pick<StateQuery, 'fromHour' | 'toHour' | 'serviceTypes'>): Promise<ServiceHourTotals[]>;
 }

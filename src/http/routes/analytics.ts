@@ -1,7 +1,8 @@
 // Journey analytics (a contextd extension, #17). Reads: Supervisor with roles on.
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { liveBoard, outcomes, timeInState, type LiveRow } from '../../app/analytics.js';
+import { MAX_FUNNEL_STEPS, funnel, liveBoard, outcomes, timeInState, type LiveRow } from '../../app/analytics.js';
+import { invalid } from '../../domain/errors.js';
 import { GROUPS, HOUR_MS, RELATIVE_ACCURACY, parseStateQuery } from '../../domain/analytics.js';
 import { readQueryList } from '../../domain/fields.js';
 import { QueryList, QueryTime, errorResponses } from '../schemas/common.js';
@@ -180,6 +181,86 @@ export default async function analyticsRoutes(instance: FastifyInstance): Promis
           removed: r.removed,
           time_to_complete_ms: r.durations,
           dispositions: r.dispositions.map((d) => ({ disposition: d.disposition as string | number | null, completed: d.completed, time_to_complete_ms: d.durations })),
+        })),
+      };
+    },
+  );
+
+  app.get(
+    '/analytics/funnel',
+    {
+      schema: {
+        tags,
+        summary: 'A funnel: of the services of one type started in the window, how many reached each state type in order, the median time between steps, and where the others stopped',
+        querystring: Type.Object(
+          {
+            service_type: Type.String({ minLength: 1, description: 'the services of this type', examples: ['Billing'] }),
+            steps: QueryList,
+            from: Type.Optional(QueryTime),
+            to: Type.Optional(QueryTime),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            service_type: Type.Union([Type.Integer(), Type.String()]),
+            from: Type.String(),
+            to: Type.String(),
+            services: Type.Integer({ description: 'started in the window' }),
+            steps: Type.Array(
+              Type.Object({
+                state_type: Type.Union([Type.Integer(), Type.String()]),
+                reached: Type.Integer(),
+                conversion: Type.Number({ description: 'reached ÷ reached the step before (÷ services for the first step)' }),
+                median_ms_from_previous: Type.Optional(Type.Number({ description: 'within 1 %' })),
+              }),
+            ),
+            stopped: Type.Array(
+              Type.Object({
+                after_step: Type.Integer({ description: 'how many steps they reached (0: not the first)' }),
+                count: Type.Integer(),
+                active: Type.Integer({ description: 'still open' }),
+                dispositions: Type.Array(Type.Object({ disposition: Type.Union([Type.Integer(), Type.String(), Type.Null()]), count: Type.Integer() }), { description: 'the completed ones, by disposition' }),
+                last_states: Type.Array(Type.Object({ state_type: Type.Union([Type.Integer(), Type.String(), Type.Null()]), count: Type.Integer() }), { description: 'by the type of their last state' }),
+              }),
+            ),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (request) => {
+      const steps = readQueryList(request.query.steps);
+      if (steps.length < 1 || steps.length > MAX_FUNNEL_STEPS) throw invalid(`steps must list 1 to ${MAX_FUNNEL_STEPS} state types, comma-separated`);
+      const now = app.clock();
+      const time = (name: string, value: string | undefined, fallback: number) => {
+        if (value === undefined) return fallback;
+        const ms = Date.parse(value);
+        if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(ms)) throw invalid(`${name} must be an ISO 8601 date-time, got ${value}`);
+        return ms;
+      };
+      const to = time('to', request.query.to, now);
+      const from = time('from', request.query.from, to - 24 * HOUR_MS);
+      if (from >= to) throw invalid('from must be before to');
+      if (to - from > 366 * 24 * HOUR_MS) throw invalid('the window may be at most 366 days');
+      const answer = await funnel(request.scope, { serviceType: request.query.service_type, steps, from, to });
+      return {
+        service_type: answer.serviceType as string | number,
+        from: new Date(from).toISOString(),
+        to: new Date(to).toISOString(),
+        services: answer.services,
+        steps: answer.steps.map((s, i) => ({
+          state_type: s.stateType as string | number,
+          reached: s.reached,
+          conversion: (i === 0 ? answer.services : answer.steps[i - 1].reached) === 0 ? 0 : s.reached / (i === 0 ? answer.services : answer.steps[i - 1].reached),
+          median_ms_from_previous: s.medianFromPreviousMs,
+        })),
+        stopped: answer.stops.map((s) => ({
+          after_step: s.afterStep,
+          count: s.count,
+          active: s.active,
+          dispositions: s.dispositions.map((d) => ({ disposition: d.disposition as string | number | null, count: d.count })),
+          last_states: s.lastStates.map((l) => ({ state_type: l.stateType as string | number | null, count: l.count })),
         })),
       };
     },

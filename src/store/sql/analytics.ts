@@ -2,7 +2,8 @@
 // type and waiting states (open, in an active service) by state type, from the partial indexes of
 // migration 009, which hold exactly those rows in (type, started_at) order: a group's count and oldest
 // start are one index range, its median one step into it.
-import type { SqlReader } from './dialect.js';
+import type { FunnelService } from '../../domain/analytics.js';
+import type { Dialect, SqlReader } from './dialect.js';
 
 
 const LIVE = {
@@ -39,4 +40,41 @@ export async function liveMedian(read: SqlReader, table: keyof typeof LIVE, type
   );
   const middle = rows.map((r) => Number(r.started_at));
   return middle.length === 2 ? (middle[0] + middle[1]) / 2 : middle[0];
+}
+
+
+/** One page of the services of `serviceType` started in [from, to), after (`afterStart`, `afterId`), with their states. */
+export async function funnelPage(read: SqlReader, d: Dialect, serviceTypes: readonly string[], from: number, to: number, after: { startedAt: number; id: bigint } | undefined, limit: number): Promise<FunnelService[]> {
+  const params: unknown[] = [d.list(serviceTypes), from, to];
+  let sql = `SELECT service_id, started_at, completed_at, doc FROM services WHERE ${d.inList('service_type', 'text')} AND started_at >= ? AND started_at < ?`;
+  if (after) {
+    sql += ' AND (started_at > ? OR (started_at = ? AND service_id > ?))';
+    params.push(after.startedAt, after.startedAt, after.id);
+  }
+  sql += ' ORDER BY started_at, service_id LIMIT ?';
+  params.push(limit);
+  const rows = await read.all<{ service_id: bigint | number | string; started_at: unknown; completed_at: unknown; doc: string }>(sql, params);
+  if (rows.length === 0) return [];
+  const ids = rows.map((r) => BigInt(r.service_id));
+  const states = await read.all<{ service_id: bigint | number | string; state_type: string | null; started_at: unknown }>(
+    `SELECT service_id, state_type, started_at FROM states WHERE ${d.inList('service_id', 'bigint')} ORDER BY service_id, started_at, state_id`,
+    [d.list(ids)],
+  );
+  const byService = new Map<string, { type: string; startedAt: number }[]>();
+  for (const s of states) {
+    const key = String(s.service_id);
+    const list = byService.get(key) ?? [];
+    list.push({ type: s.state_type ?? '', startedAt: Number(s.started_at) });
+    byService.set(key, list);
+  }
+  return rows.map((r) => {
+    const disposition = (JSON.parse(r.doc) as { disposition?: unknown }).disposition;
+    return {
+      serviceId: BigInt(r.service_id),
+      startedAt: Number(r.started_at),
+      completed: r.completed_at !== null,
+      disposition: r.completed_at !== null && disposition !== undefined && disposition !== null ? String(disposition) : undefined,
+      states: byService.get(String(r.service_id)) ?? [],
+    };
+  });
 }

@@ -34,7 +34,7 @@ import type {
 import * as analytics from './analytics.js';
 import * as audit from './audit.js';
 import * as rollups from './rollups.js';
-import type { ServiceHourTotals, StateHourTotals, StateQuery } from '../../domain/analytics.js';
+import type { FunnelService, ServiceHourTotals, StateHourTotals, StateQuery } from '../../domain/analytics.js';
 import type { Dialect, SqlReader } from './dialect.js';
 import * as elements from './elements.js';
 import * as extensions from './extensions.js';
@@ -235,6 +235,9 @@ export class SqlStore implements Store {
 
   stateHourTotals(query: StateQuery): Promise<StateHourTotals[]> {
     return rollups.stateHourTotals(this.read, this.d, query);
+  }
+  funnelPage(serviceTypes: readonly string[], from: number, to: number, after: { startedAt: number; id: bigint } | undefined, limit: number): Promise<FunnelService[]> {
+    return analytics.funnelPage(this.read, this.d, serviceTypes, from, to, after, limit);
   }
   serviceHourTotals(query: Pick<StateQuery, 'fromHour' | 'toHour' | 'serviceTypes'>): Promise<ServiceHourTotals[]> {
     return rollups.serviceHourTotals(this.read, this.d, query);
