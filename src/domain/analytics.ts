@@ -172,11 +172,8 @@ export interface StateQuery {
   groupBy?: StateGroup;
 }
 
-/**
- * A window from the query: `from` rounded down and `to` rounded up to whole hours (the rollups' grain);
- * the default is the last 24 hours up to the end of the current one.
- */
-export function parseStateQuery(query: { from?: string; to?: string; group_by?: string }, lists: { serviceTypes: string[]; stateTypes: string[] }, now: number): StateQuery {
+/** A window from `from` and `to` (ISO 8601), the last 24 hours by default, at most MAX_WINDOW_HOURS; epoch ms. */
+export function parseWindow(query: { from?: string; to?: string }, now: number): { from: number; to: number } {
   const time = (name: string, value: string | undefined, fallback: number) => {
     if (value === undefined) return fallback;
     const ms = Date.parse(value);
@@ -185,6 +182,17 @@ export function parseStateQuery(query: { from?: string; to?: string; group_by?: 
   };
   const to = time('to', query.to, now);
   const from = time('from', query.from, to - 24 * HOUR_MS);
+  if (from >= to) throw invalid('from must be before to');
+  if (to - from > MAX_WINDOW_HOURS * HOUR_MS) throw invalid(`the window may be at most ${MAX_WINDOW_HOURS / 24} days`);
+  return { from, to };
+}
+
+/**
+ * A window from the query: `from` rounded down and `to` rounded up to whole hours (the rollups' grain);
+ * the default is the last 24 hours up to the end of the current one.
+ */
+export function parseStateQuery(query: { from?: string; to?: string; group_by?: string }, lists: { serviceTypes: string[]; stateTypes: string[] }, now: number): StateQuery {
+  const { from, to } = parseWindow(query, now);
   const fromHour = hourOf(from);
   const toHour = Math.ceil(to / HOUR_MS);
   if (toHour <= fromHour) throw invalid('from must be before to');

@@ -1,6 +1,6 @@
 // The analytics page end to end in headless Chromium (Debian's /usr/bin/chromium via playwright-core):
-// the live board shows what is open by type, time in state the states of the window with their
-// durations, and both redraw by themselves when a write commits.
+// the live board shows what is open by type; time in state, outcomes and a funnel the window's
+// journeys; and the page redraws by itself when a write commits.
 // UPDATE_SCREENSHOT=1 writes docs/console-analytics.png.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -61,6 +61,17 @@ test('the live board and time in state, redrawn as writes commit', async () => {
   assert.deepEqual(cells.slice(1, 4), ['3', '3', '0'], 'started, completed, open');
   assert.match(cells[4], /^[234]m/, 'p50: two to four minutes in identification');
   assert.equal(await identification.locator('.range').count(), 1, 'the p50–p99 bar');
+  const salesOutcome = page.locator('#outcomes tr[data-type="Sales"]');
+  await salesOutcome.waitFor();
+  assert.deepEqual((await salesOutcome.locator('td').allTextContents()).slice(1, 4), ['1', '1', '0'], 'outcomes: started, completed, open');
+  assert.equal(await salesOutcome.locator('.part').count(), 1, 'one disposition segment');
+
+  await page.fill('#funnel-type', 'Billing');
+  await page.fill('#funnel-steps', 'Customer identification, Waiting for service agent, Offering callback');
+  await page.click('#funnel-form button[type=submit]');
+  await page.waitForSelector('#funnel .step[data-step="3"]');
+  assert.deepEqual(await page.locator('#funnel .fill').allTextContents(), ['3', '3', '3', '0'], 'services, then each step reached');
+  assert.match((await page.textContent('#funnel .drop')) ?? '', /3 stopped here: 3 still open/);
   await page.waitForSelector('#live.on');
 
   // a write through the API: the page redraws by itself

@@ -1,5 +1,5 @@
 // The analytics page: the live board (what is open now, redrawn as events arrive, its ages ticking)
-// and time in state over a chosen window. Plain DOM; no build step, no CDN.
+// and, over a chosen window, time in state, outcomes and a funnel. Plain DOM; no build step, no CDN.
 const BASE = '/genesys/1/cs';
 const $ = (id) => document.getElementById(id);
 
@@ -115,8 +115,7 @@ function setRange(days) {
 const ms = (v) => (v === undefined ? '–' : age(v / 1000));
 
 async function loadStates() {
-  const from = new Date($('from').value).toISOString();
-  const to = new Date($('to').value).toISOString();
+  const { from, to } = windowParams();
   const groupBy = $('group-by').value;
   try {
     const answer = await api(`/analytics/states?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}${groupBy ? `&group_by=${groupBy}` : ''}`);
@@ -160,17 +159,122 @@ async function loadStates() {
   }
 }
 
+// ---- outcomes ----
+
+async function loadOutcomes() {
+  const { from, to } = windowParams();
+  try {
+    const answer = await api(`/analytics/outcomes?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`);
+    const table = $('outcomes');
+    table.replaceChildren();
+    const head = table.createTHead().insertRow();
+    for (const title of ['service type', 'started', 'completed', 'open', 'deleted open', 'time to complete p50', 'p90', 'dispositions']) cell(head, title);
+    const body = table.createTBody();
+    if (answer.services.length === 0) cell(body.insertRow(), 'no service started in this window', 'empty').colSpan = 8;
+    for (const r of answer.services) {
+      const tr = body.insertRow();
+      tr.dataset.type = String(r.service_type);
+      cell(tr, r.service_type ?? '(none)');
+      for (const n of [r.started, r.completed, r.active, r.removed]) cell(tr, String(n), 'num');
+      cell(tr, ms(r.time_to_complete_ms?.p50), 'num');
+      cell(tr, ms(r.time_to_complete_ms?.p90), 'num');
+      const stack = cell(tr, '', 'stack');
+      r.dispositions.forEach((d, i) => {
+        const part = document.createElement('span');
+        part.className = `part c${i % 6}`;
+        part.style.width = `${(d.completed / Math.max(1, r.completed)) * 100}%`;
+        part.title = `${d.disposition ?? '(none)'}: ${d.completed} (${Math.round((d.completed / r.completed) * 100)} %)`;
+        part.textContent = d.completed / r.completed >= 0.15 ? `${d.disposition ?? '(none)'} ${Math.round((d.completed / r.completed) * 100)}%` : '';
+        stack.append(part);
+      });
+    }
+  } catch (error) {
+    message(error.message, true);
+  }
+}
+
+// ---- funnel ----
+
+$('funnel-type').value = localStorage.getItem('contextd.funnel-type') ?? '';
+$('funnel-steps').value = localStorage.getItem('contextd.funnel-steps') ?? '';
+
+async function loadFunnel() {
+  const type = $('funnel-type').value.trim();
+  const steps = $('funnel-steps').value.trim();
+  if (!type || !steps) return;
+  localStorage.setItem('contextd.funnel-type', type);
+  localStorage.setItem('contextd.funnel-steps', steps);
+  const { from, to } = windowParams();
+  const box = $('funnel');
+  try {
+    const answer = await api(`/analytics/funnel?service_type=${encodeURIComponent(type)}&steps=${steps.split(',').map((x) => encodeURIComponent(x.trim())).join(',')}&from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`);
+    box.replaceChildren();
+    const rows = [{ label: `${answer.service_type} services started`, reached: answer.services, note: '' }, ...answer.steps.map((s) => ({
+      label: String(s.state_type),
+      reached: s.reached,
+      note: `${Math.round(s.conversion * 100)} % of the step before${s.median_ms_from_previous === undefined ? '' : ` · median ${ms(s.median_ms_from_previous)} after it`}`,
+    }))];
+    rows.forEach((r, i) => {
+      const line = document.createElement('div');
+      line.className = 'step';
+      line.dataset.step = String(i);
+      const label = document.createElement('span');
+      label.className = 'label';
+      label.textContent = r.label;
+      const track = document.createElement('span');
+      track.className = 'track';
+      const fill = document.createElement('span');
+      fill.className = 'fill';
+      fill.style.width = `${(r.reached / Math.max(1, answer.services)) * 100}%`;
+      fill.textContent = String(r.reached);
+      track.append(fill);
+      const note = document.createElement('span');
+      note.className = 'muted';
+      note.textContent = r.note;
+      line.append(label, track, note);
+      box.append(line);
+      const stop = answer.stopped.find((s) => s.after_step === i);
+      if (stop && i < rows.length - 1) {
+        const drop = document.createElement('div');
+        drop.className = 'drop muted';
+        const top = [...stop.dispositions.map((d) => `${d.disposition ?? 'no disposition'} ${d.count}`)].slice(0, 3).join(', ');
+        drop.textContent = `↳ ${stop.count} stopped here: ${stop.active} still open${top ? `; completed: ${top}` : ''}; last state: ${stop.last_states.slice(0, 2).map((l) => `${l.state_type ?? 'none'} ${l.count}`).join(', ')}`;
+        box.append(drop);
+      }
+    });
+  } catch (error) {
+    box.textContent = error.message;
+    box.className = 'error';
+  }
+}
+
+$('funnel-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  $('funnel').className = '';
+  void loadFunnel();
+});
+
+function windowParams() {
+  return { from: new Date($('from').value).toISOString(), to: new Date($('to').value).toISOString() };
+}
+
+function loadWindow() {
+  void loadStates();
+  void loadOutcomes();
+  void loadFunnel();
+}
+
 $('range').addEventListener('submit', (event) => {
   event.preventDefault();
-  void loadStates();
+  loadWindow();
 });
 $('today').addEventListener('click', () => {
   setRange(1);
-  void loadStates();
+  loadWindow();
 });
 $('week').addEventListener('click', () => {
   setRange(7);
-  void loadStates();
+  loadWindow();
 });
 
 // ---- live events: any committed event redraws both ----
@@ -180,7 +284,7 @@ function scheduleRefresh() {
   clearTimeout(refreshTimer);
   refreshTimer = setTimeout(() => {
     void loadBoard();
-    void loadStates();
+    loadWindow();
   }, 300);
 }
 
@@ -206,6 +310,6 @@ async function listen() {
 
 setRange(1);
 void loadBoard();
-void loadStates();
+loadWindow();
 setInterval(drawBoard, 1000);
 void listen();

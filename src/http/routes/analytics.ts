@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { MAX_FUNNEL_STEPS, funnel, liveBoard, outcomes, timeInState, type LiveRow } from '../../app/analytics.js';
 import { invalid } from '../../domain/errors.js';
-import { GROUPS, HOUR_MS, RELATIVE_ACCURACY, parseStateQuery } from '../../domain/analytics.js';
+import { GROUPS, HOUR_MS, RELATIVE_ACCURACY, parseStateQuery, parseWindow } from '../../domain/analytics.js';
 import { readQueryList } from '../../domain/fields.js';
 import { QueryList, QueryTime, errorResponses } from '../schemas/common.js';
 import type { RequestTypeProvider } from '../types.js';
@@ -232,17 +232,7 @@ export default async function analyticsRoutes(instance: FastifyInstance): Promis
     async (request) => {
       const steps = readQueryList(request.query.steps);
       if (steps.length < 1 || steps.length > MAX_FUNNEL_STEPS) throw invalid(`steps must list 1 to ${MAX_FUNNEL_STEPS} state types, comma-separated`);
-      const now = app.clock();
-      const time = (name: string, value: string | undefined, fallback: number) => {
-        if (value === undefined) return fallback;
-        const ms = Date.parse(value);
-        if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(ms)) throw invalid(`${name} must be an ISO 8601 date-time, got ${value}`);
-        return ms;
-      };
-      const to = time('to', request.query.to, now);
-      const from = time('from', request.query.from, to - 24 * HOUR_MS);
-      if (from >= to) throw invalid('from must be before to');
-      if (to - from > 366 * 24 * HOUR_MS) throw invalid('the window may be at most 366 days');
+      const { from, to } = parseWindow(request.query, app.clock());
       const answer = await funnel(request.scope, { serviceType: request.query.service_type, steps, from, to });
       return {
         service_type: answer.serviceType as string | number,
