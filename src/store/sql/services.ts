@@ -184,13 +184,13 @@ export function updateServiceExpiration(d: Dialect, serviceId: bigint, expiry: E
   };
 }
 
-export function deleteService(d: Dialect, serviceId: bigint): Write<void, Owner & { removed: HourDelta[] }> {
+export function deleteService(d: Dialect, serviceId: bigint): Write<void, { owner: Owner; removed: HourDelta[] }> {
   return {
     lock: serviceId,
-    plan: async (read, now) => ({ ...(await requireService(read, d, serviceId, now)), removed: await openRemovals(read, 'v.service_id = ?', [serviceId]) }),
+    plan: async (read, now) => ({ owner: await requireService(read, d, serviceId, now), removed: await openRemovals(read, 'v.service_id = ?', [serviceId]) }),
     // states, tasks and extensions go with it (ON DELETE CASCADE), in this one transaction
     apply: async (tx) => void (await tx.run('DELETE FROM services WHERE service_id = ?', [serviceId])),
-    events: (_value, { removed: _removed, ...owner }) => [{ kind: 'service.deleted', serviceId, ...owner }],
+    events: (_value, { owner }) => [{ kind: 'service.deleted', serviceId, ...owner }],
     rollups: (_value, { removed }) => removed,
   };
 }
