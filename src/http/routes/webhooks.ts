@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { EVENT_KINDS } from '../../domain/event-kinds.js';
 import { invalid, notFound } from '../../domain/errors.js';
+import { readQueryCount } from '../../domain/fields.js';
 import { MAX_WEBHOOKS_PER_PARTITION, parseWebhook, type Webhook, type WebhookProgress } from '../../domain/webhooks.js';
 import { BASE, errorResponses } from '../schemas/common.js';
 import type { RequestTypeProvider } from '../types.js';
@@ -75,10 +76,11 @@ function present(webhook: Webhook, progress: WebhookProgress) {
   };
 }
 
+/** A count from the query (readQueryCount), at least 1 and at most `max`. */
 function readCount(text: string | undefined, name: string, fallback: number, max: number): number {
-  if (text === undefined) return fallback;
-  if (!/^[0-9]{1,15}$/.test(text) || Number(text) < 1 || Number(text) > max) throw invalid(`${name} must be an integer from 1 to ${max}`);
-  return Number(text);
+  const n = readQueryCount(name, text) ?? fallback;
+  if (n < 1 || n > max) throw invalid(`${name} must be an integer from 1 to ${max}`);
+  return n;
 }
 
 export default async function webhookRoutes(instance: FastifyInstance): Promise<void> {
