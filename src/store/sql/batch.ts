@@ -3,8 +3,8 @@
 // while planning drops out having written nothing, and the others go on. A failure while applying is
 // unexpected and aborts the transaction; the batch then runs again with a savepoint around each
 // write, so that one fails alone. Last, the services the writes changed are re-armed once, the
-// writes' events appended to the outbox, and their rollup deltas added. Every promise settles only
-// after COMMIT.
+// writes' rollup deltas added (to the rows of the batch's slot) and their events appended to the
+// outbox. Every promise settles only after COMMIT.
 import { DomainError } from '../../domain/errors.js';
 import { pendingRecord, type IdempotentWrites } from '../idempotent-writes.js';
 import type { Dialect, SqlWriter } from './dialect.js';
@@ -42,8 +42,17 @@ export interface BatchRules {
   translate(error: unknown): unknown;
 }
 
+export interface BatchAttempt {
+  /** business time of every write in the batch */
+  now: number;
+  /** a savepoint around each write (the rerun after an unexpected failure) */
+  savepoints: boolean;
+  /** the group commit's slot running the batch: no batch committing at the same time on this node has the same */
+  slot: number;
+}
+
 /** One attempt at a batch inside an open transaction: each write's outcome, in order, and how many events the batch appended. */
-export async function runBatch(tx: SqlWriter, rules: BatchRules, batch: readonly BatchItem[], now: number, savepoints: boolean): Promise<{ outcomes: Outcome[]; events: number }> {
+export async function runBatch(tx: SqlWriter, rules: BatchRules, batch: readonly BatchItem[], { now, savepoints, slot }: BatchAttempt): Promise<{ outcomes: Outcome[]; events: number }> {
   const d = rules.dialect;
   // every service the batch changes, locked first and in id order: batches on other connections never wait in a cycle
   const locks = d.forUpdate ? [...new Set(batch.flatMap((item) => (item.write.lock === undefined ? [] : [item.write.lock])))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)) : [];
@@ -90,19 +99,20 @@ export async function runBatch(tx: SqlWriter, rules: BatchRules, batch: readonly
   // each service the applied writes changed is re-armed once, in one statement: every write of the batch has the same `now`
   const touched = [...new Set(batch.flatMap((item, i) => (item.write.touches !== undefined && outcomes[i].ok ? [item.write.touches] : [])))];
   await fallible(rules, () => touchServices(tx, d, touched, now));
-  // the events last: the outbox's counter row is then held only until COMMIT
+  // the rollups, merged and in key order, into the rows of the batch's slot: no other batch committing
+  // on this node writes them, so batches do not queue behind each other's hot row here (another node's
+  // batch of the same slot may: rows are taken in key order, then the counter, the same for every batch)
+  const deltas = batch.flatMap((item, i) => {
+    const outcome = outcomes[i];
+    return outcome.ok && item.write.rollups ? item.write.rollups(outcome.value, plans[i]) : [];
+  });
+  if (deltas.length > 0) await fallible(rules, () => addRollups(tx, d, mergeDeltas(deltas), slot));
+  // the events last: the outbox's counter row, which every batch takes, is then held only until COMMIT
   const events = batch.flatMap((item, i) => {
     const outcome = outcomes[i];
     return outcome.ok && item.write.events ? item.write.events(outcome.value, plans[i]) : [];
   });
   await fallible(rules, () => appendEvents(tx, d, events, now));
-  // then the rollups, merged and in key order: after the counter row, so every batch takes its locks
-  // in one order (counter, then rollup rows by key) and rows hot with every write are held only to COMMIT
-  const deltas = batch.flatMap((item, i) => {
-    const outcome = outcomes[i];
-    return outcome.ok && item.write.rollups ? item.write.rollups(outcome.value, plans[i]) : [];
-  });
-  if (deltas.length > 0) await fallible(rules, () => addRollups(tx, d, mergeDeltas(deltas)));
   return { outcomes, events: events.length };
 }
 

@@ -8,7 +8,7 @@ import { decodeDoc, docColumns, docOf, stateFromRow, taskFromRow, type StateRow,
 import type { StateFilter, TaskFilter } from '../store.js';
 import type { Dialect, SqlReader, SqlWriter } from './dialect.js';
 import { extensionWrites, writeExtensions } from './extensions.js';
-import { docParams, pageClause, requireService, setDoc, statusClause, type Owner } from './services.js';
+import { docParams, pageClause, requireService, requireServiceStatus, setDoc, statusClause, type Owner } from './services.js';
 import type { Write } from './write.js';
 
 type Kind = 'state' | 'task';
@@ -20,8 +20,7 @@ async function stateExists(read: SqlReader, serviceId: bigint, stateId: number):
   return (await read.one('SELECT 1 AS found FROM states WHERE state_id = ? AND service_id = ?', [stateId, serviceId])) !== undefined;
 }
 
-/** An element's doc completed by `end` (NotFound via `missing`, Conflict when already completed). */
-/** The element's completed doc; for a state, whether the time-in-state rollups count it (migration 010). */
+/** The element's doc completed by `end` (NotFound via `missing`, Conflict when already completed); for a state, whether the time-in-state rollups count it (migration 010). */
 async function planEnd(read: SqlReader, d: Dialect, kind: Kind, serviceId: bigint, id: number, end: ElementEnd, missing: () => DomainError): Promise<{ doc: ElementDoc; counted: boolean }> {
   const row = await read.one<{ doc: string; counted?: boolean | number }>(
     `SELECT doc${kind === 'state' ? ', counted' : ''} FROM ${TABLE[kind]} WHERE ${kind}_id = ? AND service_id = ?${d.forUpdate}`,
@@ -36,31 +35,32 @@ async function applyEnd(tx: SqlWriter, d: Dialect, kind: Kind, serviceId: bigint
   await writeExtensions(tx, d, extensionWrites(kind, id, serviceId, end.extensions));
 }
 
-async function insertState(tx: SqlWriter, d: Dialect, serviceId: bigint, start: StateStart): Promise<number> {
+/** `serviceActive`: read while planning (the live board counts only the states of active services). */
+async function insertState(tx: SqlWriter, d: Dialect, serviceId: bigint, start: StateStart, serviceActive: boolean): Promise<number> {
   const c = docColumns(docOf({ ...start, type: start.stateType }));
-  // in_active_service: whether its service is still active (the live board counts only those)
+  // 1 / 0: better-sqlite3 binds no booleans, and PostgreSQL reads '1' / '0' as one
   const row = await tx.one<{ state_id: bigint | number }>(
-    'INSERT INTO states (service_id, state_type, started_at, completed_at, doc, media_type, counted, in_active_service) SELECT service_id, ?, ?, ?, ?, ?, TRUE, completed_at IS NULL FROM services WHERE service_id = ? RETURNING state_id',
-    [c.type, c.startedAt, c.completedAt, c.doc, typeKey(start.started.media_type), serviceId],
+    'INSERT INTO states (service_id, state_type, started_at, completed_at, doc, media_type, counted, in_active_service) VALUES (?, ?, ?, ?, ?, ?, TRUE, ?) RETURNING state_id',
+    [serviceId, c.type, c.startedAt, c.completedAt, c.doc, typeKey(start.started.media_type), serviceActive ? 1 : 0],
   );
   const stateId = Number(row!.state_id);
   await writeExtensions(tx, d, extensionWrites('state', stateId, serviceId, start.extensions));
   return stateId;
 }
 
-export function startState(d: Dialect, serviceId: bigint, start: StateStart): Write<number, Owner> {
+export function startState(d: Dialect, serviceId: bigint, start: StateStart): Write<number, { owner: Owner; active: boolean }> {
   return {
     lock: serviceId,
     touches: serviceId,
     plan: async (read, now) => {
-      const owner = await requireService(read, d, serviceId, now);
+      const status = await requireServiceStatus(read, d, serviceId, now);
       const previous = start.started.previous_state_id;
       if (previous !== undefined && !(await stateExists(read, serviceId, previous))) throw invalid(`previous_state_id ${previous} is not a state of service ${serviceId}`);
-      return owner;
+      return status;
     },
-    apply: (tx) => insertState(tx, d, serviceId, start),
-    events: (stateId, owner) => [{ kind: 'state.started', serviceId, ...owner, details: { state_id: stateId } }],
-    rollups: (_stateId, owner) => [stateStarted(start.startedAt, start.stateType, owner.serviceType, start.started.media_type)],
+    apply: (tx, { active }) => insertState(tx, d, serviceId, start, active),
+    events: (stateId, { owner }) => [{ kind: 'state.started', serviceId, ...owner, details: { state_id: stateId } }],
+    rollups: (_stateId, { owner }) => [stateStarted(start.startedAt, start.stateType, owner.serviceType, start.started.media_type)],
   };
 }
 
@@ -79,18 +79,18 @@ export function endElement(d: Dialect, kind: Kind, serviceId: bigint, id: number
 }
 
 /** Ends `from` and starts the next state, in one write; the new state's previous state is `from`. */
-export function transitionState(d: Dialect, serviceId: bigint, transition: StateTransition): Write<number, { doc: ElementDoc; counted: boolean; owner: Owner }> {
+export function transitionState(d: Dialect, serviceId: bigint, transition: StateTransition): Write<number, { doc: ElementDoc; counted: boolean; owner: Owner; active: boolean }> {
   const from = transition.fromStateId;
   return {
     lock: serviceId,
     touches: serviceId,
     plan: async (read, now) => {
-      const owner = await requireService(read, d, serviceId, now);
-      return { ...(await planEnd(read, d, 'state', serviceId, from, transition.end, () => invalid(`from.state_id ${from} is not a state of service ${serviceId}`))), owner };
+      const { owner, active } = await requireServiceStatus(read, d, serviceId, now);
+      return { ...(await planEnd(read, d, 'state', serviceId, from, transition.end, () => invalid(`from.state_id ${from} is not a state of service ${serviceId}`))), owner, active };
     },
-    apply: async (tx, { doc }) => {
+    apply: async (tx, { doc, active }) => {
       await applyEnd(tx, d, 'state', serviceId, from, doc, transition.end);
-      return insertState(tx, d, serviceId, transition.start);
+      return insertState(tx, d, serviceId, transition.start, active);
     },
     events: (stateId, { owner }) => [{ kind: 'state.transition', serviceId, ...owner, details: { state_id: stateId, from_state_id: from } }],
     rollups: (_stateId, { doc, counted, owner }) => [

@@ -40,6 +40,8 @@ interface Queued extends BatchItem {
 export class GroupCommit {
   private pending: Queued[] = [];
   private flushing = 0;
+  /** the slots of the batches that may commit at once: a batch adds its rollup deltas to its slot's rows (rollups.ts) */
+  private readonly freeSlots: number[];
   private flushScheduled = false;
   private closed = false;
   private idle: (() => void)[] = [];
@@ -47,7 +49,9 @@ export class GroupCommit {
   constructor(
     private readonly driver: WriteDriver,
     private readonly options: GroupCommitOptions,
-  ) {}
+  ) {
+    this.freeSlots = Array.from({ length: options.concurrency }, (_, i) => options.concurrency - 1 - i);
+  }
 
   /** Queues a write; `untracked`: not one of the request's own writes (a record, a probe), so no idempotent record. */
   submit<T>(write: Write<T>, untracked = false): Promise<T> {
@@ -85,11 +89,11 @@ export class GroupCommit {
       this.flushScheduled = false;
       if (this.pending.length === 0 || this.flushing >= this.options.concurrency) return this.settleIdle();
       this.flushing++;
-      void this.flush();
+      void this.flush(this.freeSlots.pop()!);
     });
   }
 
-  private async flush(): Promise<void> {
+  private async flush(slot: number): Promise<void> {
     try {
       const now = Date.now();
       const batch: Queued[] = [];
@@ -100,8 +104,9 @@ export class GroupCommit {
         else if (item.deadline <= now) item.reject(unavailable(`the database did not answer within ${this.options.answerWithinMs} ms`));
         else batch.push(item);
       }
-      if (batch.length > 0) await this.commit(batch);
+      if (batch.length > 0) await this.commit(batch, slot);
     } finally {
+      this.freeSlots.push(slot);
       this.flushing--;
       if (this.pending.length > 0) this.schedule();
       else this.settleIdle();
@@ -113,7 +118,7 @@ export class GroupCommit {
     for (const resolve of this.idle.splice(0)) resolve();
   }
 
-  private async commit(batch: Queued[]): Promise<void> {
+  private async commit(batch: Queued[], slot: number): Promise<void> {
     const deadline = Math.min(...batch.map((item) => item.deadline));
     let savepoints = false;
     for (;;) {
@@ -121,7 +126,7 @@ export class GroupCommit {
       let events: number;
       try {
         const now = this.options.clock();
-        ({ outcomes, events } = await this.driver.transaction((tx) => runBatch(tx, this.driver, batch, now, savepoints), deadline));
+        ({ outcomes, events } = await this.driver.transaction((tx) => runBatch(tx, this.driver, batch, { now, savepoints, slot }), deadline));
       } catch (error) {
         const cause = error instanceof BatchAborted ? error.cause : error;
         if (error instanceof BatchAborted && !error.fatal && !this.driver.isRetryable(cause) && !savepoints) {

@@ -1,7 +1,8 @@
-// The time-in-state and outcome rollups (migration 010, domain/analytics.ts), written once for both
-// stores. A batch adds its writes' deltas in two statements per rollup however many elements it
-// started or ended (runBatch); a deletion counts the open states and services it takes as removed,
-// read from the rows it is about to delete.
+// The time-in-state and outcome rollups (migrations 010 and 012, domain/analytics.ts), written once for
+// both stores. A batch adds its writes' deltas in two statements per rollup however many elements it
+// started or ended (runBatch), to the rows of its group-commit slot (shard): batches committing side
+// by side on PostgreSQL never wait on one hot row; readers sum the shards with the hours. A deletion
+// counts the open states and services it takes as removed, read from the rows it is about to delete.
 import type { HourDelta, RollupKind, ServiceHourTotals, StateHourTotals, StateQuery } from '../../domain/analytics.js';
 import type { ColumnType, Dialect, SqlReader, SqlWriter } from './dialect.js';
 
@@ -17,14 +18,14 @@ const ROLLUPS: Record<RollupKind, Rollup> = {
   service: { hours: 'service_hours', bins: 'service_hour_bins', keys: ['service_type', 'disposition'] },
 };
 
-/** Adds a batch's deltas (merged by key) to their rollups: two statements per kind. */
-export async function addRollups(tx: SqlWriter, d: Dialect, deltas: readonly HourDelta[]): Promise<void> {
+/** Adds a batch's deltas (merged by key) to their rollups' rows of `shard`: two statements per kind. */
+export async function addRollups(tx: SqlWriter, d: Dialect, deltas: readonly HourDelta[], shard: number): Promise<void> {
   for (const kind of ['state', 'service'] as const) {
     const mine = deltas.filter((x) => x.kind === kind);
     if (mine.length === 0) continue;
     const { hours, bins, keys } = ROLLUPS[kind];
-    const key = ['hour', ...keys].join(', ');
-    const keyTypes: ColumnType[] = ['bigint', ...keys.map(() => 'text' as const)];
+    const key = ['hour', ...keys, 'shard'].join(', ');
+    const keyTypes: ColumnType[] = ['bigint', ...keys.map(() => 'text' as const), 'int'];
     const hourTypes: ColumnType[] = [...keyTypes, 'bigint', 'bigint', 'bigint', 'bigint', 'bigint'];
     const columns = (types: readonly ColumnType[]) => types.map((_, i) => `c${i}`).join(', ');
     // WHERE TRUE: SQLite needs it to tell an upsert's ON CONFLICT from a join's ON
@@ -33,10 +34,10 @@ export async function addRollups(tx: SqlWriter, d: Dialect, deltas: readonly Hou
        ON CONFLICT (${key}) DO UPDATE SET started = ${hours}.started + excluded.started, completed = ${hours}.completed + excluded.completed,
          removed = ${hours}.removed + excluded.removed, duration_sum = ${hours}.duration_sum + excluded.duration_sum,
          duration_max = CASE WHEN excluded.duration_max > ${hours}.duration_max THEN excluded.duration_max ELSE ${hours}.duration_max END`,
-      d.rowParams(hourTypes, mine.map((x) => [x.hour, ...x.keys, x.started, x.completed, x.removed, x.durationSum, x.durationMax])),
+      d.rowParams(hourTypes, mine.map((x) => [x.hour, ...x.keys, shard, x.started, x.completed, x.removed, x.durationSum, x.durationMax])),
     );
     const binTypes: ColumnType[] = [...keyTypes, 'int', 'bigint'];
-    const binRows = mine.flatMap((x) => [...x.bins].map(([bin, n]) => [x.hour, ...x.keys, bin, n]));
+    const binRows = mine.flatMap((x) => [...x.bins].map(([bin, n]) => [x.hour, ...x.keys, shard, bin, n]));
     if (binRows.length === 0) continue;
     await tx.run(
       `INSERT INTO ${bins} (${key}, bin, n) SELECT ${columns(binTypes)} FROM ${d.rows(binTypes)} WHERE TRUE

@@ -85,14 +85,19 @@ function ownerOf(row: OwnerRow): Owner {
   return { customerId: row.customer_id ?? undefined, contactKey: row.contact_key ?? undefined, serviceType: row.service_type ?? undefined };
 }
 
-/** NotFound unless the service exists and has not expired; inside a write, holds its row. Returns its owner. */
-export async function requireService(read: SqlReader, d: Dialect, serviceId: bigint, now: number): Promise<Owner> {
-  const row = await read.one<OwnerRow>(
-    `SELECT customer_id, contact_key, service_type FROM services WHERE service_id = ? AND expires_at > ?${d.forUpdate}`,
+/** NotFound unless the service exists and has not expired; inside a write, holds its row. Returns its owner, and whether it is still active. */
+export async function requireServiceStatus(read: SqlReader, d: Dialect, serviceId: bigint, now: number): Promise<{ owner: Owner; active: boolean }> {
+  const row = await read.one<OwnerRow & { completed_at: unknown }>(
+    `SELECT customer_id, contact_key, service_type, completed_at FROM services WHERE service_id = ? AND expires_at > ?${d.forUpdate}`,
     [serviceId, now],
   );
   if (!row) throw notFound('service', serviceId);
-  return ownerOf(row);
+  return { owner: ownerOf(row), active: row.completed_at === null };
+}
+
+/** requireServiceStatus's owner alone. */
+export async function requireService(read: SqlReader, d: Dialect, serviceId: bigint, now: number): Promise<Owner> {
+  return (await requireServiceStatus(read, d, serviceId, now)).owner;
 }
 
 /** Records writes to services: re-arms their expiry (unless fixed) and their idle time, in one statement. */
