@@ -20,3 +20,12 @@ export function loadMigrations(kind: 'sqlite' | 'postgres'): Migration[] {
       sql: readFileSync(`${dir}/${file}`, 'utf8'),
     }));
 }
+
+const versions = new Map<string, number[]>();
+
+/** The versions of the migrations shipped for `kind`, read once. */
+export function migrationVersions(kind: 'sqlite' | 'postgres'): number[] {
+  let known = versions.get(kind);
+  if (!known) versions.set(kind, (known = loadMigrations(kind).map((m) => m.version)));
+  return known;
+}

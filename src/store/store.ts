@@ -100,6 +100,8 @@ export interface StoreLifecycle {
   /** Applies pending migrations; returns the versions applied. */
   migrate(): Promise<number[]>;
   health(): Promise<StoreHealth>;
+  /** The migrations this build has that the store has not applied (a read; throws when the store cannot be reached). */
+  pendingMigrations(): Promise<number[]>;
   /** Finishes pending writes, then closes. */
   close(): Promise<void>;
 }

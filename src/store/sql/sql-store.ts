@@ -48,6 +48,7 @@ import * as webhooks from './webhooks.js';
 import * as profiles from './profiles.js';
 import * as services from './services.js';
 import { applyOnly, type Write } from './write.js';
+import { migrationVersions } from '../migrations.js';
 
 export interface StoreDriver extends WriteDriver {
   readonly kind: 'sqlite' | 'postgres';
@@ -94,6 +95,18 @@ export class SqlStore implements Store {
 
   health(): Promise<StoreHealth> {
     return this.driver.health((write) => this.commits.submit(write, true));
+  }
+
+  async pendingMigrations(): Promise<number[]> {
+    let applied: Set<number>;
+    try {
+      applied = new Set((await this.read.all<{ version: unknown }>('SELECT version FROM schema_migrations')).map((r) => Number(r.version)));
+    } catch (error) {
+      // a store never migrated has no schema_migrations table: everything is pending
+      if (/schema_migrations/.test((error as Error).message)) applied = new Set();
+      else throw error;
+    }
+    return migrationVersions(this.kind).filter((version) => !applied.has(version));
   }
 
   close(): Promise<void> {
