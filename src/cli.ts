@@ -11,7 +11,7 @@ import { parseExport, parsePurge } from './domain/maintenance.js';
 import { exportServices, purgeServices } from './app/maintenance.js';
 import { userInfo } from 'node:os';
 import { startServer, stopOnSignals } from './server.js';
-import { openPartitionStore, openPartitionStores } from './store/open.js';
+import { openMigratedPartitionStore, openPartitionStores, StoreOpenError } from './store/open.js';
 import { partitionsOf, resolvePartition } from './domain/tenancy.js';
 import { catalogConfigFor } from './domain/business-attributes.js';
 import type { Config } from './config.js';
@@ -54,7 +54,8 @@ function cliActor(): string {
 function fail(error: unknown): never {
   const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(`contextd: ${message}\n`);
-  process.exit(error instanceof ConfigError ? 2 : 1);
+  // 2: what the operator gave cannot work (the config, or a store that cannot be opened); 1: anything else
+  process.exit(error instanceof ConfigError || error instanceof StoreOpenError ? 2 : 1);
 }
 
 const program = new Command();
@@ -114,8 +115,7 @@ program
       const config = loadConfig({ configFile: flags.config, databaseUrl: flags.databaseUrl });
       const { operation, before } = parsePurge({ operation: flags.operation, limit: flags.before });
       const partition = partitionOf(config, flags);
-      const store = await openPartitionStore(config, partition);
-      await store.migrate();
+      const store = await openMigratedPartitionStore(config, partition);
       const purged = await purgeServices(store, operation, before, cliActor(), Date.now);
       await store.close();
       process.stdout.write(`${JSON.stringify({ purged })}\n`);
@@ -145,8 +145,7 @@ program
         { time_from: flags.from, time_to: flags.to, filter_events: flags.events, export_content: flags.content ? 'true' : 'false', filter_state: flags.state },
         Date.now(),
       );
-      const store = await openPartitionStore(config, partition);
-      await store.migrate();
+      const store = await openMigratedPartitionStore(config, partition);
       const out = flags.out ? createWriteStream(flags.out) : process.stdout;
       const catalog = new BusinessAttributeCatalog(catalogConfigFor(config.businessAttributes, partition.tenant));
       await pipeline(Readable.from(exportServices({ store, catalog }, request, cliActor(), Date.now)), out, { end: Boolean(flags.out) });

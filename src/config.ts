@@ -11,6 +11,9 @@ import { grantedPartitions, parsePasswordHash, type User } from './domain/access
 import { DEFAULT_EXPIRATION, parseLifetime } from './domain/expiration.js';
 import { checkTenants, type Tenant } from './domain/tenancy.js';
 import { DEFAULT_LIMITS, type Limits } from './domain/limits.js';
+import type { LogFormat } from './logging.js';
+
+const LOG_FORMATS: LogFormat[] = ['auto', 'pretty', 'json'];
 
 const Expiration = Type.String({ pattern: '^[0-9]+[smhdwMy]$', description: '<integer><unit>, units s m h d w M y' });
 
@@ -45,6 +48,7 @@ export const ConfigFileSchema = Type.Object(
     host: Type.Optional(Type.String({ minLength: 1 })),
     database_url: Type.Optional(Type.String({ minLength: 1 })),
     log_level: Type.Optional(Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)))),
+    log_format: Type.Optional(Type.Union(LOG_FORMATS.map((f) => Type.Literal(f)), { description: 'pretty: readable lines; json: one JSON object a line; auto (default): pretty on a terminal' })),
     idempotency: Type.Optional(
       Type.Object({ retention: Type.Optional(Expiration) }, { additionalProperties: false, description: 'Idempotency-Key answers: how long they are replayed (default 24h)' }),
     ),
@@ -210,6 +214,7 @@ export interface Config {
   database: DatabaseTarget;
   durability: 'full' | 'relaxed';
   logLevel: string;
+  logFormat: LogFormat;
   limits: Limits;
   poolSize: number;
   /** PostgreSQL: a request waiting on an unreachable database answers 503 within connect + query timeout */
@@ -232,6 +237,18 @@ export function parseDatabaseUrl(url: string): DatabaseTarget {
   if (path.length === 0) throw new ConfigError(`database_url: no file path in ${JSON.stringify(url)}`);
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) throw new ConfigError(`database_url: unsupported scheme in ${JSON.stringify(url)} (use a file path, sqlite:PATH or postgres://…)`);
   return { kind: 'sqlite', path: resolve(path) };
+}
+
+/** The store as a person reads it in a log line or an error: the file, or the URL without its password. */
+export function describeDatabase(target: DatabaseTarget): string {
+  if (target.kind === 'sqlite') return `SQLite ${target.path}`;
+  try {
+    const url = new URL(target.url);
+    if (url.password) url.password = '***';
+    return `PostgreSQL ${url.toString()}`;
+  } catch {
+    return 'PostgreSQL (an unparsable URL)';
+  }
 }
 
 // Checked by TypeBox's interpreter, not a compiled Ajv validator: it runs once, at start-up, where a
@@ -281,7 +298,7 @@ function parsePort(value: string, source: string): number {
 
 /**
  * Builds the effective configuration: command-line flags over environment (PORT, HOST, DATABASE_URL,
- * LOG_LEVEL, CONTEXTD_CONFIG) over the config file over defaults.
+ * LOG_LEVEL, LOG_FORMAT, CONTEXTD_CONFIG) over the config file over defaults.
  */
 export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessEnv = process.env): Config {
   const configFile = overrides.configFile ?? env.CONTEXTD_CONFIG;
@@ -314,6 +331,8 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   const databaseUrl = overrides.databaseUrl ?? (env.DATABASE_URL || undefined) ?? file.database_url ?? DEFAULT_DATABASE_URL;
   const logLevel = env.LOG_LEVEL || file.log_level || 'info';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) throw new ConfigError(`LOG_LEVEL: unknown level ${JSON.stringify(logLevel)}`);
+  const logFormat = (env.LOG_FORMAT || file.log_format || 'auto') as LogFormat;
+  if (!LOG_FORMATS.includes(logFormat)) throw new ConfigError(`LOG_FORMAT: ${JSON.stringify(logFormat)} is not one of ${LOG_FORMATS.join(', ')}`);
   const businessAttributes: CatalogConfig = {
     mapNames: file['business-attributes']?.['map-names'],
     mapping: file['business-attributes']?.mapping,
@@ -345,6 +364,7 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     database: parseDatabaseUrl(databaseUrl),
     durability: file.durability ?? 'full',
     logLevel,
+    logFormat,
     limits: {
       bodyBytes: file.limits?.body_bytes ?? DEFAULT_LIMITS.bodyBytes,
       jsonDepth: file.limits?.json_depth ?? DEFAULT_LIMITS.jsonDepth,

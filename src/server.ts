@@ -1,7 +1,10 @@
 // Runs contextd: opens and migrates the store, serves HTTP, and shuts down cleanly on SIGTERM/SIGINT
 // (stop accepting, finish in-flight requests, commit pending writes, close the store).
 import type { FastifyInstance } from 'fastify';
-import type { Config } from './config.js';
+import { describeDatabase, type Config } from './config.js';
+import { loggerOptions } from './logging.js';
+import { VERSION } from './package-root.js';
+import { BASE } from './http/schemas/common.js';
 import { buildApp } from './http/app.js';
 import { DEFAULT_RETRY } from './domain/webhooks.js';
 import { partitionsOf } from './domain/tenancy.js';
@@ -38,7 +41,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     users: config.useRole ? config.users : undefined,
     expiration: config.expiration,
     autoComplete: config.autoComplete,
-    logger: { level: config.logLevel },
+    logger: await loggerOptions(config.logLevel, config.logFormat),
   });
   let address: string;
   try {
@@ -47,6 +50,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
     await stores.close();
     throw error;
   }
+  // where a person goes next: the API, the console, the docs, and which store this is
+  app.log.info({ api: `${address}${BASE}`, console: `${address}/console`, docs: `${address}/docs`, store: describeDatabase(config.database) }, `contextd ${VERSION} ready`);
   app.sweeper.start();
   app.relay?.start();
   app.webhooks.start();

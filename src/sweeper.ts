@@ -21,6 +21,8 @@ export interface SweeperOptions {
   /** most batches of each kind in one run */
   maxBatches?: number;
   onError?: (error: unknown) => void;
+  /** after each sweep of every partition: what it did, and how long it took (ms) */
+  onSwept?: (result: SweepResult, ms: number) => void;
 }
 
 export interface SweepResult {
@@ -58,12 +60,14 @@ export class Sweeper {
   }
 
   private async sweep(): Promise<SweepResult> {
+    const began = performance.now();
     const total: SweepResult = { expired: 0, completed: 0 };
     for (const { store } of this.targets) {
       const result = await this.sweepOne(store);
       total.expired += result.expired;
       total.completed += result.completed;
     }
+    this.options.onSwept?.(total, performance.now() - began);
     return total;
   }
 

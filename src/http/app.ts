@@ -2,7 +2,7 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { Store } from '../store/store.js';
-import { clientErrorHandler, registerErrorHandling, formatSchemaErrors, frameworkErrors, MAX_PARAM_LENGTH } from './errors.js';
+import { clientErrorHandler, registerErrorHandling, formatSchemaErrors, frameworkErrors, logRefusals, MAX_PARAM_LENGTH } from './errors.js';
 import { ajvOptions, lazyValidatorFactory, registerJson } from './json.js';
 import healthRoutes from './routes/health.js';
 import { VERSION } from '../package-root.js';
@@ -22,6 +22,7 @@ import { registerCors } from './cors.js';
 import { IDLE_TIMEOUT_MS, guardConnections } from './connections.js';
 import type { RateLimitOptions } from './rate-limit.js';
 import api from './api.js';
+import { Metrics } from './metrics.js';
 import { BASE } from './schemas/common.js';
 import { parseLifetime } from '../domain/expiration.js';
 
@@ -167,6 +168,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       app.webhooks.wake(partition);
     });
   await app.events.start();
+  const metrics = new Metrics(targets, app.events);
   app.decorate(
     'sweeper',
     new Sweeper(targets, {
@@ -176,6 +178,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       autoComplete: options.autoComplete?.enabled ?? false,
       autoCompleteAfterMs: options.autoComplete?.afterSeconds === undefined ? undefined : options.autoComplete.afterSeconds * 1000,
       onError: (error) => app.log.warn({ err: error }, 'sweep failed'),
+      onSwept: (result) => metrics.countSweep(result),
     }),
   );
   app.addHook('onClose', async () => {
@@ -188,6 +191,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   registerErrorHandling(app);
   await registerCors(app, options.corsWriteOrigins ?? []);
 
+  metrics.register(app);
+  logRefusals(app);
   // outside the API: no credentials, no tenant
   await app.register(healthRoutes, { version: VERSION });
   await app.register(consoleRoutes);

@@ -178,3 +178,23 @@ export function registerErrorHandling(app: FastifyInstance): void {
     return reply.status(404).send({ message: `no route ${request.method} ${path}`, exception: Exceptions.UnknownRoute });
   });
 }
+
+/**
+ * Every 4xx is logged at info with its reason, the exception name and the request id: what a client
+ * did wrong is in the server's log too, whichever part of the server refused it.
+ */
+export function logRefusals(app: FastifyInstance): void {
+  app.addHook('onSend', (request, reply, payload, done) => {
+    const status = reply.statusCode;
+    if (status >= 400 && status < 500) {
+      let body: Partial<ErrorBody> = {};
+      try {
+        if (typeof payload === 'string') body = JSON.parse(payload) as Partial<ErrorBody>;
+      } catch {
+        // not our JSON (a static file's 404): the status alone
+      }
+      request.log.info({ statusCode: status, reason: body.message, exception: body.exception }, 'request refused');
+    }
+    done(null, payload);
+  });
+}

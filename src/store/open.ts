@@ -7,7 +7,7 @@
 // (DATABASE_URL as given) holds single-tenant data, answers /health and carries events between nodes.
 import { createHash } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
-import type { Config } from '../config.js';
+import { describeDatabase, type Config, type DatabaseTarget } from '../config.js';
 import { partitionIdBase, type Partition } from '../domain/tenancy.js';
 import type { Store } from './store.js';
 
@@ -39,12 +39,43 @@ export function partitionSchema(baseSchema: string | undefined, partition: Parti
   return `${(baseSchema ?? 'contextd').slice(0, 62 - suffix.length)}_${suffix}`.toLowerCase();
 }
 
+/** A store that could not be opened or migrated at start-up; the message names the file or the URL (exit code 2). */
+export class StoreOpenError extends Error {}
+
+/** The store a partition's data lives in, as a person reads it. */
+function partitionTarget(database: DatabaseTarget, partition: Partition): DatabaseTarget {
+  return database.kind === 'sqlite' ? { kind: 'sqlite', path: partitionFilePath(database.path, partition) } : database;
+}
+
+async function naming<T>(target: DatabaseTarget, doing: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof StoreOpenError) throw error;
+    throw new StoreOpenError(`cannot ${doing} the store ${describeDatabase(target)}: ${(error as Error).message}`);
+  }
+}
+
+type OpenConfig = Pick<Config, 'database' | 'durability' | 'poolSize'> & Partial<Pick<Config, 'pgTimeouts'>>;
+
 /** Opens the store of one partition (not migrated); `clock` is its business time (wall clock by default). */
-export async function openPartitionStore(
-  config: Pick<Config, 'database' | 'durability' | 'poolSize'> & Partial<Pick<Config, 'pgTimeouts'>>,
-  partition: Partition,
-  clock?: () => number,
-): Promise<Store> {
+export async function openPartitionStore(config: OpenConfig, partition: Partition, clock?: () => number): Promise<Store> {
+  return naming(partitionTarget(config.database, partition), 'open', () => openStore(config, partition, clock));
+}
+
+/** Opens and migrates the store of one partition (a command's store). */
+export async function openMigratedPartitionStore(config: OpenConfig, partition: Partition): Promise<Store> {
+  const store = await openPartitionStore(config, partition);
+  try {
+    await naming(partitionTarget(config.database, partition), 'migrate', () => store.migrate());
+  } catch (error) {
+    await store.close().catch(() => undefined);
+    throw error;
+  }
+  return store;
+}
+
+async function openStore(config: OpenConfig, partition: Partition, clock?: () => number): Promise<Store> {
   const { database, durability } = config;
   if (database.kind === 'postgres') {
     const { PostgresStore, searchPathOf } = await import('./postgres/index.js');
@@ -69,6 +100,8 @@ export class PartitionStores {
   constructor(
     readonly main: Store,
     private readonly byKey: ReadonlyMap<string, Store>,
+    /** where each store's data lives, by partition key ('' the main store) */
+    private readonly targets: ReadonlyMap<string, DatabaseTarget>,
   ) {}
 
   get(partition: Partition): Store {
@@ -80,8 +113,8 @@ export class PartitionStores {
 
   /** Applies pending migrations to every store; returns the versions applied to the main one. */
   async migrate(): Promise<number[]> {
-    const applied = await this.main.migrate();
-    for (const store of this.byKey.values()) await store.migrate();
+    const applied = await naming(this.targets.get('')!, 'migrate', () => this.main.migrate());
+    for (const [key, store] of this.byKey) await naming(this.targets.get(key)!, 'migrate', () => store.migrate());
     return applied;
   }
 
@@ -91,10 +124,7 @@ export class PartitionStores {
 }
 
 /** Opens the main store and one per partition (none in single-tenant mode). */
-export async function openPartitionStores(
-  config: Pick<Config, 'database' | 'durability' | 'poolSize'> & Partial<Pick<Config, 'pgTimeouts'>>,
-  partitions: readonly Partition[],
-): Promise<PartitionStores> {
+export async function openPartitionStores(config: OpenConfig, partitions: readonly Partition[]): Promise<PartitionStores> {
   const main = await openPartitionStore(config, { key: '' });
   const byKey = new Map<string, Store>();
   try {
@@ -103,5 +133,6 @@ export async function openPartitionStores(
     await Promise.all([main, ...byKey.values()].map((s) => s.close().catch(() => undefined)));
     throw error;
   }
-  return new PartitionStores(main, byKey);
+  const targets = new Map([{ key: '' }, ...partitions].map((partition) => [partition.key, partitionTarget(config.database, partition)]));
+  return new PartitionStores(main, byKey, targets);
 }

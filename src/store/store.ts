@@ -94,6 +94,15 @@ export interface StoreHealth {
   detail?: string;
 }
 
+export interface ConnectionUse {
+  /** connections open */
+  total: number;
+  /** of those, not in use */
+  idle: number;
+  /** requests for a connection waiting for one */
+  waiting: number;
+}
+
 /** Opening, health and closing of a store. */
 export interface StoreLifecycle {
   readonly kind: 'sqlite' | 'postgres';
@@ -102,6 +111,10 @@ export interface StoreLifecycle {
   health(): Promise<StoreHealth>;
   /** The migrations this build has that the store has not applied (a read; throws when the store cannot be reached). */
   pendingMigrations(): Promise<number[]>;
+  /** Calls `listener` after each group commit of this store (on this node): its writes, and its transaction's time in ms. */
+  onBatchCommitted(listener: (writes: number, ms: number) => void): void;
+  /** The connection pool's use (PostgreSQL); undefined where there is none. */
+  connections(): ConnectionUse | undefined;
   /** Finishes pending writes, then closes. */
   close(): Promise<void>;
 }

@@ -63,6 +63,41 @@ test('an unknown config key or a bad value stops start-up with a message naming 
   assert.match(badEnv.stderr, /PORT/);
 });
 
+test('a store that cannot be opened or reached stops start-up with exit 2 and a message naming it (password masked)', () => {
+  // under /proc no directory can be made (Node's recursive mkdir spun forever there)
+  const proc = runCli(['serve'], { DATABASE_URL: '/proc/contextd-test/x.db' });
+  assert.equal(proc.status, 2, proc.stderr);
+  assert.match(proc.stderr, /cannot open the store SQLite \/proc\/contextd-test\/x\.db/);
+
+  writeFileSync(join(dir, 'a-file'), '');
+  const underFile = runCli(['migrate', '--database-url', join(dir, 'a-file', 'x.db')]);
+  assert.equal(underFile.status, 2, underFile.stderr);
+  assert.match(underFile.stderr, /a-file\/x\.db/);
+
+  const unreachable = runCli(['migrate', '--database-url', 'postgres://someone:s3cret@127.0.0.1:1/nothing']);
+  assert.equal(unreachable.status, 2, unreachable.stderr);
+  assert.match(unreachable.stderr, /cannot migrate the store PostgreSQL postgres:\/\/someone:\*\*\*@127\.0\.0\.1:1\/nothing/);
+  assert.doesNotMatch(unreachable.stderr, /s3cret/);
+});
+
+test('serve logs where to go once it listens: the API, console and docs URLs and the store', async () => {
+  const db = join(dir, 'banner.db');
+  const server = await startServerProcess([], { DATABASE_URL: db, LOG_LEVEL: 'info', LOG_FORMAT: 'json' });
+  server.child.kill('SIGTERM');
+  assert.equal(await server.exited, 0);
+  const ready = server
+    .output()
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Record<string, string>)
+    .find((line) => /^contextd .* ready$/.test(line.msg));
+  assert.ok(ready, server.output());
+  assert.equal(ready.api, `${server.base}/genesys/1/cs`);
+  assert.equal(ready.console, `${server.base}/console`);
+  assert.equal(ready.docs, `${server.base}/docs`);
+  assert.equal(ready.store, `SQLite ${db}`);
+});
+
 test('contextd migrate creates the schema and is idempotent', () => {
   const db = join(dir, 'migrate.db');
   const first = runCli(['migrate'], { DATABASE_URL: db });

@@ -10,7 +10,7 @@ import { DomainError, invalid, unavailable } from '../../domain/errors.js';
 import { loadMigrations } from '../migrations.js';
 import type { SqlReader, SqlWriter } from '../sql/dialect.js';
 import { SqlStore, type StoreDriver } from '../sql/sql-store.js';
-import type { StoreHealth } from '../store.js';
+import type { ConnectionUse, StoreHealth } from '../store.js';
 import { postgresDialect } from './dialect.js';
 
 export interface PostgresStoreOptions {
@@ -254,6 +254,10 @@ class PostgresDriver implements StoreDriver {
       }
       return done;
     }, Infinity);
+  }
+
+  connections(): ConnectionUse {
+    return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount };
   }
 
   async health(): Promise<StoreHealth> {

@@ -29,6 +29,8 @@ export interface GroupCommitOptions {
   clock: () => number;
   /** after a commit that appended events to the outbox */
   onEvents?: () => void;
+  /** after each commit: how many writes the batch held, and how long its transaction took (ms) */
+  onCommit?: (writes: number, ms: number) => void;
 }
 
 interface Queued extends BatchItem {
@@ -126,7 +128,9 @@ export class GroupCommit {
       let events: number;
       try {
         const now = this.options.clock();
+        const began = performance.now();
         ({ outcomes, events } = await this.driver.transaction((tx) => runBatch(tx, this.driver, batch, { now, savepoints, slot }), deadline));
+        this.options.onCommit?.(batch.length, performance.now() - began);
       } catch (error) {
         const cause = error instanceof BatchAborted ? error.cause : error;
         if (error instanceof BatchAborted && !error.fatal && !this.driver.isRetryable(cause) && !savepoints) {

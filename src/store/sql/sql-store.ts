@@ -20,6 +20,7 @@ import type { EventFilter, StoredEvent } from '../../domain/event-kinds.js';
 import type { DeliveryRound, DueDelivery, LoggedAttempt, Webhook, WebhookProgress } from '../../domain/webhooks.js';
 import type {
   AuditRecord,
+  ConnectionUse,
   ExportFilter,
   ExtensionChange,
   ExtensionOwner,
@@ -61,6 +62,8 @@ export interface StoreDriver extends WriteDriver {
   health(probe: <T>(write: Write<T>) => Promise<T>): Promise<StoreHealth>;
   /** Closes the connections (the group commit has drained). */
   close(): Promise<void>;
+  /** a connection pool's use, where there is one */
+  connections?(): ConnectionUse;
 }
 
 export class SqlStore implements Store {
@@ -72,6 +75,7 @@ export class SqlStore implements Store {
   private readonly clock: () => number;
   private closing?: Promise<void>;
   private readonly eventListeners: (() => void)[] = [];
+  private readonly commitListeners: ((writes: number, ms: number) => void)[] = [];
 
   constructor(
     protected readonly driver: StoreDriver,
@@ -80,7 +84,11 @@ export class SqlStore implements Store {
     this.kind = driver.kind;
     this.d = driver.dialect;
     this.read = driver.reader;
-    this.commits = new GroupCommit(driver, { ...options, onEvents: () => this.eventListeners.forEach((listener) => listener()) });
+    this.commits = new GroupCommit(driver, {
+      ...options,
+      onEvents: () => this.eventListeners.forEach((listener) => listener()),
+      onCommit: (writes, ms) => this.commitListeners.forEach((listener) => listener(writes, ms)),
+    });
     this.clock = options.clock;
   }
 
@@ -95,6 +103,14 @@ export class SqlStore implements Store {
 
   health(): Promise<StoreHealth> {
     return this.driver.health((write) => this.commits.submit(write, true));
+  }
+
+  onBatchCommitted(listener: (writes: number, ms: number) => void): void {
+    this.commitListeners.push(listener);
+  }
+
+  connections(): ConnectionUse | undefined {
+    return this.driver.connections?.();
   }
 
   async pendingMigrations(): Promise<number[]> {

@@ -2,7 +2,7 @@
 // run on one, in the group commit (one transaction, one fsync per batch); reads run on the other,
 // so a read never sees a write that has not committed (WAL gives each read the last commit). The
 // SQL itself is src/store/sql/; this file holds only the connections, the file checks and migrations.
-import { mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { DomainError, unavailable } from '../../domain/errors.js';
@@ -86,6 +86,19 @@ class SqliteConnection implements SqlWriter {
   }
 }
 
+/**
+ * Creates the file's missing directories one level at a time. mkdirSync's own recursive mode spins
+ * forever under a file system that refuses new entries with ENOENT, such as /proc (Node 20).
+ */
+function makeDirectories(dir: string): void {
+  const missing: string[] = [];
+  for (let at = dir; !existsSync(at); at = dirname(at)) {
+    missing.unshift(at);
+    if (dirname(at) === at) break;
+  }
+  for (const at of missing) mkdirSync(at);
+}
+
 function open(path: string, durability: 'full' | 'relaxed'): Database.Database {
   const db = new Database(path);
   db.defaultSafeIntegers(true);
@@ -105,7 +118,7 @@ class SqliteDriver implements StoreDriver {
   private readonly file: { dev: number; ino: number };
 
   constructor(private readonly options: SqliteStoreOptions) {
-    mkdirSync(dirname(options.path), { recursive: true });
+    makeDirectories(dirname(options.path));
     this.writer = new SqliteConnection(open(options.path, options.durability));
     const opened = statSync(options.path);
     this.file = { dev: opened.dev, ino: opened.ino };
