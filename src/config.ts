@@ -251,6 +251,11 @@ export function describeDatabase(target: DatabaseTarget): string {
   }
 }
 
+/** The yaml package, loaded when a YAML file is read or printed. */
+function yaml(): typeof import('yaml') {
+  return createRequire(import.meta.url)('yaml') as typeof import('yaml');
+}
+
 // Checked by TypeBox's interpreter, not a compiled Ajv validator: it runs once, at start-up, where a
 // code-generating compile would cost more than the check.
 function describeError(data: unknown): string | undefined {
@@ -271,7 +276,7 @@ export function readConfigFile(file: string): ConfigFile {
   let data: unknown;
   try {
     // yaml is loaded only for YAML files
-    data = /\.json$/i.test(file) ? JSON.parse(text) : (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text);
+    data = /\.json$/i.test(file) ? JSON.parse(text) : yaml().parse(text);
   } catch (error) {
     throw new ConfigError(`config file ${file} is not valid ${/\.json$/i.test(file) ? 'JSON' : 'YAML'}: ${(error as Error).message}`);
   }
@@ -393,5 +398,67 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
     rateLimit: file.rate_limit ? { max: file.rate_limit.max, windowMs: file.rate_limit.window_ms ?? 1000 } : undefined,
     notFoundStatus: file.cview?.['not-found-status'] ?? 404,
     file,
+  };
+}
+
+const MASK = '***';
+
+/**
+ * The configuration in force as YAML, in the config file's own keys (`contextd config print`): every
+ * default, the file, the environment and the flags applied; secrets masked (password hashes, passwords
+ * in URLs).
+ */
+export function printConfig(config: Config): string {
+  return yaml().stringify(effectiveConfig(config));
+}
+
+function effectiveConfig(config: Config): Record<string, unknown> {
+  const file = config.file;
+  const maskUrl = (url: string) => {
+    try {
+      const parsed = new URL(url);
+      if (parsed.password) parsed.password = MASK;
+      return parsed.toString();
+    } catch {
+      return url;
+    }
+  };
+  return {
+    port: config.port,
+    host: config.host,
+    database_url: config.database.kind === 'sqlite' ? config.database.path : maskUrl(config.database.url),
+    durability: config.durability,
+    log_level: config.logLevel,
+    log_format: config.logFormat,
+    pool_size: config.poolSize,
+    pg_connect_timeout_ms: config.pgTimeouts.connectMs,
+    pg_query_timeout_ms: config.pgTimeouts.queryMs,
+    limits: {
+      body_bytes: config.limits.bodyBytes,
+      json_depth: config.limits.jsonDepth,
+      string_length: config.limits.stringLength,
+      extensions_per_element: config.limits.extensionsPerElement,
+      list_limit: config.limits.listLimit,
+    },
+    cview: {
+      expiration: config.expiration,
+      'data-validation': config.businessAttributes.dataValidation ?? false,
+      'use-role': config.useRole,
+      'auto-complete-enabled': config.autoComplete.enabled,
+      ...(config.autoComplete.afterSeconds !== undefined ? { 'auto-complete-after': config.autoComplete.afterSeconds } : {}),
+      'not-found-status': config.notFoundStatus,
+    },
+    idempotency: { retention: config.idempotencyRetention ?? '24h' },
+    events: {
+      retention: config.eventRetention ?? '7d',
+      ...(config.nats ? { nats: { url: maskUrl(config.nats.url), stream: config.nats.stream, subject_prefix: config.nats.subjectPrefix } } : {}),
+      webhooks: { timeout: file.events?.webhooks?.timeout ?? '10s', retry_for: file.events?.webhooks?.retry_for ?? '24h', concurrency: config.webhooks.concurrency },
+    },
+    cors: { write_origins: config.corsWriteOrigins },
+    ...(config.rateLimit ? { rate_limit: { max: config.rateLimit.max, window_ms: config.rateLimit.windowMs } } : {}),
+    tenants: config.tenants,
+    users: config.users.map((user) => ({ ...user, password_hash: MASK })),
+    'profile-attributes': config.profileAttributes,
+    ...(file['business-attributes'] ? { 'business-attributes': file['business-attributes'] } : {}),
   };
 }

@@ -8,16 +8,16 @@ import type { Store } from '../store/store.js';
 /** Who asked: the authenticated user over HTTP (`anonymous` with roles off), `cli:<login>` from the command line. */
 export type Actor = string;
 
-/** Purges in bounded batches, then records the purge (operation and count) in the audit log. */
-export async function purgeServices(store: Store, operation: PurgeOperation, before: number, actor: Actor, now: () => number): Promise<number> {
-  const purged = await store.purgeServices(operation, before);
+/** Purges in bounded batches (`onProgress` after each, with the count so far), then records the purge (operation and count) in the audit log. */
+export async function purgeServices(store: Store, operation: PurgeOperation, before: number, actor: Actor, now: () => number, onProgress?: (purged: number) => void): Promise<number> {
+  const purged = await store.purgeServices(operation, before, undefined, onProgress);
   await store.appendAudit({ at: now(), actor, action: 'services.purge', subject: operation, counts: { services: purged } });
   return purged;
 }
 
-/** Streams an export; once the last chunk is out, records it (with how many services) in the audit log. */
-export async function* exportServices(ctx: ViewContext, request: ExportRequest, actor: Actor, now: () => number): AsyncGenerator<string> {
+/** Streams an export (`onProgress` with the count so far); once the last chunk is out, records it (with how many services) in the audit log. */
+export async function* exportServices(ctx: ViewContext, request: ExportRequest, actor: Actor, now: () => number, onProgress?: (services: number) => void): AsyncGenerator<string> {
   let services = 0;
-  for await (const chunk of exportChunks(ctx, request, (count) => (services += count))) yield chunk;
+  for await (const chunk of exportChunks(ctx, request, (count) => onProgress?.((services += count)))) yield chunk;
   await ctx.store.appendAudit({ at: now(), actor, action: 'services.export', subject: request.content ? 'content' : 'ids', counts: { services } });
 }

@@ -22,13 +22,17 @@ export interface ExportFilter {
   state: 'any' | 'active' | 'inactive';
 }
 
-export function parsePurge(raw: unknown): { operation: PurgeOperation; before: number } {
+/** How the caller names a request field in its messages: the HTTP field itself, or a command's flag. */
+export type FieldNames = (field: string) => string;
+const asGiven: FieldNames = (field) => field;
+
+export function parsePurge(raw: unknown, name: FieldNames = asGiven): { operation: PurgeOperation; before: number } {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw invalid('the request body must be a JSON object');
   const body = raw as Record<string, unknown>;
-  if (body.limit === undefined) throw invalid('limit is mandatory: the cut-off date-time (services started before it)');
-  const before = readTimestamp('limit', body.limit);
+  if (body.limit === undefined) throw invalid(`${name('limit')} is mandatory: the cut-off date-time (services started before it)`);
+  const before = readTimestamp(name('limit'), body.limit);
   if (!PURGE_OPERATIONS.includes(body.operation as PurgeOperation)) {
-    throw invalid(`operation must be one of ${PURGE_OPERATIONS.join(', ')}, got ${showValue(body.operation)}`);
+    throw invalid(`${name('operation')} must be one of ${PURGE_OPERATIONS.join(', ')}, got ${showValue(body.operation)}`);
   }
   return { operation: body.operation as PurgeOperation, before };
 }
@@ -38,15 +42,15 @@ export interface ExportRequest {
   content: boolean;
 }
 
-export function parseExport(query: Record<string, unknown>, nowMs: number): ExportRequest {
-  if (query.time_from === undefined) throw invalid('time_from is mandatory');
-  const from = readTimestamp('time_from', query.time_from);
-  const to = query.time_to === undefined ? nowMs : readTimestamp('time_to', query.time_to);
+export function parseExport(query: Record<string, unknown>, nowMs: number, name: FieldNames = asGiven): ExportRequest {
+  if (query.time_from === undefined) throw invalid(`${name('time_from')} is mandatory`);
+  const from = readTimestamp(name('time_from'), query.time_from);
+  const to = query.time_to === undefined ? nowMs : readTimestamp(name('time_to'), query.time_to);
   const events = query.filter_events ?? 'any';
-  if (events !== 'any' && events !== 'started' && events !== 'completed') throw invalid(`filter_events must be any, started or completed, got ${showValue(events)}`);
-  const content = readQueryBoolean('export_content', query.export_content);
+  if (events !== 'any' && events !== 'started' && events !== 'completed') throw invalid(`${name('filter_events')} must be any, started or completed, got ${showValue(events)}`);
+  const content = readQueryBoolean(name('export_content'), query.export_content);
   const state = query.filter_state ?? 'any';
-  if (state !== 'any' && state !== 'active' && state !== 'inactive') throw invalid(`filter_state must be any, active or inactive, got ${showValue(state)}`);
-  if (state !== 'any' && !content) throw invalid('filter_state is only allowed with export_content=true');
+  if (state !== 'any' && state !== 'active' && state !== 'inactive') throw invalid(`${name('filter_state')} must be any, active or inactive, got ${showValue(state)}`);
+  if (state !== 'any' && !content) throw invalid(`${name('filter_state')} is only allowed with ${name('export_content=true')}`);
   return { filter: { from, to, events, state }, content };
 }

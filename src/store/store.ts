@@ -115,6 +115,12 @@ export interface StoreLifecycle {
   onBatchCommitted(listener: (writes: number, ms: number) => void): void;
   /** The connection pool's use (PostgreSQL); undefined where there is none. */
   connections(): ConnectionUse | undefined;
+  /**
+   * Gives back the room deleted rows left: SQLite rewrites the file (VACUUM; writes wait meanwhile) and
+   * empties the WAL, so the file shrinks; PostgreSQL vacuums the store's tables (VACUUM (ANALYZE): the
+   * room is reused by later writes, the files keep their size). Returns the store's bytes before and after.
+   */
+  vacuum(): Promise<{ bytesBefore: number; bytesAfter: number }>;
   /** Finishes pending writes, then closes. */
   close(): Promise<void>;
 }
@@ -248,7 +254,10 @@ export interface EventTransport {
 /** Purges, exports, expiry, auto-complete and erasure. */
 export interface MaintenanceStore {
   /** Deletes the matching services with their states, tasks and extensions, in bounded batches; returns how many. */
-  purgeServices(operation: PurgeOperation, before: number, batchSize?: number): Promise<number>;
+  /** `onBatch`: after each committed batch, the count purged so far. */
+  purgeServices(operation: PurgeOperation, before: number, batchSize?: number, onBatch?: (purgedSoFar: number) => void): Promise<number>;
+  /** How many services a purge would delete now (purge --dry-run). */
+  countPurgeable(operation: PurgeOperation, before: number): Promise<number>;
   /** One page of matching services after `afterId`, by id: the export walks them in constant memory. */
   exportPage(filter: ExportFilter, afterId: bigint, pageSize: number): Promise<ServiceRecord[]>;
   /** Deletes expired services (with everything in them), at most `batchSize`; returns how many. */

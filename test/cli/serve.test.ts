@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { tempDir } from '../helpers/app.js';
-import { runCli, startServerProcess } from '../helpers/process.js';
+import { parse as parseYaml } from 'yaml';
+import { CLI, runCli, startServerProcess } from '../helpers/process.js';
 
 const dir = tempDir('contextd-cli-');
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -136,12 +138,15 @@ test('contextd export and contextd purge work on the store directly', async () =
   assert.equal(exported.length, 1);
   assert.deepEqual(exported[0].Ext, { a: 1 });
 
-  const purge = runCli(['purge', '--operation', 'purge.service.all', '--before', '2021-01-01T00:00:00Z'], { DATABASE_URL: db });
+  assert.match(content.stderr, /^exported 1 services \(whole\) to .*export\.json in [\d.]+ s\n$/, 'a summary on stderr');
+
+  const purge = runCli(['purge', '--operation', 'purge.service.all', '--before', '2021-01-01T00:00:00Z', '--yes'], { DATABASE_URL: db });
   assert.equal(purge.status, 0, purge.stderr);
   assert.deepEqual(JSON.parse(purge.stdout), { purged: 1 });
+  assert.match(purge.stderr, /^purged 1 services \(purge\.service\.all, started before 2021-01-01T00:00:00\.000Z\) in [\d.]+ s; the file keeps its size until `contextd vacuum`\n$/);
   const bad = runCli(['purge', '--operation', 'purge.nothing', '--before', '2021-01-01T00:00:00Z'], { DATABASE_URL: db });
-  assert.equal(bad.status, 1);
-  assert.match(bad.stderr, /operation must be one of/);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--operation must be one of/);
 
   // the command line leaves the same audit records as HTTP
   const audited = new SqliteStore({ path: db, durability: 'full' });
@@ -156,6 +161,92 @@ test('contextd export and contextd purge work on the store directly', async () =
     ],
   );
   assert.ok(audit.every((r) => r.actor.startsWith('cli')), audit.map((r) => r.actor).join());
+});
+
+/** A store holding `n` services started in 2020. */
+async function oldServices(db: string, n: number): Promise<void> {
+  const { SqliteStore } = await import('../../src/store/sqlite/index.js');
+  const { parseServiceStart } = await import('../../src/domain/events.js');
+  const store = new SqliteStore({ path: db, durability: 'full' });
+  await store.migrate();
+  await Promise.all(Array.from({ length: n }, (_, i) => store.startService(parseServiceStart({ customer_id: `OLD-${i}`, service_type: 'A', timestamp: '2020-01-01T00:00:00Z', Pad: { text: 'x'.repeat(2000) } }, Date.now()))));
+  await store.close();
+}
+
+const PURGE_2021 = ['purge', '--operation', 'purge.service.all', '--before', '2021-01-01T00:00:00Z'];
+
+test('purge asks before it deletes: --dry-run counts, no terminal and no --yes refuses, a terminal is asked', async () => {
+  const db = join(dir, 'confirm.db');
+  await oldServices(db, 3);
+  const dry = runCli([...PURGE_2021, '--dry-run'], { DATABASE_URL: db });
+  assert.equal(dry.status, 0, dry.stderr);
+  assert.deepEqual(JSON.parse(dry.stdout), { would_purge: 3 });
+  assert.match(dry.stderr, /dry run: 3 services .* would be purged; nothing was deleted/);
+
+  const unasked = runCli(PURGE_2021, { DATABASE_URL: db });
+  assert.equal(unasked.status, 2);
+  assert.match(unasked.stderr, /purge would delete 3 services .*add --yes/);
+
+  // on a terminal (script(1) gives the command one), "n" keeps everything and "y" purges
+  const onTerminal = (answer: string) =>
+    spawnSync('script', ['-qec', [process.execPath, CLI, ...PURGE_2021].map((a) => `'${a}'`).join(' '), '/dev/null'], { input: `${answer}\n`, env: { ...process.env, DATABASE_URL: db }, encoding: 'utf8', timeout: 30_000 });
+  const declined = onTerminal('n');
+  assert.match(declined.stdout, /Purge 3 services \(purge\.service\.all, started before 2021-01-01T00:00:00\.000Z\)\? This cannot be undone\. \[y\/N\]/);
+  assert.match(declined.stdout, /purge cancelled; nothing was deleted/);
+  assert.equal(JSON.parse(runCli([...PURGE_2021, '--dry-run'], { DATABASE_URL: db }).stdout).would_purge, 3);
+  const accepted = onTerminal('y');
+  assert.match(accepted.stdout, /\{"purged":3\}/);
+  assert.equal(JSON.parse(runCli([...PURGE_2021, '--dry-run'], { DATABASE_URL: db }).stdout).would_purge, 0);
+});
+
+test('contextd vacuum gives the room of purged services back: the SQLite file shrinks', async () => {
+  const db = join(dir, 'vacuum.db');
+  await oldServices(db, 400);
+  assert.equal(runCli([...PURGE_2021, '--yes'], { DATABASE_URL: db }).status, 0);
+  const vacuum = runCli(['vacuum'], { DATABASE_URL: db });
+  assert.equal(vacuum.status, 0, vacuum.stderr);
+  const { bytes_before, bytes_after } = JSON.parse(vacuum.stdout) as { bytes_before: number; bytes_after: number };
+  assert.ok(bytes_after < bytes_before / 2, `${bytes_before} → ${bytes_after}`);
+  assert.equal(statSync(db).size, bytes_after, 'the WAL is emptied into the file');
+  assert.match(vacuum.stderr, /^vacuumed SQLite .*vacuum\.db: [\d.]+ MiB → [\d.]+ MiB in [\d.]+ s\n$/);
+});
+
+test('export names its flags in errors', () => {
+  const db = join(dir, 'flags.db');
+  const state = runCli(['export', '--from', '2020-01-01T00:00:00Z', '--state', 'active'], { DATABASE_URL: db });
+  assert.equal(state.status, 2);
+  assert.match(state.stderr, /--state is only allowed with --content/);
+  const from = runCli(['export', '--from', 'yesterday'], { DATABASE_URL: db });
+  assert.equal(from.status, 2);
+  assert.match(from.stderr, /--from must be an ISO 8601 date-time/);
+  const events = runCli(['export', '--from', '2020-01-01T00:00:00Z', '--events', 'some'], { DATABASE_URL: db });
+  assert.match(events.stderr, /--events must be any, started or completed/);
+});
+
+test('contextd config check FILE and contextd config print (the configuration in force, secrets masked)', () => {
+  const hash = runCli(['hash-password', 'pw']).stdout.trim();
+  const file = join(dir, 'checked.yaml');
+  writeFileSync(file, `database_url: postgres://me:hunter2@db.example:5432/cs\ncview:\n  use-role: true\nusers:\n  - name: admin\n    password_hash: "${hash}"\n    roles: [Administrator]\n`);
+  const check = runCli(['config', 'check', file]);
+  assert.equal(check.status, 0, check.stderr);
+  assert.equal(check.stdout, `${file}: ok (PostgreSQL postgres://me:***@db.example:5432/cs, single-tenant, 1 user, roles on)\n`);
+  writeFileSync(join(dir, 'wrong.yaml'), 'cview:\n  nope: 1\n');
+  const wrong = runCli(['config', 'check', join(dir, 'wrong.yaml')]);
+  assert.equal(wrong.status, 2);
+  assert.match(wrong.stderr, /unknown key cview\.nope/);
+
+  const print = runCli(['config', 'print', '--config', file, '--port', '9999'], { LOG_LEVEL: 'debug' });
+  assert.equal(print.status, 0, print.stderr);
+  assert.doesNotMatch(print.stdout, /hunter2|scrypt/);
+  const printed = parseYaml(print.stdout) as Record<string, unknown>;
+  assert.equal(printed.port, 9999, 'flags apply');
+  assert.equal(printed.log_level, 'debug', 'the environment applies');
+  assert.equal(printed.database_url, 'postgres://me:***@db.example:5432/cs');
+  assert.deepEqual(printed.users, [{ name: 'admin', password_hash: '***', roles: ['Administrator'] }]);
+  assert.equal((printed.cview as Record<string, unknown>).expiration, '5y', 'defaults are shown');
+  // what it prints is a config file start-up accepts
+  writeFileSync(join(dir, 'printed.yaml'), print.stdout.replace('password_hash: "***"', `password_hash: "${hash}"`).replace('me:***@', 'me:x@'));
+  assert.equal(runCli(['config', 'check', join(dir, 'printed.yaml')]).status, 0);
 });
 
 test('multi-tenant serve: a partition file per (tenant, group); CLI export and purge take --tenant / --group', async () => {
@@ -187,13 +278,13 @@ test('multi-tenant serve: a partition file per (tenant, group); CLI export and p
   assert.deepEqual(JSON.parse(exportOf('--tenant', '101', '--group', 'sales').stdout).map((s: { customer_id: string }) => s.customer_id), ['C-SALES']);
   assert.deepEqual(JSON.parse(exportOf('--tenant', 'Globex').stdout), []);
   const missing = exportOf();
-  assert.equal(missing.status, 1);
+  assert.equal(missing.status, 2);
   assert.match(missing.stderr, /--tenant \/ --group: Invalid tenant specified : no tenant specified/);
 
-  const purge = runCli(['purge', '--operation', 'purge.service.all', '--before', '2021-01-01T00:00:00Z', '--config', config, '--tenant', '101', '--group', 'Sales'], { DATABASE_URL: db });
+  const purge = runCli(['purge', '--operation', 'purge.service.all', '--before', '2021-01-01T00:00:00Z', '--config', config, '--tenant', '101', '--group', 'Sales', '--yes'], { DATABASE_URL: db });
   assert.deepEqual(JSON.parse(purge.stdout), { purged: 1 });
   assert.deepEqual(JSON.parse(exportOf('--tenant', 'acme').stdout).length, 1, "the tenant's own partition keeps its service");
   const single = runCli(['purge', '--operation', 'purge.service.all', '--before', '2021-01-01T00:00:00Z', '--tenant', '101'], { DATABASE_URL: db });
-  assert.equal(single.status, 1);
+  assert.equal(single.status, 2);
   assert.match(single.stderr, /the config has no tenants/);
 });

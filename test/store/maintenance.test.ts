@@ -67,3 +67,22 @@ test('erase removes a customer profile and services and records who did it, in o
   const [record] = await store.listAudit(1);
   assert.deepEqual({ ...record, id: undefined }, { id: undefined, at: clock.now(), actor: 'dpo', action: 'customer.erase', subject: 'ER', counts: { profile: 1, services: 2 } });
 });
+
+test('countPurgeable says what a purge would take; purge reports its progress per batch; vacuum keeps the data', async () => {
+  const { store } = t;
+  const earlier = await store.countPurgeable('purge.service.all', at(31));
+  for (let i = 0; i < 5; i++) await start({ customer_id: `VAC-${i}` }, 30);
+  const kept = await start({ customer_id: 'VAC-KEPT' }, 40);
+  assert.equal(await store.countPurgeable('purge.service.all', at(31)), earlier + 5);
+  assert.equal(await store.countPurgeable('purge.service.all', at(30)), earlier, 'the cut-off is exclusive');
+  const progress: number[] = [];
+  assert.equal(await store.purgeServices('purge.service.all', at(31), 2, (n) => progress.push(n)), earlier + 5);
+  // after each batch of at most 2, the count so far
+  assert.equal(progress.at(-1), earlier + 5);
+  assert.ok(progress.every((n, i) => n - (progress[i - 1] ?? 0) <= 2 && n >= (progress[i - 1] ?? 0)), progress.join());
+  assert.ok(progress.length >= Math.ceil((earlier + 5) / 2), progress.join());
+  assert.equal(await store.countPurgeable('purge.service.all', at(31)), 0);
+  const { bytesBefore, bytesAfter } = await store.vacuum();
+  assert.ok(bytesBefore > 0 && bytesAfter > 0 && bytesAfter <= bytesBefore * 1.5, `${bytesBefore} → ${bytesAfter}`);
+  assert.ok(await store.getService(kept));
+});

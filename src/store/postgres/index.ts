@@ -256,6 +256,16 @@ class PostgresDriver implements StoreDriver {
     }, Infinity);
   }
 
+  async vacuum(): Promise<{ bytesBefore: number; bytesAfter: number }> {
+    const tables = (await this.reader.all<{ name: string }>('SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename')).map((r) => r.name);
+    const bytes = async () =>
+      Number((await this.reader.one<{ n: unknown }>("SELECT coalesce(sum(pg_total_relation_size(format('%I.%I', schemaname, tablename))), 0) AS n FROM pg_tables WHERE schemaname = current_schema()"))?.n ?? 0);
+    const bytesBefore = await bytes();
+    // VACUUM cannot run inside a transaction: one statement a table on the pool, not the FULL kind (it would lock each table)
+    for (const table of tables) await this.pool.query(`VACUUM (ANALYZE) ${quoteIdent(table)}`);
+    return { bytesBefore, bytesAfter: await bytes() };
+  }
+
   connections(): ConnectionUse {
     return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount };
   }

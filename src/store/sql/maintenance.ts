@@ -49,6 +49,11 @@ export function purgeBatch(d: Dialect, operation: PurgeOperation, before: number
   };
 }
 
+/** How many services a purge operation would delete now. */
+export async function countPurgeable(read: SqlReader, operation: PurgeOperation, before: number): Promise<number> {
+  return Number((await read.one<{ n: unknown }>(`SELECT count(*) AS n FROM services WHERE ${purgeWhere(operation)}`, [before]))?.n ?? 0);
+}
+
 /** SQL and parameters: the services an export includes, the chosen event inside [from, to), then the state filter. */
 function exportWhere(filter: ExportFilter): { where: string; params: unknown[] } {
   const started = '(started_at >= ? AND started_at < ?)';

@@ -64,6 +64,8 @@ export interface StoreDriver extends WriteDriver {
   close(): Promise<void>;
   /** a connection pool's use, where there is one */
   connections?(): ConnectionUse;
+  /** Store.vacuum */
+  vacuum(): Promise<{ bytesBefore: number; bytesAfter: number }>;
 }
 
 export class SqlStore implements Store {
@@ -107,6 +109,10 @@ export class SqlStore implements Store {
 
   onBatchCommitted(listener: (writes: number, ms: number) => void): void {
     this.commitListeners.push(listener);
+  }
+
+  vacuum(): Promise<{ bytesBefore: number; bytesAfter: number }> {
+    return this.driver.vacuum();
   }
 
   connections(): ConnectionUse | undefined {
@@ -313,14 +319,18 @@ export class SqlStore implements Store {
 
   // ---- maintenance ----
 
-  async purgeServices(operation: PurgeOperation, before: number, batchSize = 1000): Promise<number> {
+  async purgeServices(operation: PurgeOperation, before: number, batchSize = 1000, onBatch?: (purgedSoFar: number) => void): Promise<number> {
     let purged = 0;
     for (;;) {
       // one bounded transaction per batch: requests keep flowing between batches
       const n = await this.submit(maintenance.purgeBatch(this.d, operation, before, batchSize));
       purged += n;
+      onBatch?.(purged);
       if (n < batchSize) return purged;
     }
+  }
+  countPurgeable(operation: PurgeOperation, before: number): Promise<number> {
+    return maintenance.countPurgeable(this.read, operation, before);
   }
   exportPage(filter: ExportFilter, afterId: bigint, pageSize: number): Promise<ServiceRecord[]> {
     return maintenance.exportPage(this.read, filter, afterId, pageSize, this.clock());
