@@ -18,6 +18,10 @@ export async function purgeServices(store: Store, operation: PurgeOperation, bef
 /** Streams an export (`onProgress` with the count so far); once the last chunk is out, records it (with how many services) in the audit log. */
 export async function* exportServices(ctx: ViewContext, request: ExportRequest, actor: Actor, now: () => number, onProgress?: (services: number) => void): AsyncGenerator<string> {
   let services = 0;
-  for await (const chunk of exportChunks(ctx, request, (count) => onProgress?.((services += count)))) yield chunk;
+  const counted = (count: number) => {
+    services += count;
+    onProgress?.(services);
+  };
+  for await (const chunk of exportChunks(ctx, request, counted)) yield chunk;
   await ctx.store.appendAudit({ at: now(), actor, action: 'services.export', subject: request.content ? 'content' : 'ids', counts: { services } });
 }

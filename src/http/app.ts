@@ -23,6 +23,7 @@ import { IDLE_TIMEOUT_MS, guardConnections } from './connections.js';
 import type { RateLimitOptions } from './rate-limit.js';
 import api from './api.js';
 import { Metrics } from './metrics.js';
+import { withExamples } from './openapi-examples.js';
 import { BASE } from './schemas/common.js';
 import { parseLifetime } from '../domain/expiration.js';
 
@@ -125,6 +126,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         { name: 'server', description: 'Health and documents' },
       ],
     },
+    transformObject: (document) => withExamples('openapiObject' in document ? document.openapiObject : document.swaggerObject),
   });
 
   app.decorate('routeTable', []);
