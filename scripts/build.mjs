@@ -11,11 +11,13 @@ import { build } from 'esbuild';
 
 // a path, not a URL's pathname: a checkout under a folder with a space in its name still builds
 const root = fileURLToPath(new URL('..', import.meta.url));
+// contextd/client's types, generated from the OpenAPI document of these sources (not kept in git)
+execFileSync(process.execPath, ['--import', 'tsx', join(root, 'scripts/client-types.ts')], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
 execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--noEmit'], { cwd: root, stdio: 'inherit' });
 rmSync(join(root, 'dist'), { recursive: true, force: true });
 await build({
   absWorkingDir: root,
-  entryPoints: { cli: 'src/cli.ts' },
+  entryPoints: { cli: 'src/cli.ts', client: 'src/client/index.ts' },
   outdir: 'dist',
   bundle: true,
   splitting: true,
@@ -33,3 +35,6 @@ await build({
   banner: { js: "import { createRequire as __contextdRequire } from 'node:module'; const require = __contextdRequire(import.meta.url);" },
   logLevel: 'warning',
 });
+
+// contextd/client's declarations, beside the bundle (package.json "exports")
+execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.client.json'], { cwd: root, stdio: 'inherit' });

@@ -19,7 +19,7 @@ interface Operation {
   requestBody?: { content: Record<string, { example?: unknown }> };
   security?: unknown[];
 }
-type Document = { paths: Record<string, Record<string, Operation>>; components: { securitySchemes: Record<string, { type: string; scheme: string }> } };
+type Document = { paths: Record<string, Record<string, Operation>>; components: { securitySchemes: Record<string, { type: string; scheme: string; description?: string }> } };
 
 const dir = tempDir('contextd-examples-');
 let server: ServerProcess;
