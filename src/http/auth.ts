@@ -21,7 +21,7 @@ import {
   type User,
 } from '../domain/access.js';
 import type { Partition, Tenant } from '../domain/tenancy.js';
-import { Exceptions } from './errors.js';
+import { Exceptions, refuse } from './errors.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -74,7 +74,7 @@ export function registerAccessControl(app: FastifyInstance, users: User[], tenan
 
   const deny = (reply: FastifyReply, status: 401 | 403, message: string, exception: string) => {
     if (status === 401) reply.header('www-authenticate', 'Basic realm="contextd", charset="UTF-8"');
-    return reply.status(status).type('application/json').send({ message, exception });
+    return refuse(reply, status, { message, exception });
   };
 
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
@@ -90,11 +90,7 @@ export function registerAccessControl(app: FastifyInstance, users: User[], tenan
       const wait = Math.max(failures.blockedFor(byAddress, now), failures.blockedFor(byUser, now));
       if (wait > 0) {
         const seconds = Math.ceil(wait / 1000);
-        return reply
-          .status(429)
-          .header('retry-after', String(seconds))
-          .type('application/json')
-          .send({ message: `too many failed logins from this address or for this user; retry after ${seconds} s`, exception: Exceptions.RateLimited });
+        return refuse(reply.header('retry-after', String(seconds)), 429, { message: `too many failed logins from this address or for this user; retry after ${seconds} s`, exception: Exceptions.RateLimited });
       }
       const user = byName.get(credentials.name);
       const ok = await verifyPassword(credentials.password, user?.hash ?? DUMMY_HASH);

@@ -140,6 +140,7 @@ export function errorHandler(notFoundStatus: number) {
     const { status, body } = toErrorResponse(error, notFoundStatus);
     if (status >= 500 && status !== 503) request.log.error({ err: error }, 'request failed');
     else if (status === 503) request.log.warn({ err: error }, 'store unavailable');
+    if (status < 500) return refuse(reply, status, body);
     return reply.status(status).type('application/json').send(body);
   };
 }
@@ -170,31 +171,35 @@ export function registerErrorHandling(app: FastifyInstance): void {
     const path = request.url.split('?')[0];
     const allowed = [...methods].filter((m) => m !== request.method && shadow.find(m, path) !== null);
     if (allowed.length > 0) {
-      return reply
-        .status(405)
-        .header('allow', allowed.join(', '))
-        .send({ message: `method ${request.method} is not allowed on ${path}; allowed: ${allowed.join(', ')}`, exception: Exceptions.MethodNotAllowed });
+      return refuse(reply.header('allow', allowed.join(', ')), 405, { message: `method ${request.method} is not allowed on ${path}; allowed: ${allowed.join(', ')}`, exception: Exceptions.MethodNotAllowed });
     }
-    return reply.status(404).send({ message: `no route ${request.method} ${path}`, exception: Exceptions.UnknownRoute });
+    return refuse(reply, 404, { message: `no route ${request.method} ${path}`, exception: Exceptions.UnknownRoute });
   });
+}
+
+declare module 'fastify' {
+  interface FastifyReply {
+    /** the body of a 4xx this server sent (what logRefusals logs) */
+    refusal: ErrorBody | null;
+  }
+}
+
+/** Sends a 4xx body and remembers it for the refusal log line. */
+export function refuse(reply: FastifyReply, status: number, body: ErrorBody): FastifyReply {
+  reply.refusal = body;
+  return reply.status(status).type('application/json').send(body);
 }
 
 /**
  * Every 4xx is logged at info with its reason, the exception name and the request id: what a client
- * did wrong is in the server's log too, whichever part of the server refused it.
+ * did wrong is in the server's log too. Logged after the answer went out (onResponse), from what the
+ * error mapper, the not-found handler and authentication remembered (refuse()).
  */
 export function logRefusals(app: FastifyInstance): void {
-  app.addHook('onSend', (request, reply, payload, done) => {
+  app.decorateReply('refusal', null);
+  app.addHook('onResponse', (request, reply, done) => {
     const status = reply.statusCode;
-    if (status >= 400 && status < 500) {
-      let body: Partial<ErrorBody> = {};
-      try {
-        if (typeof payload === 'string') body = JSON.parse(payload) as Partial<ErrorBody>;
-      } catch {
-        // not our JSON (a static file's 404): the status alone
-      }
-      request.log.info({ statusCode: status, reason: body.message, exception: body.exception }, 'request refused');
-    }
-    done(null, payload);
+    if (status >= 400 && status < 500) request.log.info({ statusCode: status, reason: reply.refusal?.message, exception: reply.refusal?.exception }, 'request refused');
+    done();
   });
 }

@@ -85,8 +85,14 @@ export class Metrics {
 
   /** Times every answer (onResponse: after it was sent) and serves the registry at /metrics. */
   register(app: FastifyInstance): void {
+    // one child per method, route and status, kept: labels() hashes its labels on every call
+    const series = new Map<string, Histogram.Internal<'method' | 'route' | 'status_code'>>();
     app.addHook('onResponse', (request, reply, done) => {
-      this.requests.observe({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: reply.statusCode }, reply.elapsedTime / 1000);
+      const route = request.routeOptions.url ?? 'unmatched';
+      const key = `${request.method} ${reply.statusCode} ${route}`;
+      let child = series.get(key);
+      if (!child) series.set(key, (child = this.requests.labels(request.method, route, String(reply.statusCode))));
+      child.observe(reply.elapsedTime / 1000);
       done();
     });
     app.get('/metrics', { schema: { tags: ['server'], summary: 'Metrics in the Prometheus text format', produces: ['text/plain'] } }, async (_request, reply) =>

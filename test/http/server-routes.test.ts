@@ -74,6 +74,9 @@ test('every 4xx is logged at info with its reason, exception and request id', as
     assert.equal(refused.reason, res.json().message);
     assert.equal(refused.exception, res.json().exception);
     assert.equal(typeof refused.reqId, 'string');
+    // refusals from outside the error mapper too: an unknown route
+    await logged.app.inject({ method: 'GET', url: '/genesys/1/cs/nowhere' });
+    assert.ok(lines.some((l) => l.msg === 'request refused' && l.statusCode === 404 && /^no route GET/.test(String(l.reason))));
   } finally {
     await logged.close();
   }
