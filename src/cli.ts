@@ -87,6 +87,16 @@ function checkFlags<T>(parse: (name: FieldNames) => T): T {
 const program = new Command();
 program.name('contextd').description('Context Services REST API server').version(VERSION);
 
+/** A command on one partition's store: --config, --database-url, --tenant and --group. */
+function partitionCommand(name: string): Command {
+  return program
+    .command(name)
+    .option('-c, --config <file>', 'config file, JSON or YAML (or CONTEXTD_CONFIG)')
+    .option('-d, --database-url <url>', 'store (or DATABASE_URL)')
+    .option('--tenant <id-or-name>', "the tenant's partition (multi-tenant mode), as in ContactCenterId")
+    .option('--group <name>', "a group of the tenant, as in GroupId (default: the tenant's no-group partition)");
+}
+
 program
   .command('serve')
   .description('start the server (migrates the store first)')
@@ -127,17 +137,12 @@ program
     }
   });
 
-program
-  .command('purge')
+partitionCommand('purge')
   .description('delete services started before a date (the five documented operations), in bounded batches; asks first')
   .requiredOption('-o, --operation <operation>', 'purge.service.all | .started | .started.anonymous | .completed | .completed.anonymous')
   .requiredOption('-b, --before <date-time>', 'cut-off: services started before it (ISO 8601)')
   .option('--dry-run', 'count the services it would delete, and delete nothing')
   .option('-y, --yes', 'delete without asking (needed where standard input is not a terminal)')
-  .option('-c, --config <file>', 'config file, JSON or YAML (or CONTEXTD_CONFIG)')
-  .option('-d, --database-url <url>', 'store (or DATABASE_URL)')
-  .option('--tenant <id-or-name>', "the tenant's partition (multi-tenant mode), as in ContactCenterId")
-  .option('--group <name>', "a group of the tenant, as in GroupId (default: the tenant's no-group partition)")
   .action(async (flags: ServeFlags & PartitionFlags & { operation: string; before: string; dryRun?: boolean; yes?: boolean }) => {
     try {
       const config = loadConfig({ configFile: flags.config, databaseUrl: flags.databaseUrl });
@@ -175,8 +180,7 @@ program
     }
   });
 
-program
-  .command('export')
+partitionCommand('export')
   .description('write services as one JSON array (ids, or whole services with --content), streamed')
   .requiredOption('-f, --from <date-time>', 'start of the time range (ISO 8601)')
   .option('-t, --to <date-time>', 'end of the time range (default: now)')
@@ -184,10 +188,6 @@ program
   .option('--content', 'whole services with their states, tasks and extensions, not only ids')
   .option('-s, --state <state>', 'any | active | inactive (with --content)', 'any')
   .option('--out <file>', 'write to a file instead of stdout')
-  .option('-c, --config <file>', 'config file, JSON or YAML (or CONTEXTD_CONFIG)')
-  .option('-d, --database-url <url>', 'store (or DATABASE_URL)')
-  .option('--tenant <id-or-name>', "the tenant's partition (multi-tenant mode), as in ContactCenterId")
-  .option('--group <name>', "a group of the tenant, as in GroupId (default: the tenant's no-group partition)")
   .action(async (flags: ServeFlags & PartitionFlags & { from: string; to?: string; events: string; content?: boolean; state: string; out?: string }) => {
     try {
       const config = loadConfig({ configFile: flags.config, databaseUrl: flags.databaseUrl });
@@ -219,13 +219,8 @@ program
     }
   });
 
-program
-  .command('vacuum')
+partitionCommand('vacuum')
   .description('give back the room that purged and deleted services left (SQLite: the file shrinks; PostgreSQL: VACUUM (ANALYZE), the room is reused)')
-  .option('-c, --config <file>', 'config file, JSON or YAML (or CONTEXTD_CONFIG)')
-  .option('-d, --database-url <url>', 'store (or DATABASE_URL)')
-  .option('--tenant <id-or-name>', "the tenant's partition (multi-tenant mode), as in ContactCenterId")
-  .option('--group <name>', "a group of the tenant, as in GroupId (default: the tenant's no-group partition)")
   .action(async (flags: ServeFlags & PartitionFlags) => {
     try {
       const config = loadConfig({ configFile: flags.config, databaseUrl: flags.databaseUrl });
