@@ -73,6 +73,30 @@ test('find a customer, see the timeline, see a new state appear live, open its d
   await page.close();
 });
 
+test("a completed service's states and tasks that were never ended are drawn to the service's end, as left open", async () => {
+  const serviceId = await startService(t, { customer_id: 'E2E-LEFT', service_type: 'Billing', timestamp: minutesAgo(30) });
+  await t.request('POST', `/services/${serviceId}/states/start`, { state_type: 'Waiting for service agent', timestamp: minutesAgo(29) });
+  await t.request('POST', `/services/${serviceId}/tasks/start`, { task_type: 'Callback', timestamp: minutesAgo(28) });
+  await t.request('POST', `/services/${serviceId}/end`, { timestamp: minutesAgo(20) });
+  // a later, active service: the axis runs to now, well past the first service's end
+  await startService(t, { customer_id: 'E2E-LEFT', service_type: 'Sales', timestamp: minutesAgo(1) });
+
+  const page = await browser.newPage({ viewport: { width: 1280, height: 620 } });
+  await page.goto(`${base}/console`);
+  await page.selectOption('#mode', 'customer');
+  await page.fill('#query', 'E2E-LEFT');
+  await page.click('button[type=submit]');
+  await page.waitForSelector(`[data-kind="state"][data-service="${serviceId}"]`);
+  const state = page.locator(`[data-kind="state"][data-service="${serviceId}"]`);
+  assert.equal(await state.getAttribute('class'), 'state-seg left-open', 'not drawn as active');
+  assert.match((await state.locator('title').textContent()) ?? '', /left open$/);
+  assert.equal(await page.locator(`[data-kind="task"][data-service="${serviceId}"].left-open`).count(), 1);
+  const bar = await page.locator(`[data-kind="service"][data-id="${serviceId}"]`).boundingBox();
+  const seg = await state.boundingBox();
+  assert.ok(bar && seg && Math.abs(seg.x + seg.width - (bar.x + bar.width)) < 2, `ends with its service: ${JSON.stringify([seg, bar])}`);
+  await page.close();
+});
+
 test('the password is kept in memory only: never in localStorage or sessionStorage', async () => {
   const page = await browser.newPage();
   await page.goto(`${base}/console`);

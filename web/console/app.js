@@ -151,10 +151,15 @@ function render(services) {
   const t = (ts) => Date.parse(ts);
   let min = Infinity;
   let max = -Infinity;
+  // an element never ended in a completed service ends with its service: left open, not active to now
+  const serviceEnd = (s) => (s.completed ? t(s.completed.timestamp) : now);
+  const endOf = (element, service) => (element.completed ? t(element.completed.timestamp) : serviceEnd(service));
+  const statusOf = (element, service, ms) => (element.completed ? formatDuration(ms) : service.completed ? 'left open' : 'active');
+  const openClass = (element, service) => (element.completed ? '' : service.completed ? ' left-open' : ' open');
   for (const s of services) {
     min = Math.min(min, t(s.started.timestamp));
-    max = Math.max(max, s.completed ? t(s.completed.timestamp) : now);
-    for (const st of [...(s.active_states ?? []), ...(s.completed_states ?? [])]) max = Math.max(max, st.completed ? t(st.completed.timestamp) : now);
+    max = Math.max(max, serviceEnd(s));
+    for (const st of [...(s.active_states ?? []), ...(s.completed_states ?? [])]) max = Math.max(max, endOf(st, s));
   }
   if (max - min < 1000) max = min + 1000;
   const width = Math.max(700, $('timeline').clientWidth - 40);
@@ -188,7 +193,7 @@ function render(services) {
 
     const states = stack(
       [...(service.active_states ?? []), ...(service.completed_states ?? [])]
-        .map((st) => ({ st, start: t(st.started.timestamp), end: st.completed ? t(st.completed.timestamp) : now }))
+        .map((st) => ({ st, start: t(st.started.timestamp), end: endOf(st, service) }))
         .sort((a, b) => a.start - b.start || a.st.state_id - b.st.state_id),
     );
     const stateTop = y + 42;
@@ -198,11 +203,11 @@ function render(services) {
       const g = el('g');
       const rect = el('rect', {
         x: x(s0), y: sy, width: w, height: 22, fill: colourOf(st.state_type),
-        class: `state-seg${st.completed ? '' : ' open'}`, 'data-kind': 'state', 'data-id': st.state_id, 'data-service': service.service_id,
+        class: `state-seg${openClass(st, service)}`, 'data-kind': 'state', 'data-id': st.state_id, 'data-service': service.service_id,
       });
-      rect.append(el('title', {}, `state ${st.state_id} · ${st.state_type} · ${st.completed ? formatDuration(s1 - s0) : 'active'}`));
+      rect.append(el('title', {}, `state ${st.state_id} · ${st.state_type} · ${statusOf(st, service, s1 - s0)}`));
       g.append(rect);
-      if (w > 60) g.append(el('text', { x: x(s0) + 6, y: sy + 15, class: 'state-label' }, `${st.state_type} · ${st.completed ? formatDuration(s1 - s0) : 'active'}`));
+      if (w > 60) g.append(el('text', { x: x(s0) + 6, y: sy + 15, class: `state-label${openClass(st, service)}` }, `${st.state_type} · ${statusOf(st, service, s1 - s0)}`));
       lane.append(g);
     }
     const stateRows = states.reduce((n, s) => Math.max(n, s.row + 1), 0);
@@ -210,14 +215,14 @@ function render(services) {
     const tasks = [...(service.active_tasks ?? []), ...(service.completed_tasks ?? [])];
     for (const task of tasks) {
       const k0 = t(task.started.timestamp);
-      const k1 = task.completed ? t(task.completed.timestamp) : now;
+      const k1 = endOf(task, service);
       if (task.completed) lane.append(el('line', { x1: x(k0), x2: x(k1), y1: taskY, y2: taskY, stroke: '#f2c14e', 'stroke-width': 3 }));
       const cx = x(k0);
       const marker = el('rect', {
         x: cx - 5, y: taskY - 5, width: 10, height: 10, transform: `rotate(45 ${cx} ${taskY})`, fill: '#f2c14e',
-        class: `task-marker${task.completed ? '' : ' open'}`, 'data-kind': 'task', 'data-id': task.task_id, 'data-service': service.service_id,
+        class: `task-marker${openClass(task, service)}`, 'data-kind': 'task', 'data-id': task.task_id, 'data-service': service.service_id,
       });
-      marker.append(el('title', {}, `task ${task.task_id} · ${task.task_type ?? ''} · ${task.completed ? formatDuration(k1 - k0) : 'active'}`));
+      marker.append(el('title', {}, `task ${task.task_id} · ${task.task_type ?? ''} · ${statusOf(task, service, k1 - k0)}`));
       lane.append(marker);
     }
     svg.append(lane);
