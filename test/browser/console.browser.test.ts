@@ -91,6 +91,9 @@ test("a completed service's states and tasks that were never ended are drawn to 
   assert.equal(await state.getAttribute('class'), 'state-seg left-open', 'not drawn as active');
   assert.match((await state.locator('title').textContent()) ?? '', /left open$/);
   assert.equal(await page.locator(`[data-kind="task"][data-service="${serviceId}"].left-open`).count(), 1);
+  // the axis carries the date on its first tick (the first service's start, 30 minutes ago)
+  const firstDay = new Date(Date.parse(minutesAgo(30))).toLocaleDateString('en-US', { month: 'short', day: 'numeric' });
+  assert.ok((await page.locator('text.tick').first().textContent())?.startsWith(firstDay), await page.locator('text.tick').first().textContent() ?? '');
   const bar = await page.locator(`[data-kind="service"][data-id="${serviceId}"]`).boundingBox();
   const seg = await state.boundingBox();
   assert.ok(bar && seg && Math.abs(seg.x + seg.width - (bar.x + bar.width)) < 2, `ends with its service: ${JSON.stringify([seg, bar])}`);

@@ -171,10 +171,16 @@ function render(services) {
   let y = 30;
   // time axis
   const axis = el('g', { class: 'axis' });
+  // the date on the first tick and wherever the day changes: a journey can span days
+  let previousDay = '';
   for (let i = 0; i <= 4; i++) {
     const ms = min + ((max - min) * i) / 4;
+    const at = new Date(ms);
+    const day = at.toLocaleDateString(undefined, { month: 'short', day: 'numeric', ...(at.getFullYear() === new Date(now).getFullYear() ? {} : { year: 'numeric' }) });
+    const time = at.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', ...(max - min < 10 * 60_000 ? { second: '2-digit' } : {}) });
     axis.append(el('line', { x1: x(ms), x2: x(ms), y1: 18, y2: 10000 }));
-    axis.append(el('text', { x: x(ms), y: 12, 'text-anchor': 'middle' }, new Date(ms).toLocaleTimeString()));
+    axis.append(el('text', { x: x(ms), y: 12, 'text-anchor': 'middle', class: 'tick' }, day === previousDay ? time : `${day} ${time}`));
+    previousDay = day;
   }
   svg.append(axis);
 
