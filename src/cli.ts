@@ -151,7 +151,8 @@ partitionCommand('purge')
       const store = await openMigratedPartitionStore(config, partition);
       try {
         const count = await store.countPurgeable(operation, before);
-        const what = `${count.toLocaleString('en')} services (${operation}, started before ${new Date(before).toISOString()})`;
+        const which = `(${operation}, started before ${new Date(before).toISOString()})`;
+        const what = `${count.toLocaleString('en')} services ${which}`;
         if (flags.dryRun) {
           process.stdout.write(`${JSON.stringify({ would_purge: count })}\n`);
           process.stderr.write(`dry run: ${what} would be purged; nothing was deleted\n`);
@@ -171,7 +172,7 @@ partitionCommand('purge')
         progress.end();
         process.stdout.write(`${JSON.stringify({ purged })}\n`);
         const reclaim = config.database.kind === 'sqlite' && purged > 0 ? '; the file keeps its size until `contextd vacuum`' : '';
-        process.stderr.write(`purged ${purged.toLocaleString('en')} services (${operation}, started before ${new Date(before).toISOString()}) in ${seconds(began)}${reclaim}\n`);
+        process.stderr.write(`purged ${purged.toLocaleString('en')} services ${which} in ${seconds(began)}${reclaim}\n`);
       } finally {
         await store.close();
       }
@@ -206,7 +207,10 @@ partitionCommand('export')
         const progress = terminalProgress();
         const began = performance.now();
         let exported = 0;
-        const chunks = exportServices({ store, catalog }, request, cliActor(), Date.now, (n) => progress.show(`exported ${(exported = n).toLocaleString('en')} services`));
+        const chunks = exportServices({ store, catalog }, request, cliActor(), Date.now, (n) => {
+          exported = n;
+          progress.show(`exported ${n.toLocaleString('en')} services`);
+        });
         await pipeline(Readable.from(chunks), out, { end: Boolean(flags.out) });
         if (!flags.out) process.stdout.write('\n');
         progress.end();

@@ -239,16 +239,23 @@ export function parseDatabaseUrl(url: string): DatabaseTarget {
   return { kind: 'sqlite', path: resolve(path) };
 }
 
+const MASK = '***';
+
+/** A URL with its password masked; undefined when it cannot be parsed. */
+function withoutPassword(url: string): string | undefined {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = MASK;
+    return parsed.toString();
+  } catch {
+    return undefined;
+  }
+}
+
 /** The store as a person reads it in a log line or an error: the file, or the URL without its password. */
 export function describeDatabase(target: DatabaseTarget): string {
   if (target.kind === 'sqlite') return `SQLite ${target.path}`;
-  try {
-    const url = new URL(target.url);
-    if (url.password) url.password = '***';
-    return `PostgreSQL ${url.toString()}`;
-  } catch {
-    return 'PostgreSQL (an unparsable URL)';
-  }
+  return `PostgreSQL ${withoutPassword(target.url) ?? '(an unparsable URL)'}`;
 }
 
 /** The yaml package, loaded when a YAML file is read or printed. */
@@ -401,8 +408,6 @@ export function loadConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessE
   };
 }
 
-const MASK = '***';
-
 /**
  * The configuration in force as YAML, in the config file's own keys (`contextd config print`): every
  * default, the file, the environment and the flags applied; secrets masked (password hashes, passwords
@@ -414,15 +419,7 @@ export function printConfig(config: Config): string {
 
 function effectiveConfig(config: Config): Record<string, unknown> {
   const file = config.file;
-  const maskUrl = (url: string) => {
-    try {
-      const parsed = new URL(url);
-      if (parsed.password) parsed.password = MASK;
-      return parsed.toString();
-    } catch {
-      return url;
-    }
-  };
+  const maskUrl = (url: string) => withoutPassword(url) ?? url;
   return {
     port: config.port,
     host: config.host,
