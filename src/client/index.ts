@@ -79,6 +79,8 @@ function resilientFetch(options: ContextClientOptions): typeof fetch {
   const underlying = options.fetch ?? globalThis.fetch;
   const retries = options.retries ?? 3;
   const firstDelay = options.retryDelayMs ?? 100;
+  // exponential, ±50 % jitter: clients that failed together do not come back together
+  const backoff = (attempt: number, signal: AbortSignal) => sleep(firstDelay * 2 ** attempt * (0.5 + Math.random()), signal);
   return async (input, init) => {
     const request = new Request(input, init);
     // one key for every attempt: the server answers a repeat with the first answer, and acts once
@@ -89,12 +91,12 @@ function resilientFetch(options: ContextClientOptions): typeof fetch {
         response = await underlying(request.clone());
       } catch (error) {
         if (attempt >= retries || request.signal.aborted) throw error;
-        await sleep(firstDelay * 2 ** attempt * (0.5 + Math.random()), request.signal);
+        await backoff(attempt, request.signal);
         continue;
       }
       if (response.status === 503 && attempt < retries) {
         await response.body?.cancel();
-        await sleep(firstDelay * 2 ** attempt * (0.5 + Math.random()), request.signal);
+        await backoff(attempt, request.signal);
         continue;
       }
       if (!/json/.test(response.headers.get('content-type') ?? '')) return response;
