@@ -41,6 +41,23 @@ export interface ServiceFilter {
   offset?: number;
 }
 
+/** GET /services/search: services of any owner, newest first, a page after a position. */
+export interface ServiceSearch {
+  customerId?: string;
+  /** services started with this contact key, anonymous or associated since */
+  contactKey?: string;
+  status: ElementStatus;
+  /** text forms of service_type values; empty = any */
+  serviceTypes: string[];
+  /** epoch ms, inclusive */
+  startedFrom?: number;
+  /** epoch ms, exclusive */
+  startedTo?: number;
+  /** the page starts after this service (in newest-first order) */
+  after?: { startedAt: number; serviceId: bigint };
+  limit: number;
+}
+
 export interface StateFilter {
   serviceIds: bigint[];
   status: ElementStatus;
@@ -136,6 +153,10 @@ export interface JourneyStore {
   deleteService(serviceId: bigint): Promise<void>;
   getService(serviceId: bigint): Promise<ServiceRecord | undefined>;
   listServices(filter: ServiceFilter): Promise<ServiceRecord[]>;
+  /** Services newest first (started_at, then service_id, descending). */
+  searchServices(search: ServiceSearch): Promise<ServiceRecord[]>;
+  /** A value of the store's settings table (made by migrations), e.g. the cursor-signing key. */
+  readSetting(name: string): Promise<string | undefined>;
 
   startState(serviceId: bigint, start: StateStart): Promise<number>;
   endState(serviceId: bigint, stateId: number, end: ElementEnd): Promise<void>;

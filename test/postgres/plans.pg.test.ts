@@ -42,7 +42,7 @@ test("a customer's active services, a contact key's anonymous services and ident
   assert.match(active, /services_active_by_customer/);
   assert.doesNotMatch(active, /Seq Scan/);
   const anonymous = await plan(ANONYMOUS_SERVICES_OF_CONTACT, ['x', 0]);
-  assert.match(anonymous, /services_anonymous_by_contact/);
+  assert.match(anonymous, /services_by_contact/);
   assert.doesNotMatch(anonymous, /Seq Scan/);
   const identify = await plan(IDENTIFY_BY_PREFIX, [1, 'a', 'b']);
   assert.doesNotMatch(identify, /Seq Scan/);
@@ -60,7 +60,9 @@ test('the outbox is read by id range, and the trim looks at the oldest ids only'
 
 test('the live board reads the partial indexes of active services and waiting states', async () => {
   for (const [table, index, column] of [
-    ['services', 'services_active_by_type', 'service_type'],
+    // either partial index of active services (the overview's services_active_by_start too) skips the
+    // completed ones; on an empty table the planner may take either
+    ['services', 'services_active_by_(type|start)', 'service_type'],
     ['states', 'states_waiting_by_type', 'state_type'],
   ] as const) {
     const counts = await plan(liveCountsSql(table), []);

@@ -25,11 +25,14 @@ import {
   ServiceIdParams,
   ServiceListQuery,
   ServiceQuery,
+  ServiceSearchQuery,
   ServiceStartBody,
   StartServiceOut,
 } from '../schemas/services.js';
 import { readNesting, readPage, serviceViews } from '../../app/views.js';
 import type { Scope } from '../scope.js';
+import { searchPage } from '../../app/search.js';
+import { invalid } from '../../domain/errors.js';
 
 const tags = ['services'];
 
@@ -56,6 +59,38 @@ export default async function serviceRoutes(instance: FastifyInstance): Promise<
       const serviceId = request.scope.serviceId(request.params.service_id);
       await request.scope.journeys.endService(serviceId, parseElementEnd(request.body, clock(), 'service'));
       return reply.status(204).send();
+    },
+  );
+
+  // a contextd extension: services of any owner, newest first, walked with a signed cursor
+  app.get(
+    `/services/search`,
+    {
+      schema: {
+        tags,
+        summary: 'Search services, newest first (contextd extension)',
+        description: 'Services of every owner, newest first. Filters combine; `next_cursor` (absent on the last page) fetches the next page with the same filters.',
+        querystring: ServiceSearchQuery,
+        response: { 200: Type.Object({ services: Type.Array(ServiceOut), next_cursor: Type.Optional(Type.String()) }), ...errorResponses },
+      },
+    },
+    async (request) => {
+      const query = request.query;
+      const status = (query.status ?? 'all').toLowerCase();
+      if (status !== 'active' && status !== 'completed' && status !== 'all') throw invalid(`status must be active, completed or all, got ${JSON.stringify(query.status)}`);
+      const filter = {
+        customerId: query.customer_id === undefined ? undefined : readStringId('customer_id', query.customer_id),
+        contactKey: query.contact_key === undefined ? undefined : readStringId('contact_key', query.contact_key),
+        status: status as ElementStatus,
+        serviceTypes: request.scope.catalog.typeFilter('Service', readQueryList(query.service_types)),
+        startedFrom: query.started_from === undefined ? undefined : readTimestamp('started_from', query.started_from),
+        startedTo: query.started_to === undefined ? undefined : readTimestamp('started_to', query.started_to),
+      };
+      const limit = readPage({ limit: query.limit }, app.limits.listLimit).limit ?? Math.min(50, app.limits.listLimit);
+      if (limit === 0) throw invalid('limit: at least 1');
+      const page = await searchPage(request.scope.store, filter, limit, query.cursor);
+      const services = await serviceViews(request.scope, page.services, readNesting(query, 'service'));
+      return page.next === undefined ? { services } : { services, next_cursor: page.next };
     },
   );
 

@@ -71,4 +71,19 @@ export const ServiceListQuery = Type.Object(
   { additionalProperties: true },
 );
 
+export const ServiceSearchQuery = Type.Object(
+  {
+    ...nestingQuery,
+    status: Type.Optional(Type.String({ description: 'active, completed or all (the default)', examples: ['active'] })),
+    customer_id: Type.Optional(Type.String({ description: "the customer's services" })),
+    contact_key: Type.Optional(Type.String({ description: 'services started with this contact key, anonymous or associated since' })),
+    service_types: Type.Optional(QueryList),
+    started_from: Type.Optional(QueryTime),
+    started_to: Type.Optional(QueryTime),
+    limit: Type.Optional(QueryCount),
+    cursor: Type.Optional(Type.String({ description: 'next_cursor of the previous page' })),
+  },
+  { additionalProperties: true },
+);
+
 export const StartServiceOut = Type.Object({ service_id: Type.Integer({ description: '64-bit' }) });

@@ -5,7 +5,7 @@ import { autoCompleteAfterMs, expiryOnInsert, type Expiry } from '../../domain/e
 import { associateDoc, completeDoc, type ElementDoc } from '../../domain/lifecycle.js';
 import type { ElementEnd, ElementStatus, ServiceAssociation, ServiceRecord, ServiceStart } from '../../domain/records.js';
 import { decodeDoc, docColumns, docOf, serviceFromRow, type ServiceRow } from '../codec.js';
-import type { ServiceFilter } from '../store.js';
+import type { ServiceFilter, ServiceSearch } from '../store.js';
 import type { ColumnType, Dialect, SqlReader, SqlWriter } from './dialect.js';
 import { extensionWrites, writeExtensions } from './extensions.js';
 import { openRemovals } from './rollups.js';
@@ -232,6 +232,44 @@ export async function listServices(read: SqlReader, d: Dialect, filter: ServiceF
     params.push(filter.startedTo);
   }
   sql += ORDER + pageClause(params, filter.limit, filter.offset);
+  return (await read.all<ServiceRow>(sql, params)).map(serviceFromRow);
+}
+
+/**
+ * Services of any owner, newest first, from a position on. Each filter has its index: a customer's
+ * services_by_customer, a contact key's services_by_contact (associated services keep their key), the
+ * active ones services_active_by_start, a type services_by_type.
+ */
+export async function searchServices(read: SqlReader, d: Dialect, search: ServiceSearch, now: number): Promise<ServiceRecord[]> {
+  let sql = `SELECT ${SERVICE_COLUMNS} FROM services WHERE expires_at > ?`;
+  const params: unknown[] = [now];
+  if (search.customerId !== undefined) {
+    sql += ' AND customer_id = ?';
+    params.push(search.customerId);
+  }
+  if (search.contactKey !== undefined) {
+    sql += ' AND contact_key = ?';
+    params.push(search.contactKey);
+  }
+  sql += statusClause(search.status);
+  if (search.serviceTypes.length > 0) {
+    sql += ` AND ${d.inList('service_type', 'text')}`;
+    params.push(d.list(search.serviceTypes));
+  }
+  if (search.startedFrom !== undefined) {
+    sql += ' AND started_at >= ?';
+    params.push(search.startedFrom);
+  }
+  if (search.startedTo !== undefined) {
+    sql += ' AND started_at < ?';
+    params.push(search.startedTo);
+  }
+  if (search.after) {
+    sql += ' AND (started_at < ? OR (started_at = ? AND service_id < ?))';
+    params.push(search.after.startedAt, search.after.startedAt, search.after.serviceId);
+  }
+  sql += ' ORDER BY started_at DESC, service_id DESC LIMIT ?';
+  params.push(search.limit);
   return (await read.all<ServiceRow>(sql, params)).map(serviceFromRow);
 }
 

@@ -27,6 +27,7 @@ import type {
   IdempotentResponse,
   PurgeOperation,
   ServiceFilter,
+  ServiceSearch,
   StateFilter,
   Store,
   StoreHealth,
@@ -158,6 +159,12 @@ export class SqlStore implements Store {
   }
   listServices(filter: ServiceFilter): Promise<ServiceRecord[]> {
     return services.listServices(this.read, this.d, filter, this.clock());
+  }
+  searchServices(search: ServiceSearch): Promise<ServiceRecord[]> {
+    return services.searchServices(this.read, this.d, search, this.clock());
+  }
+  async readSetting(name: string): Promise<string | undefined> {
+    return (await this.read.one<{ value: string }>('SELECT value FROM settings WHERE name = ?', [name]))?.value;
   }
 
   startState(serviceId: bigint, start: StateStart): Promise<number> {
