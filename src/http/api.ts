@@ -51,5 +51,5 @@ export default async function api(app: FastifyInstance, options: ApiOptions): Pr
   await app.register(customerRoutes);
   await app.register(webhookRoutes);
   await app.register(analyticsRoutes);
-  await app.register(serverRoutes);
+  await app.register(serverRoutes, { tenants: options.tenants });
 }

@@ -39,6 +39,7 @@ export const EXAMPLE_REQUESTS: readonly ExampleRequest[] = [
   api('GET', '/server/mode'),
   api('POST', '/server/mode', { body: { mode: 'production' } }),
   api('GET', '/server/status'),
+  api('GET', '/server/partitions'),
 
   // schema changes are online
   api('GET', '/metadata/profiles'),
@@ -95,6 +96,8 @@ export const EXAMPLE_REQUESTS: readonly ExampleRequest[] = [
   api('GET', '/profiles', { query: { 'Phone.PhoneNumber': PHONE, include_profile: 'yes' } }),
   api('POST', '/customers/{customer_id}/services/{service_id}', { params: { customer_id: CUSTOMER, ...service }, body: { media_type: 'voice' } }),
   ...lists('/customers/{customer_id}/services', { customer_id: CUSTOMER }, { active_states: 'true', completed_tasks: 'true' }),
+  // the number still finds the service once it is associated
+  api('GET', '/services/search', { query: { contact_key: PHONE, status: 'active', limit: '20' } }),
   api('GET', '/events', { query: { customer_id: CUSTOMER, kinds: 'state.started,state.ended' } }),
 
   api('GET', '/analytics/live'),

@@ -12,6 +12,10 @@ declare module 'fastify' {
     /** set for every API route by the scope hook of the API plugin (api.ts); routes outside it never read it */
     scope: Scope;
   }
+  interface FastifyContextConfig {
+    /** the route reads no partition's data (GET /server/partitions): no tenant headers needed */
+    unscoped?: boolean;
+  }
 }
 
 /**
@@ -23,6 +27,7 @@ export function registerScopes(app: FastifyInstance, tenants: readonly Tenant[],
   app.decorateRequest('scope', null as unknown as Scope);
   // a callback hook, not an async one: it runs on every API request and never waits
   app.addHook('onRequest', (request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void) => {
+    if (request.routeOptions.config?.unscoped) return done();
     let partition;
     try {
       partition = resolvePartition(tenants, request.headers.contactcenterid, request.headers.groupid);

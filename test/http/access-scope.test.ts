@@ -39,7 +39,8 @@ describe('users bound to tenants', () => {
   test('every API route answers 403 to a user of another tenant, and writes nothing', async () => {
     const started = await call('POST', `${BASE}/services/start`, 'acme-admin', { ContactCenterId: 'Acme' });
     assert.equal(started.statusCode, 400, 'an empty start is refused (but the user was let in)');
-    const routes = t.app.routeTable.filter((r) => r.url.startsWith(BASE));
+    // every route but the one that lists what the caller may use (tested below)
+    const routes = t.app.routeTable.filter((r) => r.url.startsWith(BASE) && r.url !== `${BASE}/server/partitions`);
     assert.ok(routes.length > 40, `${routes.length} routes`);
     for (const route of routes) {
       const url = route.url.replace(/:[a-z_]+/g, '1');
@@ -59,6 +60,17 @@ describe('users bound to tenants', () => {
     for (const headers of [{ ContactCenterId: 'Acme' }, { ContactCenterId: 'Globex' }, { ContactCenterId: '101', GroupId: 'Care' }] as Record<string, string>[]) {
       assert.equal((await call('GET', `${BASE}/customers/X/services`, 'acme-sup', headers)).statusCode, 200, JSON.stringify(headers));
     }
+  });
+});
+
+describe('GET /server/partitions (the console\'s tenant and group picker)', () => {
+  test('lists the partitions the caller may use, without tenant headers; a stranger gets 401', async () => {
+    const partitions = async (user: string) => (await call('GET', `${BASE}/server/partitions`, user, {})).json();
+    assert.deepEqual(await partitions('sales-admin'), [{ contact_center_id: '101', tenant: 'Acme', group: 'Sales' }]);
+    assert.deepEqual(await partitions('globex-admin'), [{ contact_center_id: '102', tenant: 'Globex' }]);
+    assert.equal((await partitions('acme-sup')).length, 4, 'Acme, its two groups and Globex');
+    const stranger = await t.app.inject({ method: 'GET', url: `${BASE}/server/partitions` });
+    assert.equal(stranger.statusCode, 401);
   });
 });
 

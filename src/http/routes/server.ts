@@ -7,13 +7,41 @@ import { Type } from '@sinclair/typebox';
 import { invalid } from '../../domain/errors.js';
 import { errorResponses } from '../schemas/common.js';
 import type { RequestTypeProvider } from '../types.js';
+import { partitionsOf, type Tenant } from '../../domain/tenancy.js';
 
 const tags = ['server'];
 const ModeOut = Type.Object({ mode: Type.Literal('production'), online_schema_changes: Type.Boolean() });
 const MODES = ['maintenance', 'production'];
 
-export default async function serverRoutes(instance: FastifyInstance): Promise<void> {
+const PartitionOut = Type.Object({
+  contact_center_id: Type.String({ description: 'the tenant id, for the ContactCenterId header' }),
+  tenant: Type.String(),
+  group: Type.Optional(Type.String({ description: 'for the GroupId header' })),
+});
+
+export default async function serverRoutes(instance: FastifyInstance, options: { tenants: readonly Tenant[] }): Promise<void> {
   const app = instance.withTypeProvider<RequestTypeProvider>();
+
+  // a contextd extension: what the console's tenant and group picker offers (empty in single-tenant mode)
+  app.get(
+    `/server/partitions`,
+    {
+      config: { unscoped: true },
+      schema: {
+        tags,
+        summary: 'The tenants and groups the caller may use (contextd extension; empty in single-tenant mode)',
+        response: { 200: Type.Array(PartitionOut), ...errorResponses },
+      },
+    },
+    async (request) =>
+      (options.tenants.length === 0 ? [] : partitionsOf(options.tenants))
+        .filter((partition) => !request.mayUse || request.mayUse(partition))
+        .map((partition) => ({
+          contact_center_id: String(partition.tenant!.id),
+          tenant: partition.tenant!.name,
+          ...(partition.group === undefined ? {} : { group: partition.group }),
+        })),
+  );
   const current = { mode: 'production' as const, online_schema_changes: true };
 
   for (const url of [`/server/mode`, `/server/status`]) {
