@@ -72,15 +72,18 @@ export function registerAccessControl(app: FastifyInstance, users: User[], tenan
   const verified = new Map<string, { name: string; until: number }>();
   const failures = new FailureCounts();
 
-  const deny = (reply: FastifyReply, status: 401 | 403, message: string, exception: string) => {
-    if (status === 401) reply.header('www-authenticate', 'Basic realm="contextd", charset="UTF-8"');
+  // A browser answers a Basic challenge with its own modal prompt, which leaves a page's fetch waiting
+  // on it; a script that asks with X-Requested-With (the console) gets the 401 without the challenge
+  // and shows its own sign-in form.
+  const deny = (request: FastifyRequest, reply: FastifyReply, status: 401 | 403, message: string, exception: string) => {
+    if (status === 401 && request.headers['x-requested-with'] === undefined) reply.header('www-authenticate', 'Basic realm="contextd", charset="UTF-8"');
     return refuse(reply, status, { message, exception });
   };
 
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     const header = request.headers.authorization;
     const credentials = parseBasicAuthorization(header);
-    if (!credentials || !header) return deny(reply, 401, 'credentials required: HTTP Basic with a configured user', Exceptions.Authentication);
+    if (!credentials || !header) return deny(request, reply, 401, 'credentials required: HTTP Basic with a configured user', Exceptions.Authentication);
     const digest = credentialDigest(header);
     const now = clock();
     let session = verified.get(digest);
@@ -97,7 +100,7 @@ export function registerAccessControl(app: FastifyInstance, users: User[], tenan
       if (!ok || !user?.hash) {
         failures.add(byAddress, now);
         failures.add(byUser, now);
-        return deny(reply, 401, 'unknown user or wrong password', Exceptions.Authentication);
+        return deny(request, reply, 401, 'unknown user or wrong password', Exceptions.Authentication);
       }
       session = { name: credentials.name, until: now + CACHE_MS };
       if (verified.size >= CACHE_MAX) verified.clear();
@@ -106,6 +109,6 @@ export function registerAccessControl(app: FastifyInstance, users: User[], tenan
     const user = byName.get(session.name)!;
     request.user = session.name;
     request.mayUse = user.mayUse;
-    if (!allows(user.roles, requiredRole(request.method, request.routeOptions.config?.requires))) return deny(reply, 403, 'Requires permission', 'java.rmi.AccessException');
+    if (!allows(user.roles, requiredRole(request.method, request.routeOptions.config?.requires))) return deny(request, reply, 403, 'Requires permission', 'java.rmi.AccessException');
   });
 }

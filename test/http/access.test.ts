@@ -29,6 +29,13 @@ test('no or bad credentials: 401 with WWW-Authenticate, nothing written', async 
   assert.deepEqual((await t.request('GET', '/customers/R1/services', undefined, ADMIN)).json(), []);
 });
 
+test('a script asking with X-Requested-With gets the 401 without the Basic challenge (no browser prompt)', async () => {
+  const res = await t.request('GET', '/customers/R1/services', undefined, { 'x-requested-with': 'contextd-console' });
+  assert.equal(res.statusCode, 401);
+  assert.equal(res.headers['www-authenticate'], undefined);
+  assert.equal(res.json().exception, `${EXC}AuthenticationException`);
+});
+
 test('Administrator reads and writes; Supervisor reads; writes by a Supervisor are 403 Requires permission', async () => {
   const start = await t.request('POST', '/services/start', { customer_id: 'R2', service_type: 'A' }, ADMIN);
   assert.equal(start.statusCode, 201);

@@ -1,28 +1,6 @@
 // The analytics page: the live board (what is open now, redrawn as events arrive, its ages ticking)
 // and, over a chosen window, time in state, outcomes and a funnel. Plain DOM; no build step, no CDN.
-const BASE = '/genesys/1/cs';
-const $ = (id) => document.getElementById(id);
-
-// the same connection settings as the journey page (the password is never stored)
-for (const id of ['tenant', 'group', 'user']) {
-  $(id).value = localStorage.getItem(`contextd.${id}`) ?? '';
-  $(id).addEventListener('change', () => localStorage.setItem(`contextd.${id}`, $(id).value));
-}
-
-function headers() {
-  const h = { accept: 'application/json' };
-  if ($('tenant').value) h.ContactCenterId = $('tenant').value;
-  if ($('group').value) h.GroupId = $('group').value;
-  if ($('user').value) h.Authorization = `Basic ${btoa(`${$('user').value}:${$('password').value}`)}`;
-  return h;
-}
-
-async function api(path) {
-  const response = await fetch(BASE + path, { headers: headers() });
-  const body = await response.json().catch(() => undefined);
-  if (!response.ok) throw new Error(body?.message ?? `${response.status} ${response.statusText}`);
-  return body;
-}
+import { $, api, followEvents, loadPartitions, onConnectionChange } from './connection.js';
 
 /** 75 → "1m 15s"; 4000 → "1h 6m" */
 function age(seconds) {
@@ -288,28 +266,13 @@ function scheduleRefresh() {
   }, 300);
 }
 
-async function listen() {
-  for (;;) {
-    try {
-      const response = await fetch(`${BASE}/events`, { headers: { ...headers(), accept: 'text/event-stream' } });
-      if (!response.ok || !response.body) throw new Error(`events: ${response.status}`);
-      $('live').className = 'live on';
-      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        if (value.includes('data: ')) scheduleRefresh();
-      }
-    } catch {
-      // reconnects below
-    }
-    $('live').className = 'live off';
-    await new Promise((r) => setTimeout(r, 2000));
-  }
-}
-
+onConnectionChange(() => {
+  void loadBoard();
+  loadWindow();
+});
+await loadPartitions();
 setRange(1);
 void loadBoard();
 loadWindow();
 setInterval(drawBoard, 1000);
-void listen();
+followEvents('', scheduleRefresh, $('live'));
