@@ -3,33 +3,24 @@
 // journeys; and the page redraws by itself when a write commits.
 // UPDATE_SCREENSHOT=1 writes docs/console-analytics.png.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { createTestApp, startService, type TestApp } from '../helpers/app.js';
+import { launchBrowser, listen, minutesAgo } from '../helpers/browser.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 let t: TestApp;
 let base: string;
 let browser: Browser;
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium (CI does)`);
   t = await createTestApp();
-  await t.app.listen({ port: 0, host: '127.0.0.1' });
-  base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  base = await listen(t);
+  browser = await launchBrowser();
 });
 after(async () => {
   await browser?.close();
   await t?.close();
 });
-
-const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
 
 test('the live board and time in state, redrawn as writes commit', async () => {
   for (let i = 0; i < 3; i++) {

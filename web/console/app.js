@@ -327,15 +327,21 @@ window.addEventListener('pointermove', (event) => {
   following = false;
   requestAnimationFrame(draw);
 });
+// the click that ends a drag is not a click on what lies under it; the drawing was replaced during the
+// drag, so that click may never come: the flag lasts until the events of this release are dispatched
+let dragEnded = false;
 window.addEventListener('pointerup', () => {
-  if (drag?.moved) $('timeline').dataset.dragged = '1';
+  if (drag?.moved) {
+    dragEnded = true;
+    setTimeout(() => (dragEnded = false), 0);
+  }
   drag = undefined;
 });
 
 // ---- clicks: fold and unfold, details ----
 
 $('timeline').addEventListener('click', async (event) => {
-  if ($('timeline').dataset.dragged) return delete $('timeline').dataset.dragged;
+  if (dragEnded) return;
   const toggle = event.target.closest('[data-toggle]');
   if (toggle) {
     const id = toggle.dataset.toggle;
@@ -491,6 +497,7 @@ function showView(name) {
   currentView = name;
   $('journey-view').hidden = name !== 'journey';
   $('overview-view').hidden = name !== 'overview';
+  document.querySelector('footer').hidden = name !== 'journey'; // the timeline's legend
   for (const link of document.querySelectorAll('nav [data-view]')) link.classList.toggle('current', link.dataset.view === name);
   if (name === 'overview') {
     stopEvents?.();

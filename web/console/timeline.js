@@ -146,9 +146,13 @@ export function drawTimeline(services, { view, now, width, folded, collapsed }) 
     const start = t(service.started.timestamp);
     const end = endOf(service, service, Date.now());
     const g = el('g', { class: 'lane-header', 'data-toggle': service.service_id, role: 'button', tabindex: 0 });
-    const text = el('text', { x: Math.max(plot.left + 2, Math.min(x(start), plot.right - 240)), y: top + 12, class: 'lane-label' });
-    text.append(el('tspan', {}, `${open ? '▾' : '▸'} ${service.service_type ?? 'service'} `));
-    text.append(el('tspan', { class: 'lane-sub' }, `#${service.service_id} · ${new Date(start).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })} · `));
+    const name = `${open ? '▾' : '▸'} ${service.service_type ?? 'service'} `;
+    // on a phone's width the start date is left to the axis
+    const when = width < 600 ? `#${service.service_id} · ` : `#${service.service_id} · ${new Date(start).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' })} · `;
+    // at its service's start, but never past either edge (about 6.5 px a character, room for the ticking status)
+    const room = (name.length + when.length + 24) * 6.5;
+    const text = el('text', { x: Math.max(plot.left + 2, Math.min(x(start), plot.right - room)), y: top + 12, class: 'lane-label' });
+    text.append(el('tspan', {}, name), el('tspan', { class: 'lane-sub' }, when));
     const status = service.completed ? el('tspan', { class: 'lane-sub' }, `completed in ${formatDuration(end - start)}`) : ticking(el('tspan', { class: 'lane-sub' }), 'active for ', start);
     text.append(status);
     g.append(text);
