@@ -82,6 +82,34 @@ export async function liveBoard(scope: JourneyScope, now: number): Promise<LiveB
   return { at: now, services: withAges(services, now), states: withAges(states, now) };
 }
 
+/**
+ * The reports (time in state, outcomes, funnel) by query, each with the outbox position it was
+ * computed at: like the board, exact until the position moves, so the supervisors who ask the same
+ * question between two writes share one computation (and one in flight). A few dozen per scope, the
+ * least recently asked dropped first.
+ */
+const reports = new WeakMap<JourneyScope, Map<string, { position: number; value: Promise<unknown> }>>();
+export const REPORTS_KEPT = 32;
+
+async function atPosition<T>(scope: JourneyScope, query: unknown, compute: () => Promise<T>): Promise<T> {
+  const key = JSON.stringify(query);
+  const position = await scope.store.lastEventId();
+  let byQuery = reports.get(scope);
+  if (!byQuery) reports.set(scope, (byQuery = new Map()));
+  let entry = byQuery.get(key);
+  byQuery.delete(key); // (re)inserted below: the map's order is the order of last use
+  if (!entry || entry.position !== position) {
+    const value = compute();
+    const made = { position, value };
+    entry = made;
+    const kept = byQuery;
+    value.catch(() => kept.get(key) === made && kept.delete(key));
+  }
+  byQuery.set(key, entry);
+  if (byQuery.size > REPORTS_KEPT) byQuery.delete(byQuery.keys().next().value!);
+  return entry.value as Promise<T>;
+}
+
 export interface StateRow {
   stateType: LongOrString | null;
   group?: LongOrString | null;
@@ -96,7 +124,11 @@ export interface StateRow {
  * Time in state over an hour-aligned window: per state type (and group) as shown — a name and its
  * dbid are one row, their counts and duration bins added (bins merge exactly) — the most started first.
  */
-export async function timeInState(scope: JourneyScope, query: StateQuery): Promise<StateRow[]> {
+export function timeInState(scope: JourneyScope, query: StateQuery): Promise<StateRow[]> {
+  return atPosition(scope, ['states', query], () => computeTimeInState(scope, query));
+}
+
+async function computeTimeInState(scope: JourneyScope, query: StateQuery): Promise<StateRow[]> {
   const totals = await scope.store.stateHourTotals(query);
   const show = (entity: MappedEntity, field: 'type' | 'media_type', text: string) => (text === '' ? null : (scope.catalog.display(entity, field, typeValue(text)) ?? typeValue(text)));
   const merged = new Map<string, { stateType: LongOrString | null; group?: LongOrString | null; started: number; completed: number; removed: number; sum: number; max: number; bins: Map<number, number> }>();
@@ -147,7 +179,11 @@ export interface OutcomeRow {
  * Outcomes over an hour-aligned window: of the services started in it, per service type as shown, how
  * many completed — per disposition, with the time to complete — are still open, or were deleted open.
  */
-export async function outcomes(scope: JourneyScope, query: Pick<StateQuery, 'fromHour' | 'toHour' | 'serviceTypes'>): Promise<OutcomeRow[]> {
+export function outcomes(scope: JourneyScope, query: Pick<StateQuery, 'fromHour' | 'toHour' | 'serviceTypes'>): Promise<OutcomeRow[]> {
+  return atPosition(scope, ['outcomes', query], () => computeOutcomes(scope, query));
+}
+
+async function computeOutcomes(scope: JourneyScope, query: Pick<StateQuery, 'fromHour' | 'toHour' | 'serviceTypes'>): Promise<OutcomeRow[]> {
   const totals = await scope.store.serviceHourTotals(query);
   const show = (field: 'type' | 'disposition', text: string) => (text === '' ? null : (scope.catalog.display('Service', field, typeValue(text)) ?? typeValue(text)));
   type Acc = { started: number; completed: number; removed: number; sum: number; max: number; bins: Map<number, number> };
@@ -208,7 +244,11 @@ export interface FunnelAnswer {
 }
 
 /** The funnel of the services of one type started in [from, to): walked page by page, in constant memory. */
-export async function funnel(scope: JourneyScope, query: FunnelQuery): Promise<FunnelAnswer> {
+export function funnel(scope: JourneyScope, query: FunnelQuery): Promise<FunnelAnswer> {
+  return atPosition(scope, ['funnel', query], () => computeFunnel(scope, query));
+}
+
+async function computeFunnel(scope: JourneyScope, query: FunnelQuery): Promise<FunnelAnswer> {
   const serviceTypes = scope.catalog.typeFilter('Service', [query.serviceType]);
   const counter = new Funnel(query.steps.map((step) => scope.catalog.typeFilter('State', [step])));
   let after: { startedAt: number; id: bigint } | undefined;

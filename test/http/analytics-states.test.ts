@@ -184,3 +184,29 @@ test('bad windows and groupings are 400s that say why', async () => {
     assert.match(response.json().message, says);
   }
 });
+
+test('readers of the same report share it until the next write, which the next answer shows', async () => {
+  const scope = [...t.app.scopes.values()][0];
+  const url = `/analytics/states?from=${new Date(base).toISOString()}&to=${new Date(base + 12 * HOUR).toISOString()}&state_types=Shared`;
+  const before = (await t.request('GET', url)).json();
+  let computations = 0;
+  const stateHourTotals = scope.store.stateHourTotals.bind(scope.store);
+  scope.store.stateHourTotals = (query) => {
+    computations++;
+    return stateHourTotals(query);
+  };
+  try {
+    const [a, b] = await Promise.all([t.request('GET', url), t.request('GET', url)]);
+    assert.deepEqual(a.json(), before);
+    assert.deepEqual(b.json(), before);
+    assert.equal(computations, 0, 'no write since: the same report');
+    const id = await startService(t, { customer_id: 'SHARED', service_type: 'Sales', timestamp: new Date(base + HOUR).toISOString() });
+    await t.request('POST', `/services/${id}/states/start`, { state_type: 'Shared', timestamp: new Date(base + HOUR).toISOString() });
+    const after = (await t.request('GET', url)).json();
+    assert.equal(computations, 1, 'a write: computed again');
+    const started = (answer: { states: { started: number }[] }) => answer.states.reduce((n, r) => n + r.started, 0);
+    assert.equal(started(after), started(before) + 1);
+  } finally {
+    scope.store.stateHourTotals = stateHourTotals;
+  }
+});
