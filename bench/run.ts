@@ -207,6 +207,21 @@ function scenarios(): Scenario[] {
       runsOn: 'contextd',
       request: () => ({ method: 'GET', path: `${BASE}/analytics/states?from=2024-01-01T00:00:00Z&to=2024-01-31T00:00:00Z&group_by=day` }),
     },
+    // the outcome report over the same month, and a funnel of one type over 10,000 seeded services
+    // (the first 10 s of starts at any size: 2,000 of type T0, 5 states each)
+    { name: 'analytics: outcomes, 30 days', runsOn: 'contextd', request: () => ({ method: 'GET', path: `${BASE}/analytics/outcomes?from=2024-01-01T00:00:00Z&to=2024-01-31T00:00:00Z` }) },
+    {
+      name: 'analytics: funnel of 2,000 services',
+      runsOn: 'contextd',
+      request: () => ({ method: 'GET', path: `${BASE}/analytics/funnel?service_type=T0&steps=S0,S2,S4&from=2024-01-01T00:00:00Z&to=2024-01-01T00:00:10Z` }),
+    },
+    // readers share a report until the next write: with a write before each, every read computes it
+    {
+      name: 'analytics: 30 days by day, a write before each',
+      runsOn: 'contextd',
+      request: (context) => ({ method: 'POST', path: `${BASE}/services/${serviceOf(context)}/states/start`, headers: json, body: '{"state_type":"Waiting for service agent"}' }),
+      then: [() => ({ method: 'GET', path: `${BASE}/analytics/states?from=2024-01-01T00:00:00Z&to=2024-01-31T00:00:00Z&group_by=day` })],
+    },
     // each board read after a write: every read computes the board again (no write, no computation)
     {
       name: 'analytics: live board, a write before each',

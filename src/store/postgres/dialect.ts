@@ -12,6 +12,7 @@ export const postgresDialect: Dialect = {
   list: (values) => values.map(param),
   rows: (types) => `unnest(${types.map((type) => `CAST(? AS ${type}[])`).join(', ')}) AS x(${types.map((_, i) => `c${i}`).join(', ')})`,
   rowParams: (types: readonly ColumnType[], rows) => types.map((_, i) => rows.map((row) => param(row[i] ?? null))),
+  writableWith: true,
   forUpdate: ' FOR UPDATE',
   skipLocked: ' FOR UPDATE SKIP LOCKED',
   lockTable: (table, mode) => `LOCK TABLE ${table} IN ${mode} MODE`,

@@ -30,6 +30,8 @@ export interface Dialect {
   readonly skipLocked: string;
   /** A statement that takes a table lock for the rest of the transaction; none where a write locks the whole store. */
   lockTable(table: string, mode: 'SHARE ROW EXCLUSIVE' | 'ROW EXCLUSIVE'): string | undefined;
+  /** whether a WITH clause may hold an UPDATE … RETURNING for the statement after it (PostgreSQL's data-modifying WITH; SQLite has none) */
+  readonly writableWith: boolean;
   /** `n` new service ids, ascending, never handed out before. */
   allocateServiceIds(tx: SqlWriter, n: number): Promise<bigint[]>;
 }

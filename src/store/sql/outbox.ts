@@ -25,11 +25,10 @@ export interface EventRow {
 /** Appends the batch's events, in order, each with the owner its write read while planning. */
 export async function appendEvents(tx: SqlWriter, d: Dialect, drafts: readonly EventDraft[], now: number): Promise<void> {
   if (drafts.length === 0) return;
-  const row = await tx.one<{ last_id: bigint | number | string }>('UPDATE event_sequence SET last_id = last_id + ? RETURNING last_id', [BigInt(drafts.length)]);
-  if (!row) throw new Error('the event sequence is missing (the store is not migrated)');
-  const first = Number(row.last_id) - drafts.length + 1;
+  const n = BigInt(drafts.length);
+  // c0: the event's place in the batch; its id is the counter's value before the batch + 1 + c0
   const rows = drafts.map((draft, i) => [
-    BigInt(first + i),
+    BigInt(i),
     draft.kind,
     draft.serviceId ?? null,
     draft.customerId ?? null,
@@ -37,10 +36,21 @@ export async function appendEvents(tx: SqlWriter, d: Dialect, drafts: readonly E
     draft.serviceType ?? null,
     draft.details ? stringifyJson(draft.details) : '{}',
   ]);
-  await tx.run(
-    `INSERT INTO events (${EVENT_COLUMNS}) SELECT c0, CAST(? AS BIGINT), c1, c2, c3, c4, c5, c6 FROM ${d.rows(EVENT_ROW_TYPES)}`,
-    [now, ...d.rowParams(EVENT_ROW_TYPES, rows)],
-  );
+  const insert = (first: string) =>
+    `INSERT INTO events (${EVENT_COLUMNS}) SELECT ${first} + c0, CAST(? AS BIGINT), c1, c2, c3, c4, c5, c6 FROM ${d.rows(EVENT_ROW_TYPES)}`;
+  const missing = () => new Error('the event sequence is missing (the store is not migrated)');
+  if (d.writableWith) {
+    // one statement, one round trip to the server: the counter taken and the events written
+    const written = await tx.run(
+      `WITH taken AS (UPDATE event_sequence SET last_id = last_id + ? RETURNING last_id) ${insert('(SELECT last_id FROM taken) - ? + 1')}`,
+      [n, n, now, ...d.rowParams(EVENT_ROW_TYPES, rows)],
+    );
+    if (written !== drafts.length) throw missing();
+    return;
+  }
+  const row = await tx.one<{ last_id: bigint | number | string }>('UPDATE event_sequence SET last_id = last_id + ? RETURNING last_id', [n]);
+  if (!row) throw missing();
+  await tx.run(insert('CAST(? AS BIGINT)'), [BigInt(row.last_id) - n + 1n, now, ...d.rowParams(EVENT_ROW_TYPES, rows)]);
 }
 
 /** The events after `afterId` that match, oldest first, at most `limit`. */

@@ -15,6 +15,7 @@ export const sqliteDialect: Dialect = {
   list: (values) => `[${values.map(jsonValue).join(',')}]`,
   rows: (types) => `(SELECT ${types.map((_, i) => `json_extract(value, '$[${i}]') AS c${i}`).join(', ')} FROM json_each(?))`,
   rowParams: (_types: readonly ColumnType[], rows) => [`[${rows.map((row) => `[${row.map(jsonValue).join(',')}]`).join(',')}]`],
+  writableWith: false,
   forUpdate: '',
   skipLocked: '',
   lockTable: () => undefined,
