@@ -42,17 +42,9 @@ export interface ServiceFilter {
 }
 
 /** GET /services/search: services of any owner, newest first, a page after a position. */
-export interface ServiceSearch {
-  customerId?: string;
+export interface ServiceSearch extends Pick<ServiceFilter, 'customerId' | 'status' | 'serviceTypes' | 'startedFrom' | 'startedTo'> {
   /** services started with this contact key, anonymous or associated since */
   contactKey?: string;
-  status: ElementStatus;
-  /** text forms of service_type values; empty = any */
-  serviceTypes: string[];
-  /** epoch ms, inclusive */
-  startedFrom?: number;
-  /** epoch ms, exclusive */
-  startedTo?: number;
   /** the page starts after this service (in newest-first order) */
   after?: { startedAt: number; serviceId: bigint };
   limit: number;

@@ -102,6 +102,21 @@ function reached() {
 
 // ---- signing in ----
 
+// the form, the same on every page: made here rather than copied into each page's HTML
+document.body.insertAdjacentHTML(
+  'beforeend',
+  `<dialog id="signin" aria-labelledby="signin-title">
+    <form id="signin-form">
+      <h2 id="signin-title">Sign in to contextd</h2>
+      <p id="signin-reason" class="muted"></p>
+      <label>User <input id="signin-user" autocomplete="username" required /></label>
+      <label>Password <input id="signin-password" type="password" autocomplete="current-password" /></label>
+      <p class="muted">The password stays in this page's memory: it is never stored.</p>
+      <div class="buttons"><button type="button" id="signin-cancel">Cancel</button><button type="submit">Sign in</button></div>
+    </form>
+  </dialog>`,
+);
+
 function showAccount() {
   $('account').textContent = settings.user ? `${settings.user} ▾` : 'Sign in';
 }

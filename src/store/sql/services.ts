@@ -205,6 +205,24 @@ export async function getService(read: SqlReader, serviceId: bigint, now: number
   return row && serviceFromRow(row);
 }
 
+/** SQL: the service-type and start-time conditions the lists and the search share (pushes their parameters). */
+function typeAndTimeClauses(d: Dialect, filter: Pick<ServiceFilter, 'serviceTypes' | 'startedFrom' | 'startedTo'>, params: unknown[]): string {
+  let sql = '';
+  if (filter.serviceTypes.length > 0) {
+    sql += ` AND ${d.inList('service_type', 'text')}`;
+    params.push(d.list(filter.serviceTypes));
+  }
+  if (filter.startedFrom !== undefined) {
+    sql += ' AND started_at >= ?';
+    params.push(filter.startedFrom);
+  }
+  if (filter.startedTo !== undefined) {
+    sql += ' AND started_at < ?';
+    params.push(filter.startedTo);
+  }
+  return sql;
+}
+
 export async function listServices(read: SqlReader, d: Dialect, filter: ServiceFilter, now: number): Promise<ServiceRecord[]> {
   let sql: string;
   const params: unknown[] = [];
@@ -219,19 +237,7 @@ export async function listServices(read: SqlReader, d: Dialect, filter: ServiceF
   }
   sql += `${statusClause(filter.status)} AND expires_at > ?`;
   params.push(now);
-  if (filter.serviceTypes.length > 0) {
-    sql += ` AND ${d.inList('service_type', 'text')}`;
-    params.push(d.list(filter.serviceTypes));
-  }
-  if (filter.startedFrom !== undefined) {
-    sql += ' AND started_at >= ?';
-    params.push(filter.startedFrom);
-  }
-  if (filter.startedTo !== undefined) {
-    sql += ' AND started_at < ?';
-    params.push(filter.startedTo);
-  }
-  sql += ORDER + pageClause(params, filter.limit, filter.offset);
+  sql += typeAndTimeClauses(d, filter, params) + ORDER + pageClause(params, filter.limit, filter.offset);
   return (await read.all<ServiceRow>(sql, params)).map(serviceFromRow);
 }
 
@@ -243,27 +249,12 @@ export async function listServices(read: SqlReader, d: Dialect, filter: ServiceF
 export async function searchServices(read: SqlReader, d: Dialect, search: ServiceSearch, now: number): Promise<ServiceRecord[]> {
   let sql = `SELECT ${SERVICE_COLUMNS} FROM services WHERE expires_at > ?`;
   const params: unknown[] = [now];
-  if (search.customerId !== undefined) {
-    sql += ' AND customer_id = ?';
-    params.push(search.customerId);
+  for (const [column, value] of [['customer_id', search.customerId], ['contact_key', search.contactKey]] as const) {
+    if (value === undefined) continue;
+    sql += ` AND ${column} = ?`;
+    params.push(value);
   }
-  if (search.contactKey !== undefined) {
-    sql += ' AND contact_key = ?';
-    params.push(search.contactKey);
-  }
-  sql += statusClause(search.status);
-  if (search.serviceTypes.length > 0) {
-    sql += ` AND ${d.inList('service_type', 'text')}`;
-    params.push(d.list(search.serviceTypes));
-  }
-  if (search.startedFrom !== undefined) {
-    sql += ' AND started_at >= ?';
-    params.push(search.startedFrom);
-  }
-  if (search.startedTo !== undefined) {
-    sql += ' AND started_at < ?';
-    params.push(search.startedTo);
-  }
+  sql += statusClause(search.status) + typeAndTimeClauses(d, search, params);
   if (search.after) {
     sql += ' AND (started_at < ? OR (started_at = ? AND service_id < ?))';
     params.push(search.after.startedAt, search.after.startedAt, search.after.serviceId);
