@@ -20,6 +20,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const DURATION = Number(process.env.BENCH_DURATION ?? 8);
 const POSTGRES_URL = process.env.CONTEXTD_TEST_POSTGRES_URL ?? 'postgres://root@127.0.0.1:5432/test';
 const BASE = '/genesys/1/cs';
+/** BENCH_PROFILE=<dir>: each server writes a V8 CPU profile there (bench/profile-summary.ts reads it) */
+const PROFILE = process.env.BENCH_PROFILE;
 
 const freePort = () =>
   new Promise<number>((resolve) => {
@@ -50,7 +52,7 @@ async function run(label: 'A' | 'B', dir: string): Promise<{ rps: number; cpuUs:
   const migrated = spawnSync(process.execPath, [cli, 'migrate'], { env: { ...process.env, DATABASE_URL: url }, encoding: 'utf8' });
   if (migrated.status !== 0) throw new Error(`${label}: migrate failed: ${migrated.stderr}`);
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [cli, 'serve'], { env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: url, LOG_LEVEL: 'warn' }, stdio: 'inherit' });
+  const child: ChildProcess = spawn(process.execPath, [...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${join(PROFILE, label)}`] : []), cli, 'serve'], { env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: url, LOG_LEVEL: 'warn' }, stdio: 'inherit' });
   const origin = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
     try {
