@@ -46,11 +46,15 @@ describe('expiration', () => {
     try {
       const rearmed = await startService(t, { customer_id: 'X2', service_type: 'A', ttl: 2 });
       const fixed = await startService(t, { customer_id: 'X2', service_type: 'A', expiration_time: new Date(clock.now() + 1500).toISOString() });
+      // a state start carries rollups: on PostgreSQL its re-arm travels in their statement
+      const byState = await startService(t, { customer_id: 'X2', service_type: 'A', ttl: 2 });
       clock.advance(1100);
       assert.equal((await t.request('POST', `/services/${rearmed}/tasks/start`, {})).statusCode, 201);
+      assert.equal((await t.request('POST', `/services/${byState}/states/start`, { state_type: 'Waiting' })).statusCode, 201);
       assert.equal((await t.request('POST', `/services/${fixed}/tasks/start`, {})).statusCode, 201);
       clock.advance(1100); // 2.2 s after start, 1.1 s after the write
       assert.equal(await visible(t, rearmed), true, 're-armed by the task');
+      assert.equal(await visible(t, byState), true, 're-armed by the state');
       assert.equal(await visible(t, fixed), false, 'expiration_time is not re-armed');
       clock.advance(1100);
       assert.equal(await visible(t, rearmed), false);

@@ -12,7 +12,7 @@ import { upsertIdempotent } from './idempotency.js';
 import { appendEvents } from './outbox.js';
 import { mergeDeltas } from '../../domain/analytics.js';
 import { addRollups } from './rollups.js';
-import { insertServices, touchServices } from './services.js';
+import { insertServices, touchStatement } from './services.js';
 import type { Write } from './write.js';
 
 export interface BatchItem {
@@ -98,7 +98,7 @@ export async function runBatch(tx: SqlWriter, rules: BatchRules, batch: readonly
   }
   // each service the applied writes changed is re-armed once, in one statement: every write of the batch has the same `now`
   const touched = [...new Set(batch.flatMap((item, i) => (item.write.touches !== undefined && outcomes[i].ok ? [item.write.touches] : [])))];
-  await fallible(rules, () => touchServices(tx, d, touched, now));
+  const touch = touchStatement(d, touched, now);
   // the rollups, merged and in key order, into the rows of the batch's slot: no other batch committing
   // on this node writes them, so batches do not queue behind each other's hot row here (another node's
   // batch of the same slot may: rows are taken in key order, then the counter, the same for every batch)
@@ -106,7 +106,9 @@ export async function runBatch(tx: SqlWriter, rules: BatchRules, batch: readonly
     const outcome = outcomes[i];
     return outcome.ok && item.write.rollups ? item.write.rollups(outcome.value, plans[i]) : [];
   });
-  if (deltas.length > 0) await fallible(rules, () => addRollups(tx, d, mergeDeltas(deltas), slot));
+  // the re-arm goes with them (one statement on PostgreSQL)
+  if (deltas.length > 0) await fallible(rules, () => addRollups(tx, d, mergeDeltas(deltas), slot, touch));
+  else if (touch) await fallible(rules, () => tx.run(touch.sql, touch.params));
   // the events last: the outbox's counter row, which every batch takes, is then held only until COMMIT
   const events = batch.flatMap((item, i) => {
     const outcome = outcomes[i];

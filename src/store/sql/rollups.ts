@@ -4,7 +4,7 @@
 // by side on PostgreSQL never wait on one hot row; readers sum the shards with the hours. A deletion
 // counts the open states and services it takes as removed, read from the rows it is about to delete.
 import type { HourDelta, RollupKind, ServiceHourTotals, StateHourTotals, StateQuery } from '../../domain/analytics.js';
-import type { ColumnType, Dialect, SqlReader, SqlWriter } from './dialect.js';
+import type { ColumnType, Dialect, SqlReader, SqlWriter, Statement } from './dialect.js';
 
 interface Rollup {
   hours: string;
@@ -19,7 +19,18 @@ const ROLLUPS: Record<RollupKind, Rollup> = {
 };
 
 /** Adds a batch's deltas (merged by key) to their rollups' rows of `shard`: two statements per kind. */
-export async function addRollups(tx: SqlWriter, d: Dialect, deltas: readonly HourDelta[], shard: number): Promise<void> {
+export async function addRollups(tx: SqlWriter, d: Dialect, deltas: readonly HourDelta[], shard: number, ahead?: Statement): Promise<void> {
+  // `ahead` (the batch's re-arm of the services it holds) goes with the first upsert where a WITH can
+  // carry it: one round trip fewer on PostgreSQL. It takes no lock of its own (the batch holds those
+  // rows already), so sending it beside the upsert changes no lock order.
+  let leading = ahead;
+  const withLeading = async (sql: string, params: unknown[]) => {
+    const first = leading;
+    leading = undefined;
+    if (first && d.writableWith) return tx.run(`WITH touched AS (${first.sql}) ${sql}`, [...first.params, ...params]);
+    if (first) await tx.run(first.sql, first.params);
+    return tx.run(sql, params);
+  };
   for (const kind of ['state', 'service'] as const) {
     const mine = deltas.filter((x) => x.kind === kind);
     if (mine.length === 0) continue;
@@ -29,7 +40,7 @@ export async function addRollups(tx: SqlWriter, d: Dialect, deltas: readonly Hou
     const hourTypes: ColumnType[] = [...keyTypes, 'bigint', 'bigint', 'bigint', 'bigint', 'bigint'];
     const columns = (types: readonly ColumnType[]) => types.map((_, i) => `c${i}`).join(', ');
     // WHERE TRUE: SQLite needs it to tell an upsert's ON CONFLICT from a join's ON
-    await tx.run(
+    await withLeading(
       `INSERT INTO ${hours} (${key}, started, completed, removed, duration_sum, duration_max) SELECT ${columns(hourTypes)} FROM ${d.rows(hourTypes)} WHERE TRUE
        ON CONFLICT (${key}) DO UPDATE SET started = ${hours}.started + excluded.started, completed = ${hours}.completed + excluded.completed,
          removed = ${hours}.removed + excluded.removed, duration_sum = ${hours}.duration_sum + excluded.duration_sum,
@@ -45,6 +56,7 @@ export async function addRollups(tx: SqlWriter, d: Dialect, deltas: readonly Hou
       d.rowParams(binTypes, binRows),
     );
   }
+  if (leading) await tx.run(leading.sql, leading.params);
 }
 
 /**

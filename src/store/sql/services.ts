@@ -6,7 +6,7 @@ import { associateDoc, completeDoc, type ElementDoc } from '../../domain/lifecyc
 import type { ElementEnd, ElementStatus, ServiceAssociation, ServiceRecord, ServiceStart } from '../../domain/records.js';
 import { decodeDoc, docColumns, docOf, serviceFromRow, type ServiceRow } from '../codec.js';
 import type { ServiceFilter, ServiceSearch } from '../store.js';
-import type { ColumnType, Dialect, SqlReader, SqlWriter } from './dialect.js';
+import type { ColumnType, Dialect, SqlReader, SqlWriter, Statement } from './dialect.js';
 import { extensionWrites, writeExtensions } from './extensions.js';
 import { openRemovals } from './rollups.js';
 import { serviceCompleted, serviceStarted, type HourDelta } from '../../domain/analytics.js';
@@ -102,8 +102,14 @@ export async function requireService(read: SqlReader, d: Dialect, serviceId: big
 
 /** Records writes to services: re-arms their expiry (unless fixed) and their idle time, in one statement. */
 export async function touchServices(tx: SqlWriter, d: Dialect, serviceIds: readonly bigint[], now: number): Promise<void> {
-  if (serviceIds.length === 0) return;
-  await tx.run(`UPDATE services SET updated_at = ?, expires_at = ${REARM} WHERE ${d.inList('service_id', 'bigint')}`, [now, now, d.list(serviceIds)]);
+  const touch = touchStatement(d, serviceIds, now);
+  if (touch) await tx.run(touch.sql, touch.params);
+}
+
+/** touchServices as a statement, for a batch that sends it with its rollups (src/store/sql/rollups.ts). */
+export function touchStatement(d: Dialect, serviceIds: readonly bigint[], now: number): Statement | undefined {
+  if (serviceIds.length === 0) return undefined;
+  return { sql: `UPDATE services SET updated_at = ?, expires_at = ${REARM} WHERE ${d.inList('service_id', 'bigint')}`, params: [now, now, d.list(serviceIds)] };
 }
 
 /** Applies a ttl / expiration_time given on an event or by PUT /services/{id}. */
