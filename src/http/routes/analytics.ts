@@ -10,7 +10,11 @@ import type { RequestTypeProvider } from '../types.js';
 
 const tags = ['analytics'];
 
-const TypeOut = Type.Union([Type.Integer(), Type.String(), Type.Null()], { description: 'the type (its business-attribute name with map-names); null for elements without one' });
+// `type: [...]` rather than a union (anyOf): fast-json-stringify checks it with typeof instead of a
+// validator call per value, which made a month's report by day cost ~0.4 ms per answer to serialize
+const longOrStringOrNull = (description?: string) => Type.Unsafe<number | string | null>({ type: ['integer', 'string', 'null'], ...(description ? { description } : {}) });
+const longOrString = () => Type.Unsafe<number | string>({ type: ['integer', 'string'] });
+const TypeOut = longOrStringOrNull('the type (its business-attribute name with map-names); null for elements without one');
 const rowFields = {
   active: Type.Integer({ description: 'how many are open now' }),
   oldest_started: Type.String({ description: 'ISO 8601: the start of the oldest' }),
@@ -92,7 +96,7 @@ export default async function analyticsRoutes(instance: FastifyInstance): Promis
             states: Type.Array(
               Type.Object({
                 state_type: TypeOut,
-                group: Type.Optional(Type.Union([Type.Integer(), Type.String(), Type.Null()], { description: 'the group: a type, or the hour / day start (ISO 8601)' })),
+                group: Type.Optional(longOrStringOrNull('the group: a type, or the hour / day start (ISO 8601)')),
                 started: Type.Integer(),
                 completed: Type.Integer(),
                 active: Type.Integer({ description: 'still open' }),
@@ -153,7 +157,7 @@ export default async function analyticsRoutes(instance: FastifyInstance): Promis
                 time_to_complete_ms: Type.Optional(Durations),
                 dispositions: Type.Array(
                   Type.Object({
-                    disposition: Type.Union([Type.Integer(), Type.String(), Type.Null()], { description: 'null: completed without one (auto-complete included)' }),
+                    disposition: longOrStringOrNull('null: completed without one (auto-complete included)'),
                     completed: Type.Integer(),
                     time_to_complete_ms: Type.Optional(Durations),
                   }),
@@ -203,13 +207,13 @@ export default async function analyticsRoutes(instance: FastifyInstance): Promis
         ),
         response: {
           200: Type.Object({
-            service_type: Type.Union([Type.Integer(), Type.String()]),
+            service_type: longOrString(),
             from: Type.String(),
             to: Type.String(),
             services: Type.Integer({ description: 'started in the window' }),
             steps: Type.Array(
               Type.Object({
-                state_type: Type.Union([Type.Integer(), Type.String()]),
+                state_type: longOrString(),
                 reached: Type.Integer(),
                 conversion: Type.Number({ description: 'reached ÷ reached the step before (÷ services for the first step)' }),
                 median_ms_from_previous: Type.Optional(Type.Number({ description: 'within 1 %' })),
@@ -220,8 +224,8 @@ export default async function analyticsRoutes(instance: FastifyInstance): Promis
                 after_step: Type.Integer({ description: 'how many steps they reached (0: not the first)' }),
                 count: Type.Integer(),
                 active: Type.Integer({ description: 'still open' }),
-                dispositions: Type.Array(Type.Object({ disposition: Type.Union([Type.Integer(), Type.String(), Type.Null()]), count: Type.Integer() }), { description: 'the completed ones, by disposition' }),
-                last_states: Type.Array(Type.Object({ state_type: Type.Union([Type.Integer(), Type.String(), Type.Null()]), count: Type.Integer() }), { description: 'by the type of their last state' }),
+                dispositions: Type.Array(Type.Object({ disposition: longOrStringOrNull(), count: Type.Integer() }), { description: 'the completed ones, by disposition' }),
+                last_states: Type.Array(Type.Object({ state_type: longOrStringOrNull(), count: Type.Integer() }), { description: 'by the type of their last state' }),
               }),
             ),
           }),
