@@ -50,7 +50,9 @@ export function decodeCursor(key: Buffer, filter: Filter, cursor: string): NonNu
 export async function searchPage(store: Store, filter: Filter, limit: number, cursor: string | undefined): Promise<{ services: ServiceRecord[]; next?: string }> {
   const key = await cursorKey(store);
   const after = cursor === undefined ? undefined : decodeCursor(key, filter, cursor);
-  const services = await store.searchServices({ ...filter, after, limit });
-  const next = services.length === limit ? encodeCursor(key, filter, services[services.length - 1]) : undefined;
+  // one more than the page: a next cursor only when there is a next page
+  const found = await store.searchServices({ ...filter, after, limit: limit + 1 });
+  const services = found.slice(0, limit);
+  const next = found.length > limit ? encodeCursor(key, filter, services[services.length - 1]) : undefined;
   return { services, next };
 }

@@ -28,8 +28,7 @@ test('newest first across owners, filtered by status, walked page by page with n
 
   const second = await t.request('GET', `/services/search?${filter}&limit=2&cursor=${encodeURIComponent(cursor)}`);
   assert.deepEqual(ids(second), [started[1], started[0]]);
-  const third = await t.request('GET', `/services/search?${filter}&limit=2&cursor=${encodeURIComponent(second.json().next_cursor)}`);
-  assert.deepEqual(third.json(), { services: [] }, 'the end: no services and no next_cursor');
+  assert.equal(second.json().next_cursor, undefined, 'a full last page has no next cursor either');
 
   const completed = await t.request('GET', '/services/search?service_types=SearchType&status=completed');
   assert.deepEqual(ids(completed), [started[3]]);

@@ -69,7 +69,7 @@ export default async function serviceRoutes(instance: FastifyInstance): Promise<
       schema: {
         tags,
         summary: 'Search services, newest first (contextd extension)',
-        description: 'Services of every owner, newest first. Filters combine; `next_cursor` (absent on the last page) fetches the next page with the same filters.',
+        description: 'Services of every owner, newest first. Filters combine; `next_cursor` (absent when there is no next page) fetches the next page with the same filters.',
         querystring: ServiceSearchQuery,
         response: { 200: Type.Object({ services: Type.Array(ServiceOut), next_cursor: Type.Optional(Type.String()) }), ...errorResponses },
       },
