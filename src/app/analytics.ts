@@ -89,7 +89,7 @@ export async function liveBoard(scope: JourneyScope, now: number): Promise<LiveB
  * least recently asked dropped first.
  */
 const reports = new WeakMap<JourneyScope, Map<string, { position: number; value: Promise<unknown> }>>();
-export const REPORTS_KEPT = 32;
+const REPORTS_KEPT = 32;
 
 async function atPosition<T>(scope: JourneyScope, query: unknown, compute: () => Promise<T>): Promise<T> {
   const key = JSON.stringify(query);
