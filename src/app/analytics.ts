@@ -56,37 +56,23 @@ async function liveRows(scope: JourneyScope, of: 'services' | 'states', entity: 
   return rows.sort((a, b) => b.active - a.active || String(a.type).localeCompare(String(b.type)));
 }
 
-interface Computed {
-  position: number;
-  rows: Promise<{ services: StoredRow[]; states: StoredRow[] }>;
-}
-
-/** The board last computed for each scope, by the outbox position it was computed at. */
-const computed = new WeakMap<JourneyScope, Computed>();
-
 function withAges(rows: StoredRow[], now: number): LiveRow[] {
   return rows.map((r) => ({ ...r, oldestAge: Math.max(0, now - r.oldestStartedAt), medianAge: Math.max(0, now - r.medianStartedAt) }));
 }
 
 export async function liveBoard(scope: JourneyScope, now: number): Promise<LiveBoard> {
-  const position = await scope.store.lastEventId();
-  let current = computed.get(scope);
-  if (!current || current.position !== position) {
-    const rows = Promise.all([liveRows(scope, 'services', 'Service'), liveRows(scope, 'states', 'State')]).then(([services, states]) => ({ services, states }));
-    current = { position, rows };
-    computed.set(scope, current);
-    // a failed computation is not kept: the next reader tries again
-    rows.catch(() => computed.get(scope) === current && computed.delete(scope));
-  }
-  const { services, states } = await current.rows;
+  const { services, states } = await atPosition(scope, ['live'], async () => {
+    const [services, states] = await Promise.all([liveRows(scope, 'services', 'Service'), liveRows(scope, 'states', 'State')]);
+    return { services, states };
+  });
   return { at: now, services: withAges(services, now), states: withAges(states, now) };
 }
 
 /**
- * The reports (time in state, outcomes, funnel) by query, each with the outbox position it was
- * computed at: like the board, exact until the position moves, so the supervisors who ask the same
- * question between two writes share one computation (and one in flight). A few dozen per scope, the
- * least recently asked dropped first.
+ * The board and the reports (time in state, outcomes, funnel) by query, each with the outbox position
+ * it was computed at: exact until the position moves, so the supervisors who ask the same question
+ * between two writes share one computation (and one in flight); a failed one is not kept. A few dozen
+ * per scope, the least recently asked dropped first.
  */
 const reports = new WeakMap<JourneyScope, Map<string, { position: number; value: Promise<unknown> }>>();
 const REPORTS_KEPT = 32;

@@ -5,7 +5,7 @@ import { MAX_FUNNEL_STEPS, funnel, liveBoard, outcomes, timeInState, type LiveRo
 import { invalid } from '../../domain/errors.js';
 import { GROUPS, HOUR_MS, RELATIVE_ACCURACY, parseStateQuery, parseWindow } from '../../domain/analytics.js';
 import { readQueryList } from '../../domain/fields.js';
-import { QueryList, QueryTime, errorResponses } from '../schemas/common.js';
+import { LongOrStringOut, QueryList, QueryTime, errorResponses } from '../schemas/common.js';
 import type { RequestTypeProvider } from '../types.js';
 
 const tags = ['analytics'];
@@ -13,7 +13,6 @@ const tags = ['analytics'];
 // `type: [...]` rather than a union (anyOf): fast-json-stringify checks it with typeof instead of a
 // validator call per value, which made a month's report by day cost ~0.4 ms per answer to serialize
 const longOrStringOrNull = (description?: string) => Type.Unsafe<number | string | null>({ type: ['integer', 'string', 'null'], ...(description ? { description } : {}) });
-const longOrString = () => Type.Unsafe<number | string>({ type: ['integer', 'string'] });
 const TypeOut = longOrStringOrNull('the type (its business-attribute name with map-names); null for elements without one');
 const rowFields = {
   active: Type.Integer({ description: 'how many are open now' }),
@@ -207,13 +206,13 @@ export default async function analyticsRoutes(instance: FastifyInstance): Promis
         ),
         response: {
           200: Type.Object({
-            service_type: longOrString(),
+            service_type: LongOrStringOut,
             from: Type.String(),
             to: Type.String(),
             services: Type.Integer({ description: 'started in the window' }),
             steps: Type.Array(
               Type.Object({
-                state_type: longOrString(),
+                state_type: LongOrStringOut,
                 reached: Type.Integer(),
                 conversion: Type.Number({ description: 'reached ÷ reached the step before (÷ services for the first step)' }),
                 median_ms_from_previous: Type.Optional(Type.Number({ description: 'within 1 %' })),

@@ -36,6 +36,15 @@ import { invalid } from '../../domain/errors.js';
 
 const tags = ['services'];
 
+/** The service-type and start-time filters the lists and the search take alike. */
+function typeAndTime(scope: Scope, query: { service_types?: string | string[]; started_from?: string; started_to?: string }): Pick<ServiceFilter, 'serviceTypes' | 'startedFrom' | 'startedTo'> {
+  return {
+    serviceTypes: scope.catalog.typeFilter('Service', readQueryList(query.service_types)),
+    startedFrom: query.started_from === undefined ? undefined : readTimestamp('started_from', query.started_from),
+    startedTo: query.started_to === undefined ? undefined : readTimestamp('started_to', query.started_to),
+  };
+}
+
 export default async function serviceRoutes(instance: FastifyInstance): Promise<void> {
   const app = instance.withTypeProvider<RequestTypeProvider>();
   const { clock } = app;
@@ -82,9 +91,7 @@ export default async function serviceRoutes(instance: FastifyInstance): Promise<
         customerId: query.customer_id === undefined ? undefined : readStringId('customer_id', query.customer_id),
         contactKey: query.contact_key === undefined ? undefined : readStringId('contact_key', query.contact_key),
         status: status as ElementStatus,
-        serviceTypes: request.scope.catalog.typeFilter('Service', readQueryList(query.service_types)),
-        startedFrom: query.started_from === undefined ? undefined : readTimestamp('started_from', query.started_from),
-        startedTo: query.started_to === undefined ? undefined : readTimestamp('started_to', query.started_to),
+        ...typeAndTime(request.scope, query),
       };
       const limit = readPage({ limit: query.limit }, app.limits.listLimit).limit ?? Math.min(50, app.limits.listLimit);
       if (limit === 0) throw invalid('limit: at least 1');
@@ -182,9 +189,7 @@ export default async function serviceRoutes(instance: FastifyInstance): Promise<
     const filter: ServiceFilter = {
       ...owner,
       status,
-      serviceTypes: scope.catalog.typeFilter('Service', readQueryList(query.service_types)),
-      startedFrom: query.started_from === undefined ? undefined : readTimestamp('started_from', query.started_from),
-      startedTo: query.started_to === undefined ? undefined : readTimestamp('started_to', query.started_to),
+      ...typeAndTime(scope, query),
       ...readPage(query, app.limits.listLimit),
     };
     return serviceViews(scope, await scope.store.listServices(filter), nesting);
