@@ -199,6 +199,8 @@ test('readers of the same report share it until the next write, which the next a
     const [a, b] = await Promise.all([t.request('GET', url), t.request('GET', url)]);
     assert.deepEqual(a.json(), before);
     assert.deepEqual(b.json(), before);
+    assert.equal(a.body, b.body, 'the same answer, serialized once');
+    assert.match(String(a.headers['content-type']), /^application\/json; charset=utf-8$/);
     assert.equal(computations, 0, 'no write since: the same report');
     const id = await startService(t, { customer_id: 'SHARED', service_type: 'Sales', timestamp: new Date(base + HOUR).toISOString() });
     await t.request('POST', `/services/${id}/states/start`, { state_type: 'Shared', timestamp: new Date(base + HOUR).toISOString() });

@@ -1,5 +1,5 @@
 // Journey analytics (a contextd extension, #17). Reads: Supervisor with roles on.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { MAX_FUNNEL_STEPS, funnel, liveBoard, outcomes, timeInState, type LiveRow } from '../../app/analytics.js';
 import { invalid } from '../../domain/errors.js';
@@ -27,6 +27,20 @@ const LiveOut = Type.Object({
   services: Type.Array(Type.Object({ service_type: TypeOut, ...rowFields }), { description: 'active services by service type, the largest group first' }),
   states: Type.Array(Type.Object({ state_type: TypeOut, ...rowFields }), { description: 'open states of active services by state type, the largest group first' }),
 });
+
+/**
+ * The reports (time in state, outcomes, funnel) are shared by query until the next write
+ * (app/analytics.ts), and so is their answer: it is serialized once per report, and every reader of
+ * the same report gets the same bytes. A month by day is ~150 rows; serializing it for every reader
+ * cost more than the rest of the request. Kept beside the report, dropped with it.
+ */
+const answers = new WeakMap<object, ReturnType<FastifyReply['serialize']>>();
+
+function sendShared(reply: FastifyReply, report: object, answer: () => unknown): FastifyReply {
+  let body = answers.get(report);
+  if (body === undefined) answers.set(report, (body = reply.serialize(answer())));
+  return reply.type('application/json; charset=utf-8').send(body);
+}
 
 function present(row: LiveRow) {
   return {
@@ -108,7 +122,7 @@ export default async function analyticsRoutes(instance: FastifyInstance): Promis
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const scope = request.scope;
       const query = parseStateQuery(
         request.query,
@@ -118,7 +132,7 @@ export default async function analyticsRoutes(instance: FastifyInstance): Promis
       const rows = await timeInState(scope, query);
       const groupOut = (g: unknown) =>
         query.groupBy === 'hour' ? new Date((g as number) * HOUR_MS).toISOString() : query.groupBy === 'day' ? new Date((g as number) * 24 * HOUR_MS).toISOString() : (g as string | number | null);
-      return {
+      return sendShared(reply, rows, () => ({
         from: new Date(query.fromHour * HOUR_MS).toISOString(),
         to: new Date(query.toHour * HOUR_MS).toISOString(),
         group_by: query.groupBy,
@@ -131,7 +145,7 @@ export default async function analyticsRoutes(instance: FastifyInstance): Promis
           removed: r.removed,
           duration_ms: r.durations,
         })),
-      };
+      }));
     },
   );
 
@@ -169,11 +183,11 @@ export default async function analyticsRoutes(instance: FastifyInstance): Promis
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const scope = request.scope;
       const query = parseStateQuery(request.query, { serviceTypes: scope.catalog.typeFilter('Service', readQueryList(request.query.service_types)), stateTypes: [] }, app.clock());
       const rows = await outcomes(scope, query);
-      return {
+      return sendShared(reply, rows, () => ({
         from: new Date(query.fromHour * HOUR_MS).toISOString(),
         to: new Date(query.toHour * HOUR_MS).toISOString(),
         services: rows.map((r) => ({
@@ -185,7 +199,7 @@ export default async function analyticsRoutes(instance: FastifyInstance): Promis
           time_to_complete_ms: r.durations,
           dispositions: r.dispositions.map((d) => ({ disposition: d.disposition as string | number | null, completed: d.completed, time_to_complete_ms: d.durations })),
         })),
-      };
+      }));
     },
   );
 
@@ -232,12 +246,12 @@ export default async function analyticsRoutes(instance: FastifyInstance): Promis
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const steps = readQueryList(request.query.steps);
       if (steps.length < 1 || steps.length > MAX_FUNNEL_STEPS) throw invalid(`steps must list 1 to ${MAX_FUNNEL_STEPS} state types, comma-separated`);
       const { from, to } = parseWindow(request.query, app.clock());
       const answer = await funnel(request.scope, { serviceType: request.query.service_type, steps, from, to });
-      return {
+      return sendShared(reply, answer, () => ({
         service_type: answer.serviceType as string | number,
         from: new Date(from).toISOString(),
         to: new Date(to).toISOString(),
@@ -255,7 +269,7 @@ export default async function analyticsRoutes(instance: FastifyInstance): Promis
           dispositions: s.dispositions.map((d) => ({ disposition: d.disposition as string | number | null, count: d.count })),
           last_states: s.lastStates.map((l) => ({ state_type: l.stateType as string | number | null, count: l.count })),
         })),
-      };
+      }));
     },
   );
 }
