@@ -25,6 +25,15 @@ const stateValues = (concat: (...parts: string[]) => string) => `i, 'S' || j, ${
               THEN ${concat(`'{"type":"S'`, `j`, `'","started":{"timestamp":"2024-01-01T00:00:00.000Z"}}'`)}
               ELSE ${concat(`'{"type":"S'`, `j`, `'","started":{"timestamp":"2024-01-01T00:00:00.000Z"},"completed":{"timestamp":"2024-01-01T00:01:00.000Z"}}'`)} END`;
 
+/**
+ * A services extension schema `Order` whose `order_id` is searchable, and each service's indexed
+ * value (order i for service i) — the search index only: the seed leaves the extension rows out,
+ * since the search reads the index and the bench asks for no nested extensions.
+ */
+const ORDER_SCHEMA = `INSERT INTO extension_schemas (entity, name_key, definition) VALUES ('services', 'order', '{"name":"Order","type":"single-valued","attributes":[{"name":"order_id","type":"long","mandatory":false,"searchable":true}],"unique":[]}')`;
+const ORDER_VALUES = `INSERT INTO extension_values (service_id, owner_kind, owner_id, name_key, attribute, text_value, number_value)
+  SELECT service_id, 'service', service_id, 'order', 'order_id', NULL, service_id FROM services`;
+
 /** The time-in-state rollups of the seeded states (every completed one lasted a minute: one bin). */
 const ROLLUP_SQL = [
   `INSERT INTO state_hours (hour, state_type, service_type, media_type, started, completed, removed, duration_sum, duration_max)
@@ -56,7 +65,7 @@ export function seedSqlite(path: string, plan: SeedPlan): void {
     `WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ?), k(j) AS (SELECT 0 UNION ALL SELECT j + 1 FROM k WHERE j < ${STATES_PER_SERVICE - 1})
      INSERT INTO states (${STATE_COLUMNS}) SELECT ${stateValues(concat)} FROM s, k ORDER BY i, j`,
   ).run(BigInt(plan.services));
-  for (const sql of ROLLUP_SQL) db.prepare(sql).run();
+  for (const sql of [...ROLLUP_SQL, ORDER_SCHEMA, ORDER_VALUES]) db.prepare(sql).run();
   db.close();
 }
 
@@ -76,9 +85,10 @@ export async function seedPostgres(url: string, plan: SeedPlan): Promise<void> {
     `INSERT INTO states (${STATE_COLUMNS}) SELECT ${stateValues(concat)} FROM generate_series(1, $1::bigint) AS i, generate_series(0, ${STATES_PER_SERVICE - 1}) AS j ORDER BY i, j`,
     [plan.services],
   );
-  for (const sql of ROLLUP_SQL) await client.query(sql);
+  for (const sql of [...ROLLUP_SQL, ORDER_SCHEMA, ORDER_VALUES]) await client.query(sql);
   // as a database that has been running is: vacuumed (index-only scans need the visibility map) and analyzed
   await client.query('VACUUM ANALYZE services');
   await client.query('VACUUM ANALYZE states');
+  await client.query('VACUUM ANALYZE extension_values');
   await client.end();
 }

@@ -3,7 +3,7 @@
 // schema created or deleted on this node applies at once, one created on another node (PostgreSQL)
 // within SCHEMA_CACHE_MS.
 import type { Extensions } from '../domain/records.js';
-import { validateExtensionValue, type ExtensionSchema, type SchemaEntity } from '../domain/schemas.js';
+import { indexedValues, validateExtensionValue, type ExtensionSchema, type SchemaEntity } from '../domain/schemas.js';
 import type { Store } from '../store/store.js';
 import { invalid } from '../domain/errors.js';
 
@@ -46,7 +46,13 @@ export class ExtensionSchemaCache {
       const checked: Extensions = new Map();
       for (const [key, extension] of extensions) {
         const schema = schemas.get(key);
-        checked.set(key, schema ? { name: schema.name, value: validateExtensionValue(schema, extension.value, extension.name) } : extension);
+        if (!schema) {
+          checked.set(key, extension);
+          continue;
+        }
+        const value = validateExtensionValue(schema, extension.value, extension.name);
+        const indexed = indexedValues(schema, value);
+        checked.set(key, indexed === undefined ? { name: schema.name, value } : { name: schema.name, value, indexed });
       }
       return checked;
     };

@@ -200,12 +200,13 @@ export class BusinessAttributeCatalog {
   }
 
   /**
-   * A `service_types` / `state_types` / `task_types` filter: with the type mapped, each given value
+   * A `service_types` / `state_types` / `task_types` filter (or another mapped field's, e.g. the
+   * search's `dispositions`): with the field mapped, each given value
    * also matches the other spelling of the same business-attribute value (its dbid for a name, its
    * name for a dbid), since elements may be stored with either.
    */
-  typeFilter(entity: MappedEntity, values: string[]): string[] {
-    const attribute = this.mapping.get(`${entity}.type`);
+  typeFilter(entity: MappedEntity, values: string[], field: MappableField = 'type'): string[] {
+    const attribute = this.mapping.get(`${entity}.${field}`);
     if (!attribute || values.length === 0) return values;
     const keys = new Set(values);
     for (const text of values) {

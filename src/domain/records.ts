@@ -24,6 +24,16 @@ export interface ExtensionValue {
   /** the name as last written (names compare case-insensitively) */
   name: string;
   value: unknown;
+  /** the values of its schema's searchable attributes, when its schema has any: the write replaces the element's indexed values of this extension with these */
+  indexed?: IndexedValue[];
+}
+
+/** A searchable attribute's value as the search index keeps it: text for strings and booleans, a number otherwise (dates and date-times in epoch ms). */
+export interface IndexedValue {
+  /** lower-cased */
+  attribute: string;
+  text?: string;
+  number?: number | bigint;
 }
 
 /** Keyed by the lower-cased extension name. */

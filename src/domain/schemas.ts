@@ -3,6 +3,7 @@
 // checked against it and normalized (types converted, defaults applied). Names compare
 // case-insensitively and keep the spelling they were created with.
 import { invalid } from './errors.js';
+import type { IndexedValue } from './records.js';
 import { INT32_MAX, INT32_MIN, readLongOrString, readTimestamp, formatTimestamp, showValue } from './fields.js';
 
 export const SCHEMA_ENTITIES = ['profiles', 'services', 'states', 'tasks'] as const;
@@ -18,6 +19,8 @@ export interface AttributeSchema {
   length?: number;
   mandatory: boolean;
   encrypt?: boolean;
+  /** its values are indexed: GET /services/search filters on them (service, state and task extensions) */
+  searchable?: boolean;
 }
 
 export interface ExtensionSchema {
@@ -134,6 +137,10 @@ export function parseExtensionSchema(raw: unknown, entity: SchemaEntity): Extens
     if (length !== undefined) attribute.length = length;
     if (a.default !== undefined && a.default !== null) attribute.default = convertAttribute(attribute, a.default, `attributes[${i}].default`);
     if (readFlag(`attributes[${i}].encrypt`, a.encrypt)) attribute.encrypt = true;
+    if (readFlag(`attributes[${i}].searchable`, a.searchable)) {
+      if (entity === 'profiles') throw invalid(`attributes[${i}].searchable: only service, state and task extensions are searchable (profiles are found by identification keys)`);
+      attribute.searchable = true;
+    }
     if (readFlag(`attributes[${i}].unique`, a.unique)) uniqueFromAttributes.push(attrName);
     return attribute;
   });
@@ -156,6 +163,7 @@ export function presentExtensionSchema(schema: ExtensionSchema, entity: SchemaEn
     if (a.length !== undefined) attribute.length = a.length;
     if (a.default !== undefined) attribute.default = a.default;
     if (a.encrypt) attribute.encrypt = true;
+    if (a.searchable) attribute.searchable = true;
     return attribute;
   });
   view.unique = schema.unique;
@@ -209,4 +217,53 @@ export function validateExtensionValue(schema: ExtensionSchema, value: unknown, 
     }
   }
   return records;
+}
+
+/** How an attribute's values are indexed and compared: as text (strings, booleans) or as numbers (the rest; dates and date-times in epoch ms). */
+function indexedForm(attribute: AttributeSchema, value: unknown): Omit<IndexedValue, 'attribute'> {
+  switch (attribute.type) {
+    case 'string':
+      return { text: value as string };
+    case 'boolean':
+      return { text: String(value) };
+    case 'date': {
+      const [y, m, d] = (value as string).split('-').map(Number);
+      return { number: Date.UTC(y, m - 1, d) };
+    }
+    case 'datetime':
+      return { number: readTimestamp('', value) };
+    default:
+      return { number: value as number | bigint };
+  }
+}
+
+/** The values of a schema's searchable attributes in a normalized extension value (every record of a multi-valued one); undefined when the schema has none. */
+export function indexedValues(schema: ExtensionSchema, value: unknown): IndexedValue[] | undefined {
+  const searchable = schema.attributes.filter((a) => a.searchable);
+  if (searchable.length === 0) return undefined;
+  const records = (Array.isArray(value) ? value : [value]) as Record<string, unknown>[];
+  return records.flatMap((record) =>
+    searchable.flatMap((a) => (record[a.name] === undefined || record[a.name] === null ? [] : [{ attribute: a.name.toLowerCase(), ...indexedForm(a, record[a.name]) }])),
+  );
+}
+
+/** A search filter on a searchable attribute: its value equal to one, or within an inclusive range (numbers, dates and date-times). */
+export interface ExtensionValueFilter {
+  /** lower-cased */
+  extension: string;
+  attribute: string;
+  equals?: Omit<IndexedValue, 'attribute'>;
+  min?: number | bigint;
+  max?: number | bigint;
+}
+
+export const RANGE_OPERATORS = ['min', 'max'] as const;
+
+/** One `ext.<Extension>.<attribute>[.min|.max]=value` parameter, read against the attribute's schema. */
+export function readExtensionFilter(label: string, attribute: AttributeSchema, operator: 'equals' | (typeof RANGE_OPERATORS)[number], raw: string): Omit<IndexedValue, 'attribute'> {
+  if (operator !== 'equals' && (attribute.type === 'string' || attribute.type === 'boolean')) {
+    throw invalid(`${label}: ranges (.min, .max) apply to numbers, dates and date-times; ${attribute.name} is a ${attribute.type}`);
+  }
+  const typed = attribute.type === 'boolean' ? (raw === 'true' ? true : raw === 'false' ? false : raw) : raw;
+  return indexedForm(attribute, convertAttribute({ ...attribute, length: undefined }, typed, label));
 }

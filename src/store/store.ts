@@ -17,7 +17,7 @@ import type {
   TaskStart,
 } from '../domain/records.js';
 import type { IdentificationKey, NewIdentificationKey, ProfileData } from '../domain/profiles.js';
-import type { ExtensionSchema, SchemaEntity } from '../domain/schemas.js';
+import type { ExtensionSchema, ExtensionValueFilter, SchemaEntity } from '../domain/schemas.js';
 import type { EventFilter, StoredEvent } from '../domain/event-kinds.js';
 import type { ExportFilter, PurgeOperation } from '../domain/maintenance.js';
 import type { Expiry } from '../domain/expiration.js';
@@ -45,6 +45,15 @@ export interface ServiceFilter {
 export interface ServiceSearch extends Pick<ServiceFilter, 'customerId' | 'status' | 'serviceTypes' | 'startedFrom' | 'startedTo'> {
   /** services started with this contact key, anonymous or associated since */
   contactKey?: string;
+  /** completed in [completedFrom, completedTo) */
+  completedFrom?: number;
+  completedTo?: number;
+  /** with one of these dispositions (text form) */
+  dispositions: string[];
+  /** that have (or had) a state of one of these types */
+  stateTypes: string[];
+  /** holding each of these values in a searchable extension attribute (of the service, a state or a task) */
+  extensions: ExtensionValueFilter[];
   /** the page starts after this service (in newest-first order) */
   after?: { startedAt: number; serviceId: bigint };
   limit: number;

@@ -54,3 +54,20 @@ test('the journey and customer walkthroughs run as written, on an empty store an
   }
   assert.notEqual(services[0], services[1], 'the second run worked on its own service');
 });
+
+test('the search walkthrough runs as written, on an empty store and again on one with data', () => {
+  const script = block('Finding journeys, with curl').replace('B=http://127.0.0.1:8080/genesys/1/cs', `B=${server.base}/genesys/1/cs`);
+  for (const round of [1, 2]) {
+    const run = spawnSync('bash', ['-euo', 'pipefail', '-c', script], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(run.status, 0, run.stderr);
+    const lines = run.stdout.split('\n');
+    assert.equal(lines[0], round === 1 ? '201' : '400', `round ${round}: the schema is made once: ${run.stdout}`);
+    const order = /ORDER=(\d+)/.exec(run.stdout)![1];
+    const [byOrder, byTotal] = lines.slice(1, 3).map((line) => (JSON.parse(line) as { services: { service_id: number; Order?: unknown }[] }).services);
+    assert.equal(byOrder.length, round, `round ${round}: each run's order 4711 is found`);
+    assert.equal(String(byOrder[0].service_id), order, 'newest first');
+    assert.deepEqual(byOrder[0].Order, { order_id: 4711, total: 129.9, channel: 'web' });
+    assert.ok(byTotal.some((s) => String(s.service_id) === order));
+    assert.match(run.stdout, /channel of extension Order is not searchable/);
+  }
+});

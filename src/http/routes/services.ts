@@ -31,7 +31,7 @@ import {
 } from '../schemas/services.js';
 import { readNesting, readPage, serviceViews } from '../../app/views.js';
 import type { Scope } from '../scope.js';
-import { searchPage } from '../../app/search.js';
+import { readExtensionFilters, searchPage } from '../../app/search.js';
 import { invalid } from '../../domain/errors.js';
 
 const tags = ['services'];
@@ -78,7 +78,9 @@ export default async function serviceRoutes(instance: FastifyInstance): Promise<
       schema: {
         tags,
         summary: 'Search services, newest first (contextd extension)',
-        description: 'Services of every owner, newest first. Filters combine; `next_cursor` (absent when there is no next page) fetches the next page with the same filters.',
+        description:
+          'Services of every owner, newest first. Filters combine; `next_cursor` (absent when there is no next page) fetches the next page with the same filters.\n\n' +
+          'Extension values: `ext.<Extension>.<attribute>=value` finds the services whose service, one of its states or one of its tasks holds that value (exact) in a searchable attribute: one its schema marks `searchable: true`. `ext.<Extension>.<attribute>.min=` and `.max=` bound numbers, dates and date-times (inclusive). A filter on an attribute that is not searchable is a 400.',
         querystring: ServiceSearchQuery,
         response: { 200: Type.Object({ services: Type.Array(ServiceOut), next_cursor: Type.Optional(Type.String()) }), ...errorResponses },
       },
@@ -92,6 +94,11 @@ export default async function serviceRoutes(instance: FastifyInstance): Promise<
         contactKey: query.contact_key === undefined ? undefined : readStringId('contact_key', query.contact_key),
         status: status as ElementStatus,
         ...typeAndTime(request.scope, query),
+        completedFrom: query.completed_from === undefined ? undefined : readTimestamp('completed_from', query.completed_from),
+        completedTo: query.completed_to === undefined ? undefined : readTimestamp('completed_to', query.completed_to),
+        dispositions: request.scope.catalog.typeFilter('Service', readQueryList(query.dispositions), 'disposition'),
+        stateTypes: request.scope.catalog.typeFilter('State', readQueryList(query.state_types)),
+        extensions: await readExtensionFilters(request.scope.schemas, query),
       };
       const limit = readPage({ limit: query.limit }, app.limits.listLimit).limit ?? Math.min(50, app.limits.listLimit);
       if (limit === 0) throw invalid('limit: at least 1');

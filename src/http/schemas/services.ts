@@ -80,9 +80,14 @@ export const ServiceSearchQuery = Type.Object(
     service_types: Type.Optional(QueryList),
     started_from: Type.Optional(QueryTime),
     started_to: Type.Optional(QueryTime),
+    completed_from: Type.Optional(QueryTime),
+    completed_to: Type.Optional(QueryTime),
+    dispositions: Type.Optional(QueryList),
+    state_types: Type.Optional({ ...QueryList, description: 'services that have or had a state of one of these types' }),
     limit: Type.Optional(QueryCount),
     cursor: Type.Optional(Type.String({ description: 'next_cursor of the previous page' })),
   },
+  // ext.<Extension>.<attribute>[.min|.max] (see the route's description)
   { additionalProperties: true },
 );
 

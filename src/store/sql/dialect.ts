@@ -12,7 +12,7 @@ export interface SqlWriter extends SqlReader {
   run(sql: string, params?: readonly unknown[]): Promise<number>;
 }
 
-export type ColumnType = 'bigint' | 'int' | 'text' | 'boolean';
+export type ColumnType = 'bigint' | 'int' | 'text' | 'boolean' | 'numeric';
 
 /** A statement with its parameters, for code that decides how to send it (alone, or ahead of another). */
 export interface Statement {

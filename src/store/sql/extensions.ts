@@ -2,6 +2,7 @@
 import { notFound } from '../../domain/errors.js';
 import { stringifyJson } from '../../domain/json.js';
 import type { ExtensionValue, Extensions } from '../../domain/records.js';
+import type { ExtensionValueFilter } from '../../domain/schemas.js';
 import { groupExtensions, type ExtensionRow } from '../codec.js';
 import type { ExtensionChange, ExtensionOwner } from '../store.js';
 import type { ColumnType, Dialect, SqlReader, SqlWriter } from './dialect.js';
@@ -31,6 +32,46 @@ export async function writeExtensions(tx: SqlWriter, d: Dialect, extensions: rea
      ON CONFLICT (owner_kind, owner_id, name_key) DO UPDATE SET name = excluded.name, value = excluded.value`,
     d.rowParams(EXTENSION_ROW_TYPES, rows),
   );
+  await replaceIndexedValues(tx, d, extensions);
+}
+
+const INDEXED_ROW_TYPES: ColumnType[] = ['bigint', 'text', 'bigint', 'text', 'text', 'text', 'numeric'];
+
+/** Replaces the element's indexed values of each extension whose schema has searchable attributes (extension_values, migration 014). */
+export async function replaceIndexedValues(tx: SqlWriter, d: Dialect, extensions: readonly ExtensionWrite[]): Promise<void> {
+  const indexed = extensions.filter((e) => e.ext.indexed !== undefined);
+  if (indexed.length === 0) return;
+  for (const e of indexed) {
+    await tx.run('DELETE FROM extension_values WHERE service_id = ? AND owner_kind = ? AND owner_id = ? AND name_key = ?', [e.serviceId, e.kind, e.ownerId, e.key]);
+  }
+  const rows = indexed.flatMap((e) => e.ext.indexed!.map((v) => [e.serviceId, e.kind, e.ownerId, e.key, v.attribute, v.text ?? null, v.number ?? null]));
+  if (rows.length === 0) return;
+  await tx.run(
+    `INSERT INTO extension_values (service_id, owner_kind, owner_id, name_key, attribute, text_value, number_value) SELECT c0, c1, c2, c3, c4, c5, c6 FROM ${d.rows(INDEXED_ROW_TYPES)}`,
+    d.rowParams(INDEXED_ROW_TYPES, rows),
+  );
+}
+
+/** SQL over extension_values for one search filter; its parameters appended to `params`. */
+export function extensionValueWhere(filter: ExtensionValueFilter, params: unknown[]): string {
+  let sql = 'name_key = ? AND attribute = ?';
+  params.push(filter.extension, filter.attribute);
+  if (filter.equals?.text !== undefined) {
+    sql += ' AND text_value = ?';
+    params.push(filter.equals.text);
+  } else if (filter.equals?.number !== undefined) {
+    sql += ' AND number_value = ?';
+    params.push(filter.equals.number);
+  }
+  if (filter.min !== undefined) {
+    sql += ' AND number_value >= ?';
+    params.push(filter.min);
+  }
+  if (filter.max !== undefined) {
+    sql += ' AND number_value <= ?';
+    params.push(filter.max);
+  }
+  return sql;
 }
 
 /** The extensions of one element as `ExtensionWrite`s. */

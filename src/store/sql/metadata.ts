@@ -2,8 +2,10 @@
 import { invalid, notFound, type DomainError } from '../../domain/errors.js';
 import { parseStoredJson, stringifyJson } from '../../domain/json.js';
 import { identityValues, type IdentificationKey, type NewIdentificationKey } from '../../domain/profiles.js';
-import type { ExtensionSchema, SchemaEntity } from '../../domain/schemas.js';
-import type { Dialect, SqlReader } from './dialect.js';
+import { indexedValues, validateExtensionValue, type ExtensionSchema, type SchemaEntity } from '../../domain/schemas.js';
+import type { ExtensionOwner } from '../store.js';
+import type { Dialect, SqlReader, SqlWriter } from './dialect.js';
+import { replaceIndexedValues, type ExtensionWrite } from './extensions.js';
 import { duplicateIdentity, insertIdentities, readProfiles } from './profiles.js';
 import type { Write } from './write.js';
 
@@ -11,7 +13,7 @@ function keyInUse(schema: string, key: IdentificationKey): DomainError {
   return invalid(`extension ${schema} cannot be deleted: identification key ${key.name} is built on it`);
 }
 
-export function createExtensionSchema(entity: SchemaEntity, schema: ExtensionSchema): Write<void, undefined> {
+export function createExtensionSchema(d: Dialect, entity: SchemaEntity, schema: ExtensionSchema): Write<void, undefined> {
   const key = schema.name.toLowerCase();
   return {
     plan: async (read) => {
@@ -19,8 +21,43 @@ export function createExtensionSchema(entity: SchemaEntity, schema: ExtensionSch
         throw invalid(`a ${entity} extension schema named ${schema.name} exists already`);
       }
     },
-    apply: async (tx) => void (await tx.run('INSERT INTO extension_schemas (entity, name_key, definition) VALUES (?, ?, ?)', [entity, key, stringifyJson(schema)])),  events: () => [{ kind: 'metadata.created', details: { entity: `${entity} extension schema`, name: schema.name } }],
+    apply: async (tx) => {
+      await tx.run('INSERT INTO extension_schemas (entity, name_key, definition) VALUES (?, ?, ?)', [entity, key, stringifyJson(schema)]);
+      if (entity !== 'profiles') await indexExisting(tx, d, OWNER_KIND[entity], schema);
+    },
+    events: () => [{ kind: 'metadata.created', details: { entity: `${entity} extension schema`, name: schema.name } }],
   };
+}
+
+const OWNER_KIND = { services: 'service', states: 'state', tasks: 'task' } as const;
+const INDEX_PAGE = 1000;
+
+/**
+ * A schema with searchable attributes indexes the values already written under its name, in its
+ * creation's transaction, a page at a time: a search then finds them as it finds later ones. Values
+ * the schema would refuse are left out (the schema did not apply when they were written).
+ */
+async function indexExisting(tx: SqlWriter, d: Dialect, kind: ExtensionOwner['kind'], schema: ExtensionSchema): Promise<void> {
+  if (!schema.attributes.some((a) => a.searchable)) return;
+  const key = schema.name.toLowerCase();
+  let after: bigint | number = -1;
+  for (;;) {
+    const rows: { owner_id: bigint | number; service_id: bigint; value: string }[] = await tx.all(
+      'SELECT owner_id, service_id, value FROM extensions WHERE owner_kind = ? AND owner_id > ? AND name_key = ? ORDER BY owner_kind, owner_id LIMIT ?',
+      [kind, after, key, INDEX_PAGE],
+    );
+    const writes = rows.flatMap((r): ExtensionWrite[] => {
+      try {
+        const value = validateExtensionValue(schema, parseStoredJson(r.value));
+        return [{ kind, ownerId: r.owner_id, serviceId: BigInt(r.service_id), key, ext: { name: schema.name, value, indexed: indexedValues(schema, value) } }];
+      } catch {
+        return [];
+      }
+    });
+    await replaceIndexedValues(tx, d, writes);
+    if (rows.length < INDEX_PAGE) return;
+    after = rows[rows.length - 1].owner_id;
+  }
 }
 
 export async function listExtensionSchemas(read: SqlReader, entity: SchemaEntity): Promise<ExtensionSchema[]> {
@@ -41,7 +78,10 @@ export function deleteExtensionSchema(d: Dialect, entity: SchemaEntity, name: st
     apply: async (tx) => {
       await tx.run('DELETE FROM extension_schemas WHERE entity = ? AND name_key = ?', [entity, key]);
       if (entity === 'profiles') await tx.run('DELETE FROM profile_extensions WHERE name_key = ?', [key]);
-    },  events: () => [{ kind: 'metadata.deleted', details: { entity: `${entity} extension schema`, name } }],
+      // its indexed values go with it (the extensions stay, as free JSON)
+      else await tx.run('DELETE FROM extension_values WHERE owner_kind = ? AND name_key = ?', [OWNER_KIND[entity], key]);
+    },
+  events: () => [{ kind: 'metadata.deleted', details: { entity: `${entity} extension schema`, name } }],
   };
 }
 

@@ -7,7 +7,7 @@ import type { ElementEnd, ElementStatus, ServiceAssociation, ServiceRecord, Serv
 import { decodeDoc, docColumns, docOf, serviceFromRow, type ServiceRow } from '../codec.js';
 import type { ServiceFilter, ServiceSearch } from '../store.js';
 import type { ColumnType, Dialect, SqlReader, SqlWriter, Statement } from './dialect.js';
-import { extensionWrites, writeExtensions } from './extensions.js';
+import { extensionValueWhere, extensionWrites, writeExtensions } from './extensions.js';
 import { openRemovals } from './rollups.js';
 import { serviceCompleted, serviceStarted, type HourDelta } from '../../domain/analytics.js';
 import type { Write } from './write.js';
@@ -152,7 +152,7 @@ export function endService(d: Dialect, serviceId: bigint, end: ElementEnd): Writ
     },
     apply: async (tx, { doc }, now) => {
       // one statement: the completion, and the write re-arms the expiry
-      await tx.run(`UPDATE services SET ${setDoc('service_type')}, updated_at = ?, expires_at = ${REARM} WHERE service_id = ?`, [...docParams(doc), now, now, serviceId]);
+      await tx.run(`UPDATE services SET ${setDoc('service_type')}, disposition = ?, updated_at = ?, expires_at = ${REARM} WHERE service_id = ?`, [...docParams(doc), typeKey(doc.disposition), now, now, serviceId]);
       if (end.expiry) await setExpiry(tx, serviceId, end.expiry, now);
       // its states left open are nobody waiting any more (the live board leaves them out)
       await tx.run('UPDATE states SET in_active_service = FALSE WHERE service_id = ? AND completed_at IS NULL', [serviceId]);
@@ -171,9 +171,10 @@ export function associateService(d: Dialect, serviceId: bigint, customerId: stri
       return { doc: associateDoc(doc, association), owner };
     },
     apply: async (tx, { doc }, now) => {
-      await tx.run(`UPDATE services SET customer_id = ?, ${setDoc('service_type')}, updated_at = ?, expires_at = ${REARM} WHERE service_id = ?`, [
+      await tx.run(`UPDATE services SET customer_id = ?, ${setDoc('service_type')}, disposition = ?, updated_at = ?, expires_at = ${REARM} WHERE service_id = ?`, [
         customerId,
         ...docParams(doc),
+        typeKey(doc.disposition),
         now,
         now,
         serviceId,
@@ -261,6 +262,28 @@ export async function searchServices(read: SqlReader, d: Dialect, search: Servic
     params.push(value);
   }
   sql += statusClause(search.status) + typeAndTimeClauses(d, search, params);
+  if (search.completedFrom !== undefined) {
+    sql += ' AND completed_at >= ?';
+    params.push(search.completedFrom);
+  }
+  if (search.completedTo !== undefined) {
+    sql += ' AND completed_at < ?';
+    params.push(search.completedTo);
+  }
+  if (search.dispositions.length > 0) {
+    sql += ` AND ${d.inList('disposition', 'text')}`;
+    params.push(d.list(search.dispositions));
+  }
+  if (search.stateTypes.length > 0) {
+    // a state of one of these types, open or not: read per candidate service through states_by_service
+    sql += ` AND EXISTS (SELECT 1 FROM states s WHERE s.service_id = services.service_id AND ${d.inList('s.state_type', 'text')})`;
+    params.push(d.list(search.stateTypes));
+  }
+  for (const ext of search.extensions) {
+    const where = extensionValueWhere(ext, params);
+    // the values' own index finds the few services holding them (services_by_type and the others then only sort)
+    sql += ` AND service_id IN (SELECT service_id FROM extension_values WHERE ${where})`;
+  }
   if (search.after) {
     sql += ' AND (started_at < ? OR (started_at = ? AND service_id < ?))';
     params.push(search.after.startedAt, search.after.startedAt, search.after.serviceId);

@@ -206,7 +206,7 @@ export class SqlStore implements Store {
   // ---- metadata ----
 
   createExtensionSchema(entity: SchemaEntity, schema: ExtensionSchema): Promise<void> {
-    return this.submit(metadata.createExtensionSchema(entity, schema));
+    return this.submit(metadata.createExtensionSchema(this.d, entity, schema));
   }
   listExtensionSchemas(entity: SchemaEntity): Promise<ExtensionSchema[]> {
     return metadata.listExtensionSchemas(this.read, entity);
