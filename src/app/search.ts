@@ -2,30 +2,14 @@
 // an opaque cursor: the position of the page's last service and a digest of the filter, signed with
 // the store's cursor key (the settings table, made by migration 013), so a cursor cannot be forged or
 // moved onto another filter, and every node sharing the store accepts it.
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { invalid } from '../domain/errors.js';
 import type { ServiceRecord } from '../domain/records.js';
 import { RANGE_OPERATORS, readExtensionFilter, type AttributeSchema, type ExtensionSchema, type ExtensionValueFilter } from '../domain/schemas.js';
 import type { ServiceSearch, Store } from '../store/store.js';
+import { cursorPage } from './cursor.js';
 import type { ExtensionSchemaCache } from './extension-schemas.js';
 
 type Filter = Omit<ServiceSearch, 'after' | 'limit'>;
-
-const keys = new WeakMap<Store, Promise<Buffer>>();
-
-/** The store's cursor key, read once per store. */
-function cursorKey(store: Store): Promise<Buffer> {
-  let key = keys.get(store);
-  if (!key) {
-    key = store.readSetting('cursor_key').then((value) => {
-      if (!value) throw new Error('the settings table has no cursor_key (migration 013)');
-      return Buffer.from(value, 'utf8');
-    });
-    key.catch(() => keys.delete(store));
-    keys.set(store, key);
-  }
-  return key;
-}
 
 const filterDigest = (filter: Filter) =>
   JSON.stringify(
@@ -87,31 +71,14 @@ export async function readExtensionFilters(schemas: ExtensionSchemaCache, query:
   return [...filters.values()];
 }
 
-const sign = (key: Buffer, text: string) => createHmac('sha256', key).update(text).digest().subarray(0, 16);
-
-export function encodeCursor(key: Buffer, filter: Filter, last: ServiceRecord): string {
-  const body = Buffer.from(JSON.stringify({ t: last.startedAt, i: last.serviceId.toString() }), 'utf8').toString('base64url');
-  return `${body}.${sign(key, `${body}|${filterDigest(filter)}`).toString('base64url')}`;
-}
-
-export function decodeCursor(key: Buffer, filter: Filter, cursor: string): NonNullable<ServiceSearch['after']> {
-  const [body, mac, extra] = cursor.split('.');
-  const given = Buffer.from(mac ?? '', 'base64url');
-  const expected = sign(key, `${body}|${filterDigest(filter)}`);
-  if (extra !== undefined || given.length !== expected.length || !timingSafeEqual(given, expected)) {
-    throw invalid('cursor: not a cursor this search gave (cursors are signed and belong to the filter they were made with)');
-  }
-  const position = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as { t: number; i: string };
-  return { startedAt: position.t, serviceId: BigInt(position.i) };
-}
-
-/** One page of a search, and the cursor of the next page when there may be one. */
+/** One page of a search, and the cursor of the next page when there is one. */
 export async function searchPage(store: Store, filter: Filter, limit: number, cursor: string | undefined): Promise<{ services: ServiceRecord[]; next?: string }> {
-  const key = await cursorKey(store);
-  const after = cursor === undefined ? undefined : decodeCursor(key, filter, cursor);
-  // one more than the page: a next cursor only when there is a next page
-  const found = await store.searchServices({ ...filter, after, limit: limit + 1 });
-  const services = found.slice(0, limit);
-  const next = found.length > limit ? encodeCursor(key, filter, services[services.length - 1]) : undefined;
-  return { services, next };
+  const { rows, next } = await cursorPage(
+    store,
+    filterDigest(filter),
+    { cursor, limit },
+    (after, limit) => store.searchServices({ ...filter, after, limit: limit! }),
+    (service) => ({ startedAt: service.startedAt, id: service.serviceId }),
+  );
+  return { services: rows, next };
 }

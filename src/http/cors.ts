@@ -4,7 +4,7 @@
 import cors from '@fastify/cors';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 
-const EXPOSED = ['location', 'idempotent-replayed', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'];
+const EXPOSED = ['location', 'link', 'idempotent-replayed', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'];
 const REQUEST_HEADERS = ['content-type', 'authorization', 'contactcenterid', 'groupid', 'idempotency-key', 'last-event-id'];
 
 // the answers' options, made once (the delegator runs for every request)

@@ -25,6 +25,12 @@ import type { FunnelService, ServiceHourTotals, StateHourTotals, StateQuery } fr
 import type { DeliveryRound, DueDelivery, LoggedAttempt, Webhook, WebhookProgress } from '../domain/webhooks.js';
 export type { ExportFilter, PurgeOperation };
 
+/** Where a page ends: a row's start time (epoch ms) and its id, the order every list and the search sort by. */
+export interface Position {
+  startedAt: number;
+  id: bigint;
+}
+
 export interface ServiceFilter {
   /** services of this customer */
   customerId?: string;
@@ -37,6 +43,8 @@ export interface ServiceFilter {
   startedFrom?: number;
   /** epoch ms, exclusive */
   startedTo?: number;
+  /** the page starts after this service (a cursor) */
+  after?: Position;
   limit?: number;
   offset?: number;
 }
@@ -55,7 +63,7 @@ export interface ServiceSearch extends Pick<ServiceFilter, 'customerId' | 'statu
   /** holding each of these values in a searchable extension attribute (of the service, a state or a task) */
   extensions: ExtensionValueFilter[];
   /** the page starts after this service (in newest-first order) */
-  after?: { startedAt: number; serviceId: bigint };
+  after?: Position;
   limit: number;
 }
 
@@ -63,6 +71,8 @@ export interface StateFilter {
   serviceIds: bigint[];
   status: ElementStatus;
   stateTypes: string[];
+  /** the page starts after this state (a cursor) */
+  after?: Position;
   limit?: number;
   offset?: number;
 }
@@ -73,6 +83,8 @@ export interface TaskFilter {
   taskTypes: string[];
   /** only tasks of this state */
   stateId?: number;
+  /** the page starts after this task (a cursor) */
+  after?: Position;
   limit?: number;
   offset?: number;
 }

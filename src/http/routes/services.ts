@@ -1,5 +1,6 @@
 // Services: start, end, associate, query, delete, expiration, extensions (spec reference §2.1).
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { listPage } from '../pages.js';
 import type { RequestTypeProvider } from '../types.js';
 import { registerExtensionWrites } from './extension-writes.js';
 import { Type } from '@sinclair/typebox';
@@ -176,29 +177,34 @@ export default async function serviceRoutes(instance: FastifyInstance): Promise<
   });
 
   for (const [suffix, status] of LIST_SUFFIXES) {
-    app.get(`/customers/:customer_id/services${suffix}`, listSchema(`Query Customer Services (${status})`, CustomerParams), async (request) => {
+    app.get(`/customers/:customer_id/services${suffix}`, listSchema(`Query Customer Services (${status})`, CustomerParams), async (request, reply) => {
       const owner = { customerId: readStringId('customer_id', request.params.customer_id) };
-      return listServices(request.scope, owner, status, request.query);
+      return listServices(request, reply, request.query, owner, status);
     });
-    app.get(`/services/anonymous/:contact_key${suffix}`, listSchema(`Query Anonymous Services (${status})`, ContactKeyParams), async (request) => {
+    app.get(`/services/anonymous/:contact_key${suffix}`, listSchema(`Query Anonymous Services (${status})`, ContactKeyParams), async (request, reply) => {
       const owner = { contactKey: readStringId('contact_key', request.params.contact_key) };
-      return listServices(request.scope, owner, status, request.query);
+      return listServices(request, reply, request.query, owner, status);
     });
   }
 
   async function listServices(
-    scope: Scope,
+    request: FastifyRequest,
+    reply: FastifyReply,
+    query: typeof ServiceListQuery.static,
     owner: Pick<ServiceFilter, 'customerId' | 'contactKey'>,
     status: ElementStatus,
-    query: typeof ServiceListQuery.static,
   ) {
+    const { scope } = request;
     const nesting = readNesting(query, 'service');
-    const filter: ServiceFilter = {
-      ...owner,
-      status,
-      ...typeAndTime(scope, query),
-      ...readPage(query, app.limits.listLimit),
-    };
-    return serviceViews(scope, await scope.store.listServices(filter), nesting);
+    const filter: ServiceFilter = { ...owner, status, ...typeAndTime(scope, query) };
+    const services = await listPage(
+      request,
+      reply,
+      scope.store,
+      readPage(query, app.limits.listLimit),
+      (page) => scope.store.listServices({ ...filter, ...page }),
+      (service) => ({ startedAt: service.startedAt, id: service.serviceId }),
+    );
+    return serviceViews(scope, services, nesting);
   }
 }

@@ -1,5 +1,6 @@
 // States: start, end, transition, query, extensions (spec reference §2.2).
 import type { FastifyInstance } from 'fastify';
+import { listPage } from '../pages.js';
 import type { RequestTypeProvider } from '../types.js';
 import { registerExtensionWrites } from './extension-writes.js';
 import { Type } from '@sinclair/typebox';
@@ -95,12 +96,21 @@ export default async function stateRoutes(instance: FastifyInstance): Promise<vo
           response: { 200: Type.Array(StateOut), ...errorResponses },
         },
       },
-      async (request) => {
-        const serviceId = request.scope.serviceId(request.params.service_id);
+      async (request, reply) => {
+        const { scope } = request;
+        const serviceId = scope.serviceId(request.params.service_id);
         const nesting = readNesting(request.query, 'state');
-        const filter = { serviceIds: [serviceId], status, stateTypes: request.scope.catalog.typeFilter('State', readQueryList(request.query.state_types)), ...readPage(request.query, app.limits.listLimit) };
-        if (!(await request.scope.store.getService(serviceId))) throw notFound('service', serviceId);
-        return stateViews(request.scope, await request.scope.store.listStates(filter), nesting, true);
+        const filter = { serviceIds: [serviceId], status, stateTypes: scope.catalog.typeFilter('State', readQueryList(request.query.state_types)) };
+        if (!(await scope.store.getService(serviceId))) throw notFound('service', serviceId);
+        const states = await listPage(
+          request,
+          reply,
+          scope.store,
+          readPage(request.query, app.limits.listLimit),
+          (page) => scope.store.listStates({ ...filter, ...page }),
+          (state) => ({ startedAt: state.startedAt, id: BigInt(state.stateId) }),
+        );
+        return stateViews(scope, states, nesting, true);
       },
     );
   }

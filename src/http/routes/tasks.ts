@@ -1,5 +1,6 @@
 // Tasks: start, end, query, extensions (spec reference §2.3).
 import type { FastifyInstance } from 'fastify';
+import { listPage } from '../pages.js';
 import type { RequestTypeProvider } from '../types.js';
 import { registerExtensionWrites } from './extension-writes.js';
 import { Type } from '@sinclair/typebox';
@@ -73,19 +74,26 @@ export default async function taskRoutes(instance: FastifyInstance): Promise<voi
       {
         schema: { tags, summary: `Query Tasks (${status})`, params: ServiceIdParams, querystring: TaskListQuery, response: { 200: Type.Array(TaskOut), ...errorResponses } },
       },
-      async (request) => {
-        const serviceId = request.scope.serviceId(request.params.service_id);
-        const query = request.query;
+      async (request, reply) => {
+        const { scope, query } = request;
+        const serviceId = scope.serviceId(request.params.service_id);
         const nesting = readNesting(query, 'task');
         const filter = {
           serviceIds: [serviceId],
           status,
-          taskTypes: request.scope.catalog.typeFilter('Task', readQueryList(query.task_types)),
+          taskTypes: scope.catalog.typeFilter('Task', readQueryList(query.task_types)),
           stateId: query.state_id === undefined ? undefined : readInt32('state_id', query.state_id),
-          ...readPage(query, app.limits.listLimit),
         };
-        if (!(await request.scope.store.getService(serviceId))) throw notFound('service', serviceId);
-        return taskViews(request.scope, await request.scope.store.listTasks(filter), nesting, true);
+        if (!(await scope.store.getService(serviceId))) throw notFound('service', serviceId);
+        const tasks = await listPage(
+          request,
+          reply,
+          scope.store,
+          readPage(query, app.limits.listLimit),
+          (page) => scope.store.listTasks({ ...filter, ...page }),
+          (task) => ({ startedAt: task.startedAt, id: BigInt(task.taskId) }),
+        );
+        return taskViews(scope, tasks, nesting, true);
       },
     );
   }

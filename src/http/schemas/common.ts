@@ -91,6 +91,9 @@ export const QueryList = Type.Union([Type.String(), Type.Array(Type.String())], 
 });
 export const QueryCount = Type.String({ description: 'non-negative integer' });
 export const QueryTime = Type.String({ description: 'ISO 8601 date-time' });
+export const ListCursor = Type.String({
+  description: 'the next page: with a `limit`, a page that has more after it answers `Link: <…&cursor=…>; rel="next"`, the same request with this cursor (signed; it belongs to the list and filters it was made for)',
+});
 
 // ---- path parameters ----
 

@@ -12,6 +12,7 @@ import {
   endEventFieldsIn,
   eventBody,
   eventFieldsIn,
+  ListCursor,
 } from './common.js';
 
 export const ServiceStartBody = eventBody(
@@ -67,6 +68,7 @@ export const ServiceListQuery = Type.Object(
     started_to: Type.Optional(QueryTime),
     limit: Type.Optional(QueryCount),
     offset: Type.Optional(QueryCount),
+    cursor: Type.Optional(ListCursor),
   },
   { additionalProperties: true },
 );

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { ElementIdParam, Int32In, LongOrStringIn, QueryBoolean, QueryCount, QueryList, ServiceIdParam, endEventFieldsIn, eventBody, eventFieldsIn } from './common.js';
+import { ElementIdParam, Int32In, ListCursor, LongOrStringIn, QueryBoolean, QueryCount, QueryList, ServiceIdParam, endEventFieldsIn, eventBody, eventFieldsIn } from './common.js';
 
 export const StateStartBody = eventBody(
   { state_type: LongOrStringIn, previous_state_id: Type.Optional(Int32In), est_duration: Type.Optional(Int32In), ...eventFieldsIn },
@@ -40,6 +40,7 @@ export const StateListQuery = Type.Object(
     extensions: Type.Optional(QueryList),
     limit: Type.Optional(QueryCount),
     offset: Type.Optional(QueryCount),
+    cursor: Type.Optional(ListCursor),
   },
   { additionalProperties: true },
 );

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { ElementIdParam, Int32In, LongOrStringIn, QueryCount, QueryList, ServiceIdParam, eventBody, eventFieldsIn } from './common.js';
+import { ElementIdParam, Int32In, ListCursor, LongOrStringIn, QueryCount, QueryList, ServiceIdParam, eventBody, eventFieldsIn } from './common.js';
 
 export const TaskStartBody = eventBody(
   {
@@ -22,6 +22,7 @@ export const TaskListQuery = Type.Object(
     extensions: Type.Optional(QueryList),
     limit: Type.Optional(QueryCount),
     offset: Type.Optional(QueryCount),
+    cursor: Type.Optional(ListCursor),
   },
   { additionalProperties: true },
 );

@@ -8,7 +8,7 @@ import { decodeDoc, docColumns, docOf, stateFromRow, taskFromRow, type StateRow,
 import type { StateFilter, TaskFilter } from '../store.js';
 import type { Dialect, SqlReader, SqlWriter } from './dialect.js';
 import { extensionWrites, writeExtensions } from './extensions.js';
-import { docParams, pageClause, requireService, requireServiceStatus, setDoc, statusClause, type Owner } from './services.js';
+import { afterClause, docParams, pageClause, requireService, requireServiceStatus, setDoc, statusClause, type Owner } from './services.js';
 import type { Write } from './write.js';
 
 type Kind = 'state' | 'task';
@@ -141,6 +141,7 @@ export async function listStates(read: SqlReader, d: Dialect, filter: StateFilte
     where += ` AND ${d.inList('state_type', 'text')}`;
     params.push(d.list(filter.stateTypes));
   }
+  where += afterClause('state_id', filter.after, params);
   const sql = `SELECT ${STATE_COLUMNS} FROM states WHERE ${where} ORDER BY started_at, state_id${pageClause(params, filter.limit, filter.offset)}`;
   return (await read.all<StateRow>(sql, params)).map(stateFromRow);
 }
@@ -157,6 +158,7 @@ export async function listTasks(read: SqlReader, d: Dialect, filter: TaskFilter)
     where += ' AND state_id = ?';
     params.push(filter.stateId);
   }
+  where += afterClause('task_id', filter.after, params);
   const sql = `SELECT ${TASK_COLUMNS} FROM tasks WHERE ${where} ORDER BY started_at, task_id${pageClause(params, filter.limit, filter.offset)}`;
   return (await read.all<TaskRow>(sql, params)).map(taskFromRow);
 }

@@ -5,7 +5,7 @@ import { autoCompleteAfterMs, expiryOnInsert, type Expiry } from '../../domain/e
 import { associateDoc, completeDoc, type ElementDoc } from '../../domain/lifecycle.js';
 import type { ElementEnd, ElementStatus, ServiceAssociation, ServiceRecord, ServiceStart } from '../../domain/records.js';
 import { decodeDoc, docColumns, docOf, serviceFromRow, type ServiceRow } from '../codec.js';
-import type { ServiceFilter, ServiceSearch } from '../store.js';
+import type { Position, ServiceFilter, ServiceSearch } from '../store.js';
 import type { ColumnType, Dialect, SqlReader, SqlWriter, Statement } from './dialect.js';
 import { extensionValueWhere, extensionWrites, writeExtensions } from './extensions.js';
 import { openRemovals } from './rollups.js';
@@ -43,6 +43,13 @@ export function pageClause(params: unknown[], limit: number | undefined, offset:
   if (limit === undefined && !offset) return '';
   params.push(limit ?? Number.MAX_SAFE_INTEGER, offset ?? 0);
   return ' LIMIT ? OFFSET ?';
+}
+
+/** SQL: the rows after a cursor's position in (started_at, id) order. */
+export function afterClause(idColumn: string, after: Position | undefined, params: unknown[]): string {
+  if (!after) return '';
+  params.push(after.startedAt, after.startedAt, after.id);
+  return ` AND (started_at > ? OR (started_at = ? AND ${idColumn} > ?))`;
 }
 
 /** The query of a customer's services, as production runs it (the index tests EXPLAIN this text). */
@@ -244,7 +251,7 @@ export async function listServices(read: SqlReader, d: Dialect, filter: ServiceF
   }
   sql += `${statusClause(filter.status)} AND expires_at > ?`;
   params.push(now);
-  sql += typeAndTimeClauses(d, filter, params) + ORDER + pageClause(params, filter.limit, filter.offset);
+  sql += typeAndTimeClauses(d, filter, params) + afterClause('service_id', filter.after, params) + ORDER + pageClause(params, filter.limit, filter.offset);
   return (await read.all<ServiceRow>(sql, params)).map(serviceFromRow);
 }
 
@@ -286,7 +293,7 @@ export async function searchServices(read: SqlReader, d: Dialect, search: Servic
   }
   if (search.after) {
     sql += ' AND (started_at < ? OR (started_at = ? AND service_id < ?))';
-    params.push(search.after.startedAt, search.after.startedAt, search.after.serviceId);
+    params.push(search.after.startedAt, search.after.startedAt, search.after.id);
   }
   sql += ' ORDER BY started_at DESC, service_id DESC LIMIT ?';
   params.push(search.limit);
