@@ -3,7 +3,7 @@
 import { Command } from 'commander';
 import { ConfigError, describeDatabase, loadConfig, printConfig } from './config.js';
 import { hashPassword } from './domain/access.js';
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BusinessAttributeCatalog } from './domain/business-attributes.js';
@@ -11,6 +11,8 @@ import { parseExport, parsePurge, type FieldNames } from './domain/maintenance.j
 import { DomainError } from './domain/errors.js';
 import { confirm, megabytes, seconds, terminalProgress } from './cli-terminal.js';
 import { exportServices, purgeServices } from './app/maintenance.js';
+import { importServices } from './app/import.js';
+import { buildScopes } from './app/scope.js';
 import { userInfo } from 'node:os';
 import { startServer, stopOnSignals } from './server.js';
 import { openMigratedPartitionStore, openPartitionStores, StoreOpenError } from './store/open.js';
@@ -215,6 +217,38 @@ partitionCommand('export')
         if (!flags.out) process.stdout.write('\n');
         progress.end();
         process.stderr.write(`exported ${exported.toLocaleString('en')} services (${request.content ? 'whole' : 'ids'}) to ${flags.out ?? 'standard output'} in ${seconds(began)}\n`);
+      } finally {
+        await store.close();
+      }
+    } catch (error) {
+      fail(error);
+    }
+  });
+
+partitionCommand('import')
+  .description('import whole services from an export (a JSON array, or NDJSON: one service per line), read as a stream; prints the report')
+  .argument('<file>', "an export file (`contextd export --content`, or Genesys Context Services' export_content=true); - reads standard input")
+  .action(async (file: string, flags: ServeFlags & PartitionFlags) => {
+    try {
+      const config = loadConfig({ configFile: flags.config, databaseUrl: flags.databaseUrl });
+      const partition = partitionOf(config, flags);
+      const input = file === '-' ? process.stdin : createReadStream(file);
+      // a missing file is a usage error, found before the store opens
+      if (file !== '-') await new Promise<void>((resolve, reject) => input.once('open', () => resolve()).once('error', (error: Error) => reject(new UsageError(`${file}: ${error.message}`))));
+      const store = await openMigratedPartitionStore(config, partition);
+      try {
+        const scope = buildScopes({ tenants: config.tenants, storeFor: () => store, businessAttributes: config.businessAttributes, expiration: config.expiration, maxExtensions: config.limits.extensionsPerElement }).get(partition.key)!;
+        const progress = terminalProgress();
+        const began = performance.now();
+        const report = await importServices(scope, input, cliActor(), Date.now, (r) => progress.show(`read ${r.records.toLocaleString('en')} services, imported ${r.imported.toLocaleString('en')}`));
+        progress.end();
+        process.stdout.write(`${JSON.stringify(report)}\n`);
+        const rate = report.records / Math.max((performance.now() - began) / 1000, 0.001);
+        process.stderr.write(
+          `imported ${report.imported.toLocaleString('en')} of ${report.records.toLocaleString('en')} services from ${file === '-' ? 'standard input' : file} in ${seconds(began)} (${Math.round(rate).toLocaleString('en')}/s): ` +
+            `${report.already_imported.toLocaleString('en')} imported before, ${report.remapped.length.toLocaleString('en')} with new ids, ${report.invalid_count.toLocaleString('en')} invalid\n`,
+        );
+        if (report.invalid_count > 0) process.exitCode = 1;
       } finally {
         await store.close();
       }

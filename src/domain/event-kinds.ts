@@ -26,6 +26,7 @@ export const EVENT_KINDS = [
   'maintenance.purged',
   'maintenance.expired',
   'maintenance.auto-completed',
+  'maintenance.imported',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
@@ -38,6 +39,8 @@ export interface EventDetails {
   extension?: string;
   /** how many services a maintenance event or an erase concerned */
   purged?: number;
+  /** how many services a batch of a bulk import added (maintenance.imported) */
+  imported?: number;
   /** metadata events: what was created or deleted, and its name */
   entity?: string;
   name?: string;

@@ -20,6 +20,7 @@ import type { IdentificationKey, NewIdentificationKey, ProfileData } from '../do
 import type { ExtensionSchema, ExtensionValueFilter, SchemaEntity } from '../domain/schemas.js';
 import type { EventFilter, StoredEvent } from '../domain/event-kinds.js';
 import type { ExportFilter, PurgeOperation } from '../domain/maintenance.js';
+import type { ImportedService } from '../domain/import.js';
 import type { Expiry } from '../domain/expiration.js';
 import type { FunnelService, ServiceHourTotals, StateHourTotals, StateQuery } from '../domain/analytics.js';
 import type { DeliveryRound, DueDelivery, LoggedAttempt, Webhook, WebhookProgress } from '../domain/webhooks.js';
@@ -89,6 +90,14 @@ export interface TaskFilter {
   offset?: number;
 }
 
+/** What became of one record of a bulk import. */
+export type ImportOutcome =
+  | { status: 'imported'; sourceId?: string; serviceId: bigint; /** it could not keep the file's id */ remapped: boolean }
+  /** imported before (the same content): not again */
+  | { status: 'present'; sourceId?: string; serviceId: bigint }
+  /** the same content earlier in the same batch */
+  | { status: 'duplicate'; sourceId?: string };
+
 /** Computes the extensions to write from the stored ones (pure; may throw a DomainError). */
 export type ExtensionChange = (current: Extensions) => Extensions;
 
@@ -101,7 +110,7 @@ export interface AuditRecord {
   id?: number;
   at: number;
   actor: string;
-  action: 'customer.erase' | 'customer.export' | 'services.purge' | 'services.export';
+  action: 'customer.erase' | 'customer.export' | 'services.purge' | 'services.export' | 'services.import';
   subject?: string;
   counts: Record<string, number>;
 }
@@ -168,6 +177,8 @@ export interface JourneyStore {
   listServices(filter: ServiceFilter): Promise<ServiceRecord[]>;
   /** Services newest first (started_at, then service_id, descending). */
   searchServices(search: ServiceSearch): Promise<ServiceRecord[]>;
+  /** Bulk import: whole services (checked before) in one transaction; ids kept when free and `owns` them. */
+  importServices(records: readonly ImportedService[], owns: (serviceId: bigint) => boolean): Promise<ImportOutcome[]>;
   /** A value of the store's settings table (made by migrations), e.g. the cursor-signing key. */
   readSetting(name: string): Promise<string | undefined>;
 

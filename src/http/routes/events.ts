@@ -37,7 +37,7 @@ export default async function eventRoutes(instance: FastifyInstance): Promise<vo
       schema: {
         tags: ['events'],
         summary: 'Live journey events (Server-Sent Events)',
-        description: `One event per committed write. Event names: ${EVENT_KINDS.join(', ')}. Each event's data is a JSON object with id, kind, at and, where they apply, service_id, customer_id, contact_key, state_id, from_state_id, task_id, extension, purged, entity, name. Ids increase in commit order and are the same on every node: send Last-Event-ID to resume, on any node, within the retention (events.retention, default 7d).`,
+        description: `One event per committed write. Event names: ${EVENT_KINDS.join(', ')}. Each event's data is a JSON object with id, kind, at and, where they apply, service_id, customer_id, contact_key, state_id, from_state_id, task_id, extension, purged, imported, entity, name. Ids increase in commit order and are the same on every node: send Last-Event-ID to resume, on any node, within the retention (events.retention, default 7d).`,
         querystring: EventsQuery,
         response: { 200: Type.String({ description: 'a text/event-stream of events (id, event: kind, data: JSON)' }), ...errorResponses },
       },

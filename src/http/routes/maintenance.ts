@@ -1,9 +1,12 @@
-// Purge and export (spec reference §2.4). With roles on, purge needs Administrator (as every write).
+// Purge and export (spec reference §2.4), and bulk import (a contextd extension, #19). With roles on,
+// purge and import need Administrator (as every write).
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { parseExport, parsePurge } from '../../domain/maintenance.js';
+import { invalid } from '../../domain/errors.js';
 import { exportServices, purgeServices } from '../../app/maintenance.js';
+import { importServices } from '../../app/import.js';
 import { actorOf } from './customers.js';
 import { QueryBoolean, QueryTime, errorResponses } from '../schemas/common.js';
 import type { RequestTypeProvider } from '../types.js';
@@ -60,4 +63,42 @@ export default async function maintenanceRoutes(instance: FastifyInstance): Prom
       return reply.type('application/json; charset=utf-8').send(Readable.from(exportServices(request.scope, exportRequest, actorOf(request), app.clock)));
     },
   );
+
+  // the body is read as it arrives, a record at a time, whatever its size: the JSON parser (which
+  // buffers up to the body limit) is replaced here, in this route's own context only
+  await instance.register(async (imports) => {
+    imports.removeContentTypeParser('application/json');
+    imports.addContentTypeParser(['application/json', 'application/x-ndjson'], (_request, payload, done) => done(null, payload));
+    imports.withTypeProvider<RequestTypeProvider>().post(
+      `/maintenance/services/import`,
+      {
+        config: { requires: 'Administrator' },
+        schema: {
+          tags,
+          summary: 'Import Services (contextd extension): whole services as an export gives them',
+          description:
+            "The body is a JSON array of services as `GET /maintenance/services/stream?export_content=true` (contextd's or Genesys Context Services') writes it, or NDJSON (`application/x-ndjson`), one service per line; it is read as it arrives. " +
+            'Each record is checked as the requests that would have built it; an invalid one is reported with its position and reason and leaves nothing behind, the others go in. ' +
+            "Service, state and task ids are kept when free (and in the tenant's range), else new ones are given (`remapped`: old → new). A record imported before (the same content) is not imported again.",
+          response: {
+            200: Type.Object({
+              records: Type.Integer({ description: 'records read' }),
+              imported: Type.Integer(),
+              already_imported: Type.Integer({ description: 'imported before (the same content): not again' }),
+              remapped: Type.Array(Type.Object({ from: Type.Union([Type.String(), Type.Null()]), to: Type.String() }), { description: 'services that could not keep the id of the file' }),
+              invalid_count: Type.Integer(),
+              invalid: Type.Array(Type.Object({ position: Type.Integer({ description: '1 = the first record' }), service_id: Type.Optional(Type.String()), reason: Type.String() }), {
+                description: 'the first 1,000 invalid records',
+              }),
+            }),
+            ...errorResponses,
+          },
+        },
+      },
+      async (request) => {
+        if (request.body === undefined) throw invalid('the request body must be a JSON array or NDJSON of services');
+        return importServices(request.scope, request.body as AsyncIterable<Buffer>, actorOf(request), app.clock);
+      },
+    );
+  });
 }

@@ -1,7 +1,7 @@
 // PostgreSQL's spelling of what differs (src/store/sql/dialect.ts): lists and row sets travel as
 // typed arrays (= ANY, unnest); writes hold the rows they read (FOR UPDATE) and maintenance skips
 // rows a request holds; service ids come from the column's sequence.
-import type { ColumnType, Dialect, SqlWriter } from '../sql/dialect.js';
+import { ID_COLUMNS, type ColumnType, type Dialect, type IdTable, type SqlWriter } from '../sql/dialect.js';
 
 /** bigints travel as text (pg never puts them through a float) */
 const param = (value: unknown): unknown => (typeof value === 'bigint' ? value.toString() : value);
@@ -16,8 +16,13 @@ export const postgresDialect: Dialect = {
   forUpdate: ' FOR UPDATE',
   skipLocked: ' FOR UPDATE SKIP LOCKED',
   lockTable: (table, mode) => `LOCK TABLE ${table} IN ${mode} MODE`,
-  async allocateServiceIds(tx: SqlWriter, n: number): Promise<bigint[]> {
-    const rows = await tx.all<{ id: bigint }>("SELECT nextval(pg_get_serial_sequence('services', 'service_id')) AS id FROM generate_series(1, CAST(? AS int))", [n]);
-    return rows.map((r) => r.id);
+  async allocateIds(tx: SqlWriter, table: IdTable, n: number): Promise<bigint[]> {
+    const rows = await tx.all<{ id: bigint }>(`SELECT nextval(pg_get_serial_sequence('${table}', '${ID_COLUMNS[table]}')) AS id FROM generate_series(1, CAST(? AS int))`, [n]);
+    return rows.map((r) => BigInt(r.id));
+  },
+  async advanceIds(tx: SqlWriter, table: IdTable, maxId: bigint): Promise<void> {
+    // setval takes effect at once, outside the transaction: requests allocating meanwhile get later ids
+    const sequence = `pg_get_serial_sequence('${table}', '${ID_COLUMNS[table]}')`;
+    await tx.all(`SELECT setval(${sequence}, GREATEST(CAST(? AS bigint), COALESCE(pg_sequence_last_value(CAST(${sequence} AS regclass)), 0)))`, [maxId]);
   },
 };

@@ -38,6 +38,12 @@ export interface Dialect {
   lockTable(table: string, mode: 'SHARE ROW EXCLUSIVE' | 'ROW EXCLUSIVE'): string | undefined;
   /** whether a WITH clause may hold an UPDATE … RETURNING for the statement after it (PostgreSQL's data-modifying WITH; SQLite has none) */
   readonly writableWith: boolean;
-  /** `n` new service ids, ascending, never handed out before. */
-  allocateServiceIds(tx: SqlWriter, n: number): Promise<bigint[]>;
+  /** `n` new ids of a table, ascending, never handed out before. */
+  allocateIds(tx: SqlWriter, table: IdTable, n: number): Promise<bigint[]>;
+  /** Moves a table's id sequence to at least `maxId` (ids a bulk import keeps), so no later id is one of them. */
+  advanceIds(tx: SqlWriter, table: IdTable, maxId: bigint): Promise<void>;
 }
+
+/** The tables whose ids come from a sequence, and their id columns. */
+export const ID_COLUMNS = { services: 'service_id', states: 'state_id', tasks: 'task_id' } as const;
+export type IdTable = keyof typeof ID_COLUMNS;

@@ -62,7 +62,7 @@ const SERVICE_ROW_TYPES: ColumnType[] = ['bigint', 'text', 'text', 'text', 'bigi
 
 /** Inserts services with their extensions in three statements, however many: ids first (each start gets its own), then two set-based inserts. */
 export async function insertServices(tx: SqlWriter, d: Dialect, starts: readonly ServiceStart[], now: number): Promise<bigint[]> {
-  const ids = await d.allocateServiceIds(tx, starts.length);
+  const ids = await d.allocateIds(tx, 'services', starts.length);
   const rows = starts.map((start, i) => {
     const c = docColumns(docOf({ ...start, type: start.serviceType }));
     const expiry = expiryOnInsert(start.expiry, now);

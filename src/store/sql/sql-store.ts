@@ -25,6 +25,7 @@ import type {
   ExtensionChange,
   ExtensionOwner,
   IdempotentResponse,
+  ImportOutcome,
   PurgeOperation,
   ServiceFilter,
   ServiceSearch,
@@ -42,6 +43,8 @@ import * as elements from './elements.js';
 import * as extensions from './extensions.js';
 import { GroupCommit, type GroupCommitOptions, type WriteDriver } from './group-commit.js';
 import * as idempotency from './idempotency.js';
+import { importServices as importWrite } from './import.js';
+import type { ImportedService } from '../../domain/import.js';
 import * as maintenance from './maintenance.js';
 import * as metadata from './metadata.js';
 import * as outbox from './outbox.js';
@@ -162,6 +165,9 @@ export class SqlStore implements Store {
   }
   searchServices(search: ServiceSearch): Promise<ServiceRecord[]> {
     return services.searchServices(this.read, this.d, search, this.clock());
+  }
+  importServices(records: readonly ImportedService[], owns: (serviceId: bigint) => boolean): Promise<ImportOutcome[]> {
+    return this.submit(importWrite(this.d, records, owns));
   }
   async readSetting(name: string): Promise<string | undefined> {
     return (await this.read.one<{ value: string }>('SELECT value FROM settings WHERE name = ?', [name]))?.value;

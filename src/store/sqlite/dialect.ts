@@ -1,7 +1,7 @@
 // SQLite's spelling of what differs (src/store/sql/dialect.ts): lists and row sets travel as one
 // JSON parameter read with json_each; a write locks the whole file (BEGIN IMMEDIATE), so no row
 // locks; service ids come from AUTOINCREMENT's sqlite_sequence.
-import type { ColumnType, Dialect, SqlWriter } from '../sql/dialect.js';
+import { ID_COLUMNS, type ColumnType, type Dialect, type IdTable, type SqlWriter } from '../sql/dialect.js';
 
 function jsonValue(value: unknown): string {
   if (value === null || value === undefined) return 'null';
@@ -19,15 +19,21 @@ export const sqliteDialect: Dialect = {
   forUpdate: '',
   skipLocked: '',
   lockTable: () => undefined,
-  async allocateServiceIds(tx: SqlWriter, n: number): Promise<bigint[]> {
-    // AUTOINCREMENT never reuses an id: the sequence moves past both itself and the largest id
+  async allocateIds(tx: SqlWriter, table: IdTable, n: number): Promise<bigint[]> {
+    // AUTOINCREMENT never reuses an id: the sequence moves past both itself and the largest id. The
+    // services' row is made at open (at the partition's base); the others' at their first id.
+    if (table !== 'services') await tx.run('INSERT INTO sqlite_sequence (name, seq) SELECT ?, 0 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = ?)', [table, table]);
     const row = await tx.one<{ seq: bigint }>(
-      "UPDATE sqlite_sequence SET seq = max(seq, (SELECT coalesce(max(service_id), 0) FROM services)) + ? WHERE name = 'services' RETURNING seq",
+      `UPDATE sqlite_sequence SET seq = max(seq, (SELECT coalesce(max(${ID_COLUMNS[table]}), 0) FROM ${table})) + ? WHERE name = ? RETURNING seq`,
       // a bigint: better-sqlite3 binds a JS number as a REAL, and REAL arithmetic rounds above 2^53
-      [BigInt(n)],
+      [BigInt(n), table],
     );
-    if (!row) throw new Error('the services sequence is missing (the store is not migrated)');
+    if (!row) throw new Error(`the ${table} sequence is missing (the store is not migrated)`);
     const last = BigInt(row.seq);
     return Array.from({ length: n }, (_, i) => last - BigInt(n - 1 - i));
+  },
+  async advanceIds(tx: SqlWriter, table: IdTable, maxId: bigint): Promise<void> {
+    await tx.run('INSERT INTO sqlite_sequence (name, seq) SELECT ?, 0 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = ?)', [table, table]);
+    await tx.run('UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = ?', [maxId, table]);
   },
 };

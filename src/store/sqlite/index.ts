@@ -188,7 +188,7 @@ class SqliteDriver implements StoreDriver {
       }).immediate();
       done.push(migration.version);
     }
-    // service ids come from the sequence (dialect.allocateServiceIds), which starts at the partition's base
+    // service ids come from the sequence (dialect.allocateIds), which starts at the partition's base
     db.transaction(() => {
       db.prepare("INSERT INTO sqlite_sequence (name, seq) SELECT 'services', 0 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'services')").run();
       const base = this.options.idBase ?? 0n;

@@ -1,0 +1,227 @@
+// Bulk import (#19), the same from HTTP (POST /maintenance/services/import) and the command line
+// (`contextd import FILE`): a stream of exported services — a JSON array as an export writes it, or
+// NDJSON, one service per line — read a record at a time (constant memory at any size), each checked
+// as the requests that would have built it (domain/import.ts, then the business attributes and the
+// extension schemas), and written in batches of whole services. A record that fails is reported with
+// its position and reason and leaves nothing behind; the others go in. The import is audited.
+import { StringDecoder } from 'node:string_decoder';
+import { DomainError, invalid } from '../domain/errors.js';
+import { parseImportedService, type ImportedService } from '../domain/import.js';
+import { parseJsonText } from '../domain/json.js';
+import { serviceIdsOf } from '../domain/tenancy.js';
+import type { ImportOutcome } from '../store/store.js';
+import type { JourneyScope } from './journeys.js';
+import type { Actor } from './maintenance.js';
+
+/** Services written per store transaction. */
+export const IMPORT_BATCH = 500;
+/** The largest record taken (one service with everything in it). */
+export const MAX_RECORD_BYTES = 16 * 1024 * 1024;
+/** The report lists at most this many invalid records (it counts them all). */
+const MAX_REPORTED_INVALID = 1000;
+
+export interface ImportReport {
+  /** records read */
+  records: number;
+  imported: number;
+  /** found imported before (the same content): not imported again */
+  already_imported: number;
+  /** services that could not keep the file's id: old → new */
+  remapped: { from: string | null; to: string }[];
+  invalid_count: number;
+  /** the first invalid records: their position in the file (1 = the first record) and why */
+  invalid: { position: number; service_id?: string; reason: string }[];
+}
+
+export interface RecordText {
+  /** 1 = the first record */
+  position: number;
+  text: string;
+}
+
+/**
+ * The records of an import stream: the elements of a top-level JSON array, or the non-empty lines of
+ * NDJSON (whichever the first character says). Only the record being read is held; a record larger
+ * than MAX_RECORD_BYTES stops the import (400).
+ */
+export async function* recordsOf(chunks: AsyncIterable<Buffer | string>): AsyncGenerator<RecordText> {
+  let format: 'array' | 'lines' | undefined;
+  let position = 0;
+  // the text not yet taken; inside an array element it starts at the element's first character
+  let buffer = '';
+  // an array element being read: how far it was scanned, its nesting depth, inside a string, after a backslash
+  let scanned = 0;
+  let depth = 0;
+  let inString = false;
+  let escaped = false;
+  let closed = false;
+  const tooLarge = () => invalid(`record ${position + 1} is larger than ${MAX_RECORD_BYTES} bytes`);
+  // a character cut between two chunks is joined, not garbled
+  const decoder = new StringDecoder('utf8');
+  for await (const chunk of chunks) {
+    buffer += typeof chunk === 'string' ? chunk : decoder.write(chunk);
+    if (format === undefined) {
+      buffer = buffer.replace(/^\uFEFF/, '');
+      const first = /\S/.exec(buffer);
+      if (!first) continue;
+      format = first[0] === '[' ? 'array' : 'lines';
+      if (format === 'array') buffer = buffer.slice(first.index + 1);
+    }
+    if (format === 'lines') {
+      let start = 0;
+      for (let nl = buffer.indexOf('\n'); nl >= 0; nl = buffer.indexOf('\n', start)) {
+        const line = buffer.slice(start, nl).trim();
+        start = nl + 1;
+        if (line) yield { position: ++position, text: line };
+      }
+      buffer = buffer.slice(start);
+      if (buffer.length > MAX_RECORD_BYTES) throw tooLarge();
+      continue;
+    }
+    if (closed) {
+      if (/\S/.test(buffer)) throw invalid('the import holds more after its JSON array');
+      buffer = '';
+      continue;
+    }
+    // a JSON array: its top-level elements are cut out as text, each parsed on its own
+    let i = scanned;
+    while (i < buffer.length) {
+      if (depth === 0) {
+        while (i < buffer.length && /[\s,]/.test(buffer[i])) i++;
+        if (i === buffer.length) {
+          buffer = '';
+          i = 0;
+          break;
+        }
+        if (buffer[i] === ']') {
+          closed = true;
+          if (/\S/.test(buffer.slice(i + 1))) throw invalid('the import holds more after its JSON array');
+          buffer = '';
+          i = 0;
+          break;
+        }
+        buffer = buffer.slice(i);
+        i = 0;
+        if (buffer[0] === '{' || buffer[0] === '[') {
+          depth = 1;
+          i = 1;
+          continue;
+        }
+        // a scalar element (an ids-only export is refused record by record): a string, or up to a comma
+        const end = buffer[0] === '"' ? closingQuote(buffer) : buffer.search(/[\s,\]]/);
+        if (end < 0) break;
+        yield { position: ++position, text: buffer.slice(0, end) };
+        buffer = buffer.slice(end);
+        continue;
+      }
+      const ch = buffer.charCodeAt(i);
+      if (inString) {
+        if (escaped) escaped = false;
+        else if (ch === 92 /* \ */) escaped = true;
+        else if (ch === 34 /* " */) inString = false;
+      } else if (ch === 34) inString = true;
+      else if (ch === 123 /* { */ || ch === 91 /* [ */) depth++;
+      else if ((ch === 125 /* } */ || ch === 93) /* ] */ && --depth === 0) {
+        yield { position: ++position, text: buffer.slice(0, i + 1) };
+        buffer = buffer.slice(i + 1);
+        i = 0;
+        continue;
+      }
+      i++;
+    }
+    scanned = depth > 0 ? i : 0;
+    if (buffer.length > MAX_RECORD_BYTES) throw tooLarge();
+  }
+  if (format === 'array' && !closed) throw invalid('the import ends inside its JSON array (no closing ])');
+  if (format === 'lines' && buffer.trim()) yield { position: ++position, text: buffer.trim() };
+}
+
+/** The end (exclusive) of the JSON string at the start of `text`, or -1 when it is not complete yet. */
+function closingQuote(text: string): number {
+  for (let i = 1; i < text.length; i++) {
+    if (text[i] === '\\') i++;
+    else if (text[i] === '"') return i + 1;
+  }
+  return -1;
+}
+
+/** One record read and checked as its requests would be: the service, ready for the store. */
+function checked(scope: JourneyScope, text: string, now: number, validate: Validators): ImportedService {
+  let raw: unknown;
+  try {
+    raw = parseJsonText(text);
+  } catch {
+    throw invalid('not valid JSON');
+  }
+  const record = parseImportedService(raw, now);
+  const { catalog } = scope;
+  catalog.checkServiceStart(record.start);
+  if (record.end) catalog.checkEnd('Service', record.end);
+  record.start.expiry = { lifetimeMs: scope.lifetimeFor(record.start.serviceType), ...record.start.expiry };
+  record.start.extensions = validate.services(record.start.extensions);
+  for (const state of record.states) {
+    catalog.checkStateStart(state.start);
+    if (state.end) catalog.checkEnd('State', state.end);
+    state.start.extensions = validate.states(state.start.extensions);
+  }
+  for (const task of record.tasks) {
+    catalog.checkTaskStart(task.start);
+    if (task.end) catalog.checkEnd('Task', task.end);
+    task.start.extensions = validate.tasks(task.start.extensions);
+  }
+  return record;
+}
+
+type Validators = Record<'services' | 'states' | 'tasks', Awaited<ReturnType<JourneyScope['schemas']['validator']>>>;
+
+/** Imports a stream of records into the scope's store; `onProgress` after each batch with the records read so far. */
+export async function importServices(
+  scope: JourneyScope,
+  chunks: AsyncIterable<Buffer | string>,
+  actor: Actor,
+  now: () => number,
+  onProgress?: (report: ImportReport) => void,
+): Promise<ImportReport> {
+  const report: ImportReport = { records: 0, imported: 0, already_imported: 0, remapped: [], invalid_count: 0, invalid: [] };
+  const owns = serviceIdsOf(scope.partition);
+  const refuse = (position: number, reason: string, serviceId?: string) => {
+    report.invalid_count++;
+    if (report.invalid.length < MAX_REPORTED_INVALID) report.invalid.push({ position, ...(serviceId === undefined ? {} : { service_id: serviceId }), reason });
+  };
+  let batch: { position: number; record: ImportedService }[] = [];
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const outcomes = await scope.store.importServices(
+      batch.map((b) => b.record),
+      owns,
+    );
+    outcomes.forEach((outcome: ImportOutcome, i) => {
+      if (outcome.status === 'imported') {
+        report.imported++;
+        if (outcome.remapped) report.remapped.push({ from: outcome.sourceId ?? null, to: outcome.serviceId.toString() });
+      } else if (outcome.status === 'present') report.already_imported++;
+      else refuse(batch[i].position, 'the same record appears earlier in this import', outcome.sourceId);
+    });
+    batch = [];
+    onProgress?.(report);
+  };
+  let validate: Validators | undefined;
+  for await (const { position, text } of recordsOf(chunks)) {
+    report.records++;
+    // the schemas as they are for this batch (a schema changed during the import applies from the next)
+    validate ??= { services: await scope.schemas.validator('services'), states: await scope.schemas.validator('states'), tasks: await scope.schemas.validator('tasks') };
+    try {
+      batch.push({ position, record: checked(scope, text, now(), validate) });
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+      refuse(position, error.message, /"service_id"\s*:\s*"?([^",}]*)/.exec(text.slice(0, 200))?.[1]);
+    }
+    if (batch.length >= IMPORT_BATCH) {
+      await flush();
+      validate = undefined;
+    }
+  }
+  await flush();
+  await scope.store.appendAudit({ at: now(), actor, action: 'services.import', subject: `${report.records} records`, counts: { services: report.imported } });
+  return report;
+}
