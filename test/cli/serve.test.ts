@@ -211,6 +211,42 @@ test('contextd vacuum gives the room of purged services back: the SQLite file sh
   assert.match(vacuum.stderr, /^vacuumed SQLite .*vacuum\.db: [\d.]+ MiB → [\d.]+ MiB in [\d.]+ s\n$/);
 });
 
+test('contextd import FILE takes an export back, identically, once; its report on stdout, a summary on stderr', async () => {
+  const from = join(dir, 'import-from.db');
+  const into = join(dir, 'import-into.db');
+  const { SqliteStore } = await import('../../src/store/sqlite/index.js');
+  const { parseServiceStart } = await import('../../src/domain/events.js');
+  const store = new SqliteStore({ path: from, durability: 'full' });
+  await store.migrate();
+  for (let i = 0; i < 3; i++) await store.startService(parseServiceStart({ customer_id: `IMP-${i}`, service_type: 'A', timestamp: '2024-01-01T00:00:00Z', Ext: { i } }, Date.now()));
+  await store.close();
+  const file = join(dir, 'import.json');
+  assert.equal(runCli(['export', '--from', '2020-01-01T00:00:00Z', '--content', '--out', file], { DATABASE_URL: from }).status, 0);
+
+  const first = runCli(['import', file], { DATABASE_URL: into });
+  assert.equal(first.status, 0, first.stderr);
+  assert.deepEqual(JSON.parse(first.stdout), { records: 3, imported: 3, already_imported: 0, remapped: [], invalid_count: 0, invalid: [] });
+  assert.match(first.stderr, /^imported 3 of 3 services from .*import\.json in [\d.]+ s \([\d,]+\/s\): 0 imported before, 0 with new ids, 0 invalid\n$/);
+  const back = join(dir, 'import-back.json');
+  assert.equal(runCli(['export', '--from', '2020-01-01T00:00:00Z', '--content', '--out', back], { DATABASE_URL: into }).status, 0);
+  assert.equal(readFileSync(back, 'utf8'), readFileSync(file, 'utf8'), 'export → import → export is identical');
+
+  const again = runCli(['import', file], { DATABASE_URL: into });
+  assert.equal(JSON.parse(again.stdout).already_imported, 3, 'a re-run adds nothing');
+  const missing = runCli(['import', join(dir, 'no-such-file.json')], { DATABASE_URL: into });
+  assert.equal(missing.status, 2);
+  assert.match(missing.stderr, /no-such-file\.json: ENOENT/);
+  writeFileSync(join(dir, 'bad.ndjson'), '{"customer_id":"X","service_type":"A"}\n');
+  const bad = runCli(['import', join(dir, 'bad.ndjson')], { DATABASE_URL: into });
+  assert.equal(bad.status, 1, 'an invalid record: exit 1, with the report');
+  assert.match(JSON.parse(bad.stdout).invalid[0].reason, /started/);
+
+  const audited = new SqliteStore({ path: into, durability: 'full' });
+  const audit = await audited.listAudit(10);
+  await audited.close();
+  assert.deepEqual(audit.filter((r) => r.action === 'services.import').map((r) => r.counts.services), [0, 0, 3], 'each run audited, newest first');
+});
+
 test('export names its flags in errors', () => {
   const db = join(dir, 'flags.db');
   const state = runCli(['export', '--from', '2020-01-01T00:00:00Z', '--state', 'active'], { DATABASE_URL: db });

@@ -54,6 +54,14 @@ test('export → import → export is identical, a re-run adds nothing, and take
   assert.deepEqual(report, { records: 2, imported: 2, already_imported: 0, remapped: [], invalid_count: 0, invalid: [] });
   assert.equal(await exported(target), original, 'the same bytes: ids, states, tasks, extensions, times and completion kept');
 
+  // the ids kept are never handed out again: the sequences moved past them
+  const fresh = await startService(target, { customer_id: 'AFTER', service_type: 'Billing', timestamp: at(30) });
+  assert.ok(!ids.includes(fresh), `a new id (${fresh}), not an imported one`);
+  const state = await target.request('POST', `/services/${fresh}/states/start`, { state_type: 'New', timestamp: at(31) });
+  const task = await target.request('POST', `/services/${fresh}/tasks/start`, { task_type: 'New', timestamp: at(31) });
+  assert.deepEqual([state.statusCode, task.statusCode], [201, 201], `${state.body} ${task.body}`);
+  await target.request('DELETE', `/services/${fresh}`);
+
   const again = await importing(target, original);
   assert.deepEqual({ imported: again.imported, already: again.already_imported }, { imported: 0, already: 2 }, 'a re-run of the same file adds nothing');
   assert.equal(await exported(target), original);
