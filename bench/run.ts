@@ -7,7 +7,7 @@
 // receiver in its own process). Prints a table and writes it to
 // bench/results/latest.md. It asserts nothing.
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -454,6 +454,54 @@ async function webhookRelay(dir: string): Promise<RelayRow> {
   }
 }
 
+interface ImportRow {
+  store: string;
+  services: number;
+  seconds: number;
+}
+
+/** BENCH_IMPORT: how many services the import row imports (default 50,000) */
+const IMPORT_SERVICES = Number(process.env.BENCH_IMPORT ?? 50_000);
+
+/**
+ * `contextd import FILE` into a fresh store: an NDJSON file of IMPORT_SERVICES completed services as
+ * an export writes them (two states each, one a transition from the other, and an extension), timed
+ * from the command's start to its exit.
+ */
+function importRate(dir: string, store: 'sqlite' | 'postgres', databaseUrl: string): ImportRow {
+  const file = join(dir, 'import.ndjson');
+  if (!existsSync(file)) {
+    const lines: string[] = [];
+    for (let i = 1; i <= IMPORT_SERVICES; i++) {
+      const t = Date.UTC(2025, 0, 1) + i * 1000;
+      const at = (ms: number) => new Date(t + ms).toISOString();
+      lines.push(
+        JSON.stringify({
+          service_id: i,
+          service_type: 'Billing',
+          customer_id: `c${i % 50_000}`,
+          disposition: 'Resolved',
+          started: { timestamp: at(0), interaction_id: `IX${i}`, media_type: 'voice' },
+          completed: { timestamp: at(300_000) },
+          completed_states: [
+            { state_id: 2 * i - 1, state_type: 'Identify', started: { timestamp: at(0) }, completed: { timestamp: at(60_000) } },
+            { state_id: 2 * i, state_type: 'Waiting', started: { timestamp: at(60_000), previous_state_id: 2 * i - 1 }, completed: { timestamp: at(240_000) } },
+          ],
+          Cart: { items: i % 7 },
+        }),
+      );
+    }
+    writeFileSync(file, lines.join('\n') + '\n');
+  }
+  migrate(databaseUrl);
+  const began = performance.now();
+  const result = spawnSync(process.execPath, [CLI, 'import', file], { env: { ...process.env, DATABASE_URL: databaseUrl }, encoding: 'utf8', maxBuffer: 1 << 26 });
+  const seconds = (performance.now() - began) / 1000;
+  if (result.status !== 0) throw new Error(`import failed: ${result.stderr}`);
+  const imported = (JSON.parse(result.stdout) as { imported: number }).imported;
+  return { store, services: imported, seconds };
+}
+
 async function postgresReachable(): Promise<boolean> {
   const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 2000 });
   try {
@@ -479,6 +527,7 @@ async function main(): Promise<void> {
   const withPostgres = STORES.includes('postgres') && (await postgresReachable());
   let relay: RelayRow | undefined;
   let webhook: RelayRow | undefined;
+  const imports: ImportRow[] = [];
   try {
     log(`bench: ${PLAN.services} services for ${PLAN.customers} customers, ${CONNECTIONS} connections, ${WARMUP}s warm-up + ${DURATION}s per scenario`);
 
@@ -541,6 +590,18 @@ async function main(): Promise<void> {
     } else {
       log(`contextd on PostgreSQL: skipped, nothing answers at ${POSTGRES_URL}`);
     }
+    if (!ONLY_SCENARIOS || ONLY_SCENARIOS.some((part) => 'import'.includes(part))) {
+      log(`contextd import of ${IMPORT_SERVICES.toLocaleString('en')} services into an empty store`);
+      imports.push(importRate(dir, 'sqlite', join(dir, 'import.db')));
+      if (withPostgres) {
+        const admin = new pg.Client({ connectionString: POSTGRES_URL });
+        await admin.connect();
+        await admin.query(`DROP SCHEMA IF EXISTS ${schema}_import CASCADE; CREATE SCHEMA ${schema}_import`);
+        await admin.end();
+        imports.push(importRate(dir, 'postgres', `${POSTGRES_URL}?options=${encodeURIComponent(`-c search_path=${schema}_import`)}`));
+      }
+      for (const row of imports) log(`  ${row.store}: ${Math.round(row.services / row.seconds)} services/s`);
+    }
     if (!ONLY_SCENARIOS || ONLY_SCENARIOS.some((part) => 'start service'.includes(part))) {
       log('contextd on SQLite relaying every event to NATS JetStream');
       relay = await natsRelay(dir);
@@ -554,18 +615,18 @@ async function main(): Promise<void> {
     if (withPostgres) {
       const admin = new pg.Client({ connectionString: POSTGRES_URL });
       await admin.connect();
-      await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE; DROP SCHEMA IF EXISTS ${schema}_base CASCADE`);
+      await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE; DROP SCHEMA IF EXISTS ${schema}_base CASCADE; DROP SCHEMA IF EXISTS ${schema}_import CASCADE`);
       await admin.end();
     }
   }
 
-  const report = render(rows, extra, withPostgres, relay, webhook);
+  const report = render(rows, extra, withPostgres, relay, webhook, imports);
   process.stdout.write(report);
   mkdirSync(join(root, 'bench/results'), { recursive: true });
   writeFileSync(join(root, 'bench/results/latest.md'), report);
 }
 
-function render(rows: Row[], extra: { target: string; rssMb: number; startupMs?: number }[], withPostgres: boolean, relay?: RelayRow, webhook?: RelayRow): string {
+function render(rows: Row[], extra: { target: string; rssMb: number; startupMs?: number }[], withPostgres: boolean, relay?: RelayRow, webhook?: RelayRow, imports: ImportRow[] = []): string {
   const find = (target: string, scenario: string) => rows.find((r) => r.target === target && r.scenario === scenario);
   const ratio = (a: number, b: number | undefined) => (b ? `${(a / b).toFixed(2)}×` : '–');
   const lines = [
@@ -596,6 +657,13 @@ function render(rows: Row[], extra: { target: string; rssMb: number; startupMs?:
   if (contention.length > 0) {
     lines.push('', '| contention | shared ÷ own (target ≥ 0.5×) |', '|---|---:|');
     for (const target of contention) lines.push(`| ${target} | ${ratio(shared(target)!.rps, own(target)!.rps)} |`);
+  }
+  if (imports.length > 0) {
+    lines.push('', '| `contextd import` into an empty store | services | s | services/s | target (SQLite) |', '|---|---:|---:|---:|---|');
+    for (const row of imports) {
+      const rate = Math.round(row.services / row.seconds);
+      lines.push(`| ${row.store} | ${row.services.toLocaleString('en')} | ${row.seconds.toFixed(1)} | ${rate.toLocaleString('en')} | ${row.store === 'sqlite' ? (rate >= 50_000 ? '≥ 50,000: yes' : '≥ 50,000: no') : ''} |`);
+    }
   }
   if (relay || webhook) {
     const without = find('contextd sqlite', 'start service');

@@ -14,7 +14,7 @@ import type { JourneyScope } from './journeys.js';
 import type { Actor } from './maintenance.js';
 
 /** Services written per store transaction. */
-export const IMPORT_BATCH = 500;
+export const IMPORT_BATCH = 2000;
 /** The largest record taken (one service with everything in it). */
 export const MAX_RECORD_BYTES = 16 * 1024 * 1024;
 /** The report lists at most this many invalid records (it counts them all). */
