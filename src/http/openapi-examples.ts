@@ -117,6 +117,20 @@ export const EXAMPLE_REQUESTS: readonly ExampleRequest[] = [
   api('POST', '/services/{service_id}/end', { params: service, body: { disposition: 'Resolved', disposition_desc: 'paid online' } }),
 
   api('GET', '/maintenance/services/stream', { query: { time_from: '2020-01-01T00:00:00Z', export_content: 'true' } }),
+  // a service exported by Genesys Context Services (a text id: it gets a new one, in `remapped`)
+  api('POST', '/maintenance/services/import', {
+    body: [
+      {
+        service_id: '17-9c1d2e3f-f001',
+        customer_id: CUSTOMER,
+        service_type: 'Billing',
+        disposition: 'Resolved',
+        started: { timestamp: '2024-03-01T10:00:00.000Z', media_type: 'voice' },
+        completed: { timestamp: '2024-03-01T10:05:00.000Z' },
+        completed_states: [{ state_id: 3, state_type: 'Waiting for agent', started: { timestamp: '2024-03-01T10:00:30.000Z' }, completed: { timestamp: '2024-03-01T10:02:00.000Z' } }],
+      },
+    ],
+  }),
   api('POST', '/maintenance/purge', { body: { operation: 'purge.service.completed', limit: '2020-01-01T00:00:00Z' } }),
   api('GET', '/customers/{customer_id}/export', { params: { customer_id: CUSTOMER } }),
   api('GET', '/maintenance/audit', { query: { limit: '10' } }),

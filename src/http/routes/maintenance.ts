@@ -73,8 +73,12 @@ export default async function maintenanceRoutes(instance: FastifyInstance): Prom
       `/maintenance/services/import`,
       {
         config: { requires: 'Administrator' },
+        // the body is documented, not validated: it is a stream, checked record by record as it is read
+        validatorCompiler: () => () => true,
         schema: {
           tags,
+          consumes: ['application/json', 'application/x-ndjson'],
+          body: Type.Array(Type.Object({}, { additionalProperties: true }), { description: 'services as an export writes them (or, as NDJSON, one per line)' }),
           summary: 'Import Services (contextd extension): whole services as an export gives them',
           description:
             "The body is a JSON array of services as `GET /maintenance/services/stream?export_content=true` (contextd's or Genesys Context Services') writes it, or NDJSON (`application/x-ndjson`), one service per line; it is read as it arrives. " +
@@ -97,7 +101,7 @@ export default async function maintenanceRoutes(instance: FastifyInstance): Prom
       },
       async (request) => {
         if (request.body === undefined) throw invalid('the request body must be a JSON array or NDJSON of services');
-        return importServices(request.scope, request.body as AsyncIterable<Buffer>, actorOf(request), app.clock);
+        return importServices(request.scope, request.body as unknown as AsyncIterable<Buffer>, actorOf(request), app.clock);
       },
     );
   });
