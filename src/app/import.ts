@@ -148,12 +148,19 @@ function closingQuote(text: string): number {
 /** One record read and checked as its requests would be: the service, ready for the store. */
 function checked(scope: JourneyScope, text: string, now: number, validate: Validators): ImportedService {
   let raw: unknown;
+  let record: ImportedService;
   try {
     raw = parseJsonText(text);
-  } catch {
-    throw invalid('not valid JSON');
+  } catch (error) {
+    throw invalid(error instanceof RangeError ? 'nested too deeply' : 'not valid JSON');
   }
-  const record = parseImportedService(raw, now);
+  try {
+    record = parseImportedService(raw, now);
+  } catch (error) {
+    // a hostile record nested thousands deep overflows the stack of whatever walks it
+    if (error instanceof RangeError) throw invalid('nested too deeply');
+    throw error;
+  }
   const { catalog } = scope;
   catalog.checkServiceStart(record.start);
   if (record.end) catalog.checkEnd('Service', record.end);

@@ -36,7 +36,7 @@ type Json = Record<string, unknown>;
 const MAX_ID = (1n << 63n) - 1n;
 
 function object(value: unknown, label: string): Json {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw invalid(`${label} must be a JSON object, got ${showValue(value)}`);
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw invalid(`${label} must be a JSON object, got ${Array.isArray(value) ? 'an array' : showValue(value)}`);
   return value as Json;
 }
 

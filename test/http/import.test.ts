@@ -147,3 +147,11 @@ test('the Genesys export shape goes in: text ids get new ones; imported history 
   const found = (await target.request('GET', '/services/search?ext.Ticket.number=4711')).json().services;
   assert.deepEqual(found.map((s: { service_id: number }) => String(s.service_id)), [id], 'its searchable values are indexed');
 });
+
+test('a record nested thousands deep is an invalid record, not a server error', async () => {
+  for (const depth of [4182, 100_000]) {
+    const report = await importing(target, `[${'['.repeat(depth)}${']'.repeat(depth)}]`);
+    assert.equal(report.invalid_count, 1, String(depth));
+    assert.match(report.invalid[0].reason, /must be a JSON object, got an array|nested too deeply/);
+  }
+});
