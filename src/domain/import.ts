@@ -80,6 +80,22 @@ function endOf(element: Json, kind: 'service' | 'state' | 'task', label: string,
   return { ...end, extensions: new Map() };
 }
 
+/** A service's states or tasks (active and completed), each read by its start parser, its ids each once. */
+function elementsOf<S extends { startedAt: number }>(record: Json, kind: 'state' | 'task', parseStart: (body: Json) => S, now: number): ImportedElement<S>[] {
+  const ids = new Set<number>();
+  return [...list(record, `active_${kind}s`), ...list(record, `completed_${kind}s`)].map((element, i) => {
+    const label = `${kind} ${element[`${kind}_id`] ?? `#${i + 1}`}`;
+    const sourceId = elementId(element[`${kind}_id`], `${label}: ${kind}_id`);
+    if (sourceId !== undefined) {
+      if (ids.has(sourceId)) throw invalid(`${label}: two ${kind}s have this ${kind}_id`);
+      ids.add(sourceId);
+    }
+    const started = startedOf(element, label);
+    const start = within(label, () => parseStart({ ...element, ...started }));
+    return { sourceId, start, end: endOf(element, kind, label, start.startedAt, now) };
+  });
+}
+
 /**
  * Reads one exported service. The element fields go where the API's own requests put them (the
  * started event's fields flattened into the start, the hoisted disposition into the end); every
@@ -94,36 +110,17 @@ export function parseImportedService(raw: unknown, now: number): ImportedService
   const start = within('service', () => parseServiceStart({ ...record, ...started }, now));
   const end = endOf(record, 'service', 'service', start.startedAt, now);
 
-  const stateIds = new Set<number>();
-  const states = [...list(record, 'active_states'), ...list(record, 'completed_states')].map((state, i): ImportedElement<StateStart> => {
-    const label = `state ${state.state_id ?? `#${i + 1}`}`;
-    const sourceId = elementId(state.state_id, `${label}: state_id`);
-    if (sourceId !== undefined) {
-      if (stateIds.has(sourceId)) throw invalid(`${label}: two states have this state_id`);
-      stateIds.add(sourceId);
-    }
-    const stateStarted = startedOf(state, label);
-    const parsed = within(label, () => parseStateStart({ ...state, ...stateStarted }, now));
-    return { sourceId, start: parsed, end: endOf(state, 'state', label, parsed.startedAt, now) };
-  });
+  const states = elementsOf(record, 'state', (state) => parseStateStart(state, now), now);
+  const stateIds = new Set(states.flatMap((state) => (state.sourceId === undefined ? [] : [state.sourceId])));
   for (const state of states) {
     const previous = state.start.started.previous_state_id;
     if (previous !== undefined && !stateIds.has(previous)) throw invalid(`state ${state.sourceId}: previous_state_id ${previous} is not a state of this service`);
   }
-
-  const taskIds = new Set<number>();
-  const tasks = [...list(record, 'active_tasks'), ...list(record, 'completed_tasks')].map((task, i): ImportedElement<TaskStart> => {
-    const label = `task ${task.task_id ?? `#${i + 1}`}`;
-    const sourceId = elementId(task.task_id, `${label}: task_id`);
-    if (sourceId !== undefined) {
-      if (taskIds.has(sourceId)) throw invalid(`${label}: two tasks have this task_id`);
-      taskIds.add(sourceId);
-    }
-    const taskStarted = startedOf(task, label);
-    const parsed = within(label, () => parseTaskStart({ ...task, ...taskStarted }, now));
-    if (parsed.stateId !== undefined && !stateIds.has(parsed.stateId)) throw invalid(`${label}: state_id ${parsed.stateId} is not a state of this service`);
-    return { sourceId, start: parsed, end: endOf(task, 'task', label, parsed.startedAt, now) };
-  });
+  const tasks = elementsOf(record, 'task', (task) => parseTaskStart(task, now), now);
+  for (const [i, task] of tasks.entries()) {
+    const stateId = task.start.stateId;
+    if (stateId !== undefined && !stateIds.has(stateId)) throw invalid(`task ${task.sourceId ?? `#${i + 1}`}: state_id ${stateId} is not a state of this service`);
+  }
 
   const digest = createHash('sha256').update(stringifyJson(record)).digest('base64url');
   return { sourceId, keepId, digest, start, end, states, tasks };
