@@ -24,7 +24,7 @@ export interface ImportReport {
   /** records read */
   records: number;
   imported: number;
-  /** found imported before (the same content): not imported again */
+  /** found imported before, or earlier in the same import (the same content): not imported again */
   already_imported: number;
   /** services that could not keep the file's id: old → new */
   remapped: { from: string | null; to: string }[];
@@ -202,12 +202,11 @@ export async function importServices(
       batch.map((b) => b.record),
       owns,
     );
-    outcomes.forEach((outcome: ImportOutcome, i) => {
+    outcomes.forEach((outcome: ImportOutcome) => {
       if (outcome.status === 'imported') {
         report.imported++;
         if (outcome.remapped) report.remapped.push({ from: outcome.sourceId ?? null, to: outcome.serviceId.toString() });
-      } else if (outcome.status === 'present') report.already_imported++;
-      else refuse(batch[i].position, 'the same record appears earlier in this import', outcome.sourceId);
+      } else report.already_imported++; // imported before, or the same record earlier in this import
     });
     batch = [];
     onProgress?.(report);

@@ -62,8 +62,11 @@ test('export → import → export is identical, a re-run adds nothing, and take
   assert.deepEqual([state.statusCode, task.statusCode], [201, 201], `${state.body} ${task.body}`);
   await target.request('DELETE', `/services/${fresh}`);
 
-  const again = await importing(target, original);
-  assert.deepEqual({ imported: again.imported, already: again.already_imported }, { imported: 0, already: 2 }, 'a re-run of the same file adds nothing');
+  // the caller's service once more at the end (it holds no number beyond 2^53, so JSON.parse keeps it whole)
+  const twice = `${original.slice(0, -1)},${JSON.stringify(JSON.parse(original)[1])}]`;
+  const again = await importing(target, twice);
+  assert.equal(again.already_imported, 3, 'the same record twice in a file is one service, as in a re-run');
+  assert.equal(again.imported, 0, 'a re-run of the same file adds nothing');
   assert.equal(await exported(target), original);
 
   // into the store they came from: every id is taken, so each service gets a new one, and its

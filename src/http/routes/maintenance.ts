@@ -88,7 +88,7 @@ export default async function maintenanceRoutes(instance: FastifyInstance): Prom
             200: Type.Object({
               records: Type.Integer({ description: 'records read' }),
               imported: Type.Integer(),
-              already_imported: Type.Integer({ description: 'imported before (the same content): not again' }),
+              already_imported: Type.Integer({ description: 'imported before, or earlier in the same body (the same content): not again' }),
               remapped: Type.Array(Type.Object({ from: Type.Union([Type.String(), Type.Null()]), to: Type.String() }), { description: 'services that could not keep the id of the file' }),
               invalid_count: Type.Integer(),
               invalid: Type.Array(Type.Object({ position: Type.Integer({ description: '1 = the first record' }), service_id: Type.Optional(Type.String()), reason: Type.String() }), {

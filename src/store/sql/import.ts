@@ -24,6 +24,8 @@ interface ImportPlan {
   fresh: number[];
   /** per table, the source ids kept (free and not twice in the batch) */
   kept: Record<IdTable, Set<bigint>>;
+  /** what the inserted services add to the rollups: filled by apply (a plan is made afresh for each attempt of the batch) */
+  deltas: HourDelta[];
 }
 
 const idText = (id: bigint | number) => String(id);
@@ -53,7 +55,6 @@ function withEnd(kind: 'service' | 'state' | 'task', id: bigint | number, doc: E
 
 /** One batch of an import: each record's outcome in order (imported, with its id; or found imported before). */
 export function importServices(d: Dialect, records: readonly ImportedService[], owns: (serviceId: bigint) => boolean): Write<ImportOutcome[], ImportPlan> {
-  const inserted: { record: ImportedService; serviceDoc: ElementDoc; states: { doc: ElementDoc }[] }[] = [];
   return {
     plan: async (read) => {
       const before = new Map<string, bigint>();
@@ -85,19 +86,25 @@ export function importServices(d: Dialect, records: readonly ImportedService[], 
         states: await keepable(read, d, 'states', 'state_id', states),
         tasks: await keepable(read, d, 'tasks', 'task_id', tasks),
       };
-      return { outcomes, fresh, kept };
+      return { outcomes, fresh, kept, deltas: [] };
     },
-    apply: async (tx, { outcomes, fresh, kept }, now) => {
+    apply: async (tx, plan, now) => {
+      const { outcomes, fresh, kept, deltas } = plan;
       // kept ids first move the sequences past them, then new ids are drawn for the rest
       const claim = async (table: IdTable, wanted: (bigint | undefined)[]): Promise<bigint[]> => {
         const keep = kept[table];
         const max = [...keep].reduce((m, id) => (id > m ? id : m), 0n);
         if (max > 0n) await d.advanceIds(tx, table, max);
+        // an id is kept once: a second element asking for it gets a new one
         const used = new Set<bigint>();
-        const keeps = wanted.map((id) => id !== undefined && keep.has(id) && !used.has(id) && (used.add(id), true));
-        const fresh = await d.allocateIds(tx, table, keeps.filter((k) => !k).length);
+        const keeps = wanted.map((id) => {
+          if (id === undefined || !keep.has(id) || used.has(id)) return false;
+          used.add(id);
+          return true;
+        });
+        const drawn = await d.allocateIds(tx, table, keeps.filter((k) => !k).length);
         let next = 0;
-        return wanted.map((id, i) => (keeps[i] ? id! : fresh[next++]));
+        return wanted.map((id, i) => (keeps[i] ? id! : drawn[next++]));
       };
       const chosen = fresh.map((i) => records[i]);
       const serviceIds = await claim('services', chosen.map((r) => r.keepId));
@@ -126,7 +133,9 @@ export function importServices(d: Dialect, records: readonly ImportedService[], 
           if (state.sourceId !== undefined) stateIdOf.set(state.sourceId, stateId);
           return { state, stateId };
         });
-        const insertedStates: { doc: ElementDoc }[] = [];
+        const serviceType = typeKey(start.serviceType) ?? undefined;
+        deltas.push(serviceStarted(start.startedAt, start.serviceType));
+        if (end) deltas.push(serviceCompleted(serviceDoc));
         for (const { state, stateId } of states) {
           const previous = state.start.started.previous_state_id;
           const started = previous === undefined ? state.start.started : { ...state.start.started, previous_state_id: stateIdOf.get(previous)! };
@@ -134,7 +143,8 @@ export function importServices(d: Dialect, records: readonly ImportedService[], 
           const s = docColumns(doc);
           stateRows.push([serviceId, stateId, s.type, s.startedAt, s.completedAt, s.doc, typeKey(state.start.started.media_type), c.completedAt === null && s.completedAt === null]);
           extensions.push(...extensionWrites('state', stateId, serviceId, state.start.extensions));
-          insertedStates.push({ doc });
+          deltas.push(stateStarted(state.start.startedAt, state.start.stateType, serviceType, state.start.started.media_type));
+          if (state.end) deltas.push(stateCompleted(doc, serviceType));
         }
         for (const task of record.tasks) {
           const taskId = Number(taskIds[nextTask++]);
@@ -144,7 +154,6 @@ export function importServices(d: Dialect, records: readonly ImportedService[], 
           extensions.push(...extensionWrites('task', taskId, serviceId, task.start.extensions));
         }
         ledger.push([record.digest, serviceId]);
-        inserted.push({ record, serviceDoc, states: insertedStates });
         outcomes[fresh[n]] = { status: 'imported', sourceId: record.sourceId, serviceId, remapped: record.keepId !== serviceId };
       }
       if (serviceRows.length > 0) {
@@ -172,17 +181,6 @@ export function importServices(d: Dialect, records: readonly ImportedService[], 
       const imported = outcomes.filter((o) => o.status === 'imported').length;
       return imported > 0 ? [{ kind: 'maintenance.imported', details: { imported } }] : [];
     },
-    rollups: () =>
-      inserted.flatMap(({ record, serviceDoc, states }): HourDelta[] => {
-        const serviceType = typeKey(record.start.serviceType) ?? undefined;
-        return [
-          serviceStarted(record.start.startedAt, record.start.serviceType),
-          ...(record.end ? [serviceCompleted(serviceDoc)] : []),
-          ...record.states.flatMap((state, i) => [
-            stateStarted(state.start.startedAt, state.start.stateType, serviceType, state.start.started.media_type),
-            ...(state.end ? [stateCompleted(states[i].doc, serviceType)] : []),
-          ]),
-        ];
-      }),
+    rollups: (_outcomes, plan) => plan.deltas,
   };
 }
