@@ -44,7 +44,7 @@ async function insertState(tx: SqlWriter, d: Dialect, serviceId: bigint, start: 
     [serviceId, c.type, c.startedAt, c.completedAt, c.doc, typeKey(start.started.media_type), serviceActive ? 1 : 0],
   );
   const stateId = Number(row!.state_id);
-  await writeExtensions(tx, d, extensionWrites('state', stateId, serviceId, start.extensions));
+  await writeExtensions(tx, d, extensionWrites('state', stateId, serviceId, start.extensions), true);
   return stateId;
 }
 
@@ -116,7 +116,7 @@ export function startTask(d: Dialect, serviceId: bigint, start: TaskStart): Writ
         [serviceId, start.stateId ?? null, c.type, c.startedAt, c.completedAt, c.doc],
       );
       const taskId = Number(row!.task_id);
-      await writeExtensions(tx, d, extensionWrites('task', taskId, serviceId, start.extensions));
+      await writeExtensions(tx, d, extensionWrites('task', taskId, serviceId, start.extensions), true);
       return taskId;
     },
     events: (taskId, owner) => [{ kind: 'task.started', serviceId, ...owner, details: { task_id: taskId, state_id: start.stateId } }],

@@ -22,8 +22,11 @@ const EXTENSION_EVENTS = { service: 'service.extension', state: 'state.extension
 
 const EXTENSION_ROW_TYPES: ColumnType[] = ['text', 'bigint', 'bigint', 'text', 'text', 'text'];
 
-/** Creates or replaces extensions (by owner and case-insensitive name), all in one statement. */
-export async function writeExtensions(tx: SqlWriter, d: Dialect, extensions: readonly ExtensionWrite[]): Promise<void> {
+/**
+ * Creates or replaces extensions (by owner and case-insensitive name), all in one statement. `created`:
+ * their owners were inserted by this write, so they have no indexed values to replace yet.
+ */
+export async function writeExtensions(tx: SqlWriter, d: Dialect, extensions: readonly ExtensionWrite[], created = false): Promise<void> {
   if (extensions.length === 0) return;
   const rows = extensions.map((e) => [e.kind, e.ownerId, e.serviceId, e.key, e.ext.name, stringifyJson(e.ext.value)]);
   // WHERE TRUE: SQLite needs it to tell an upsert's ON CONFLICT from a join's ON
@@ -32,16 +35,16 @@ export async function writeExtensions(tx: SqlWriter, d: Dialect, extensions: rea
      ON CONFLICT (owner_kind, owner_id, name_key) DO UPDATE SET name = excluded.name, value = excluded.value`,
     d.rowParams(EXTENSION_ROW_TYPES, rows),
   );
-  await replaceIndexedValues(tx, d, extensions);
+  await replaceIndexedValues(tx, d, extensions, created);
 }
 
 const INDEXED_ROW_TYPES: ColumnType[] = ['bigint', 'text', 'bigint', 'text', 'text', 'text', 'numeric'];
 
 /** Replaces the element's indexed values of each extension whose schema has searchable attributes (extension_values, migration 014). */
-export async function replaceIndexedValues(tx: SqlWriter, d: Dialect, extensions: readonly ExtensionWrite[]): Promise<void> {
+export async function replaceIndexedValues(tx: SqlWriter, d: Dialect, extensions: readonly ExtensionWrite[], created = false): Promise<void> {
   const indexed = extensions.filter((e) => e.ext.indexed !== undefined);
   if (indexed.length === 0) return;
-  for (const e of indexed) {
+  for (const e of created ? [] : indexed) {
     await tx.run('DELETE FROM extension_values WHERE service_id = ? AND owner_kind = ? AND owner_id = ? AND name_key = ?', [e.serviceId, e.kind, e.ownerId, e.key]);
   }
   const rows = indexed.flatMap((e) => e.ext.indexed!.map((v) => [e.serviceId, e.kind, e.ownerId, e.key, v.attribute, v.text ?? null, v.number ?? null]));

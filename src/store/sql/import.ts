@@ -174,7 +174,7 @@ export function importServices(d: Dialect, records: readonly ImportedService[], 
       if (taskRows.length > 0) {
         await tx.run(`INSERT INTO tasks (service_id, task_id, state_id, task_type, started_at, completed_at, doc) SELECT c0, c1, c2, c3, c4, c5, c6 FROM ${d.rows(TASK_TYPES)}`, d.rowParams(TASK_TYPES, taskRows));
       }
-      await writeExtensions(tx, d, extensions);
+      await writeExtensions(tx, d, extensions, true);
       return outcomes;
     },
     events: (outcomes) => {

@@ -73,7 +73,7 @@ export async function insertServices(tx: SqlWriter, d: Dialect, starts: readonly
      SELECT c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, TRUE FROM ${d.rows(SERVICE_ROW_TYPES)}`,
     d.rowParams(SERVICE_ROW_TYPES, rows),
   );
-  await writeExtensions(tx, d, starts.flatMap((start, i) => extensionWrites('service', ids[i], ids[i], start.extensions)));
+  await writeExtensions(tx, d, starts.flatMap((start, i) => extensionWrites('service', ids[i], ids[i], start.extensions)), true);
   return ids;
 }
 
