@@ -6,6 +6,7 @@
 // a cursor it is a 400 (the cursor already says where the page starts).
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { cursorPage } from '../app/cursor.js';
+import { readPage } from '../app/views.js';
 import { invalid } from '../domain/errors.js';
 import type { Position, Store } from '../store/store.js';
 
@@ -17,15 +18,25 @@ export interface ListPage {
   offset?: number;
 }
 
+/** What a cursor belongs to: the route, its path parameters and every query parameter but the paging ones. */
+export function cursorContext(request: FastifyRequest): string {
+  const filters = Object.entries(request.query as Record<string, unknown>)
+    .filter(([name]) => !PAGING.has(name))
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return JSON.stringify([request.routeOptions.url, request.params, filters]);
+}
+
+/** One page of a list (`limit`, `offset` at most `maxLimit`; or `cursor`), with the next page's Link. */
 export async function listPage<R>(
   request: FastifyRequest,
   reply: FastifyReply,
   store: Store,
-  page: { limit?: number; offset?: number },
+  maxLimit: number,
   fetch: (page: ListPage) => Promise<R[]>,
   positionOf: (row: R) => Position,
 ): Promise<R[]> {
   const query = request.query as Record<string, unknown>;
+  const page = readPage(query, maxLimit);
   const cursor = query.cursor;
   if (cursor === undefined) {
     // no cursor, no limit: the whole list, as always, without reading the store's key
@@ -34,11 +45,7 @@ export async function listPage<R>(
     if (typeof cursor !== 'string') throw invalid('cursor: give it once');
     if (page.offset) throw invalid('offset: not with a cursor (the cursor says where the page starts)');
   }
-  const filters = Object.entries(query)
-    .filter(([name]) => !PAGING.has(name))
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const context = JSON.stringify([request.routeOptions.url, request.params, filters]);
-  const { rows, next } = await cursorPage(store, context, { cursor, limit: page.limit }, (after, limit) => fetch({ after, limit, offset: page.offset }), positionOf);
+  const { rows, next } = await cursorPage(store, cursorContext(request), { cursor, limit: page.limit }, (after, limit) => fetch({ after, limit, offset: page.offset }), positionOf);
   if (next !== undefined) {
     const url = new URL(request.url, 'http://host');
     url.searchParams.delete('offset');

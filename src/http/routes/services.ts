@@ -201,7 +201,7 @@ export default async function serviceRoutes(instance: FastifyInstance): Promise<
       request,
       reply,
       scope.store,
-      readPage(query, app.limits.listLimit),
+      app.limits.listLimit,
       (page) => scope.store.listServices({ ...filter, ...page }),
       (service) => ({ startedAt: service.startedAt, id: service.serviceId }),
     );

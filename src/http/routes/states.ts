@@ -11,7 +11,7 @@ import { parseElementId } from '../../domain/ids.js';
 import { BASE, LIST_SUFFIXES, EmptyOut, StateOut, errorResponses } from '../schemas/common.js';
 import { ServiceIdParams } from '../schemas/services.js';
 import { ElementEndBody, StartStateOut, StateExtensionParams, StateListQuery, StateParams, StateQuery, StateStartBody, TransitionBody } from '../schemas/states.js';
-import { readNesting, readPage, stateViews } from '../../app/views.js';
+import { readNesting, stateViews } from '../../app/views.js';
 
 const tags = ['states'];
 
@@ -106,7 +106,7 @@ export default async function stateRoutes(instance: FastifyInstance): Promise<vo
           request,
           reply,
           scope.store,
-          readPage(request.query, app.limits.listLimit),
+          app.limits.listLimit,
           (page) => scope.store.listStates({ ...filter, ...page }),
           (state) => ({ startedAt: state.startedAt, id: BigInt(state.stateId) }),
         );

@@ -12,7 +12,7 @@ import { BASE, LIST_SUFFIXES, EmptyOut, TaskOut, errorResponses } from '../schem
 import { ServiceIdParams } from '../schemas/services.js';
 import { ElementEndBody } from '../schemas/states.js';
 import { StartTaskOut, TaskExtensionParams, TaskListQuery, TaskParams, TaskQuery, TaskStartBody } from '../schemas/tasks.js';
-import { readNesting, readPage, taskViews } from '../../app/views.js';
+import { readNesting, taskViews } from '../../app/views.js';
 
 const tags = ['tasks'];
 
@@ -89,7 +89,7 @@ export default async function taskRoutes(instance: FastifyInstance): Promise<voi
           request,
           reply,
           scope.store,
-          readPage(query, app.limits.listLimit),
+          app.limits.listLimit,
           (page) => scope.store.listTasks({ ...filter, ...page }),
           (task) => ({ startedAt: task.startedAt, id: BigInt(task.taskId) }),
         );

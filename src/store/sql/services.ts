@@ -226,13 +226,19 @@ function typeAndTimeClauses(d: Dialect, filter: Pick<ServiceFilter, 'serviceType
     sql += ` AND ${d.inList('service_type', 'text')}`;
     params.push(d.list(filter.serviceTypes));
   }
-  if (filter.startedFrom !== undefined) {
-    sql += ' AND started_at >= ?';
-    params.push(filter.startedFrom);
+  return sql + rangeClause('started_at', filter.startedFrom, filter.startedTo, params);
+}
+
+/** SQL: `column` in [from, to), either bound optional (epoch ms). */
+function rangeClause(column: string, from: number | undefined, to: number | undefined, params: unknown[]): string {
+  let sql = '';
+  if (from !== undefined) {
+    sql += ` AND ${column} >= ?`;
+    params.push(from);
   }
-  if (filter.startedTo !== undefined) {
-    sql += ' AND started_at < ?';
-    params.push(filter.startedTo);
+  if (to !== undefined) {
+    sql += ` AND ${column} < ?`;
+    params.push(to);
   }
   return sql;
 }
@@ -269,14 +275,7 @@ export async function searchServices(read: SqlReader, d: Dialect, search: Servic
     params.push(value);
   }
   sql += statusClause(search.status) + typeAndTimeClauses(d, search, params);
-  if (search.completedFrom !== undefined) {
-    sql += ' AND completed_at >= ?';
-    params.push(search.completedFrom);
-  }
-  if (search.completedTo !== undefined) {
-    sql += ' AND completed_at < ?';
-    params.push(search.completedTo);
-  }
+  sql += rangeClause('completed_at', search.completedFrom, search.completedTo, params);
   if (search.dispositions.length > 0) {
     sql += ` AND ${d.inList('disposition', 'text')}`;
     params.push(d.list(search.dispositions));
