@@ -1,6 +1,6 @@
 // Interleaved A/B of state starts over HTTP between two builds, on PostgreSQL or SQLite:
 //   BENCH_A=<a built checkout> BENCH_B=<another> [BENCH_STORE=postgres|sqlite] [BENCH_ROUNDS=3] \
-//     node --import tsx bench/ab-writes.ts
+//     [BENCH_WRITE=state-start|service-start] node --import tsx bench/ab-writes.ts
 // Each round starts a fresh server of each build (A then B, then B then A the next round) on a fresh
 // store migrated by that build itself, opens 500 services, then 50 autocannon connections start states
 // on them for BENCH_DURATION seconds. Prints req/s and the server's CPU per request for every run, and
@@ -18,6 +18,9 @@ if (!BUILDS.A || !BUILDS.B) throw new Error('set BENCH_A and BENCH_B to two buil
 const STORE = process.env.BENCH_STORE ?? 'postgres';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const DURATION = Number(process.env.BENCH_DURATION ?? 8);
+/** the write measured: a state start on one of 500 services (default), or a service start */
+const WRITE = process.env.BENCH_WRITE ?? 'state-start';
+if (WRITE !== 'state-start' && WRITE !== 'service-start') throw new Error('BENCH_WRITE is state-start or service-start');
 const POSTGRES_URL = process.env.CONTEXTD_TEST_POSTGRES_URL ?? 'postgres://root@127.0.0.1:5432/test';
 const BASE = '/genesys/1/cs';
 /** BENCH_PROFILE=<dir>: each server writes a V8 CPU profile there (bench/profile-summary.ts reads it) */
@@ -68,7 +71,10 @@ async function run(label: 'A' | 'B', dir: string): Promise<{ rps: number; cpuUs:
     services.push(((await res.json()) as { service_id: number }).service_id);
   }
   let k = 0;
-  const request = () => ({ method: 'POST' as const, path: `${BASE}/services/${services[k++ % services.length]}/states/start`, headers: { 'content-type': 'application/json' }, body: '{"state_type":"Waiting for service agent"}' });
+  const request = () =>
+    WRITE === 'service-start'
+      ? { method: 'POST' as const, path: `${BASE}/services/start`, headers: { 'content-type': 'application/json' }, body: `{"customer_id":"c${k++ % 100_000}","service_type":"T${k % 5}"}` }
+      : { method: 'POST' as const, path: `${BASE}/services/${services[k++ % services.length]}/states/start`, headers: { 'content-type': 'application/json' }, body: '{"state_type":"Waiting for service agent"}' };
   await autocannon({ url: origin, connections: 50, duration: 1, requests: [{ setupRequest: (r: autocannon.Request) => ({ ...r, ...request() }) } as autocannon.Request] });
   const before = cpuUs(child.pid!);
   const result = await autocannon({ url: origin, connections: 50, duration: DURATION, requests: [{ setupRequest: (r: autocannon.Request) => ({ ...r, ...request() }) } as autocannon.Request] });
@@ -93,5 +99,5 @@ for (const label of ['A', 'B'] as const) {
   console.log(`${label} (${BUILDS[label]}): median ${median(results[label].map((r) => r.rps))} req/s, ${median(results[label].map((r) => r.cpuUs))} µs CPU/request`);
 }
 const change = median(results.B.map((r) => r.rps)) / median(results.A.map((r) => r.rps)) - 1;
-console.log(`B against A: ${(change * 100).toFixed(1)} % req/s (${STORE})`);
+console.log(`B against A: ${(change * 100).toFixed(1)} % req/s (${STORE}, ${WRITE})`);
 rmSync(dir, { recursive: true, force: true });

@@ -76,9 +76,9 @@ export class Sweeper {
     const maxBatches = this.options.maxBatches ?? 20;
     const result: SweepResult = { expired: 0, completed: 0 };
     for (let i = 0; i < maxBatches; i++) {
-      const n = await store.sweepExpired(batch);
-      result.expired += n;
-      if (n < batch) break;
+      const { expired, examined } = await store.sweepExpired(batch);
+      result.expired += expired;
+      if (examined < batch) break;
     }
     if (this.options.idempotencyRetentionMs !== undefined) {
       const before = (this.options.clock ?? Date.now)() - this.options.idempotencyRetentionMs;

@@ -305,8 +305,8 @@ export interface MaintenanceStore {
   countPurgeable(operation: PurgeOperation, before: number): Promise<number>;
   /** One page of matching services after `afterId`, by id: the export walks them in constant memory. */
   exportPage(filter: ExportFilter, afterId: bigint, pageSize: number): Promise<ServiceRecord[]>;
-  /** Deletes expired services (with everything in them), at most `batchSize`; returns how many. */
-  sweepExpired(batchSize: number): Promise<number>;
+  /** Deletes expired services (with everything in them), looking at most at `batchSize`; returns how many it deleted and looked at (fewer than `batchSize`: done). */
+  sweepExpired(batchSize: number): Promise<{ expired: number; examined: number }>;
   /**
    * Completes active services idle for their `auto_complete_after` (or `defaultAfterMs` when they
    * have none and it is given), with their active states and tasks; at most `batchSize`.

@@ -56,8 +56,13 @@ describe('expiration', () => {
       assert.equal(await visible(t, rearmed), true, 're-armed by the task');
       assert.equal(await visible(t, byState), true, 're-armed by the state');
       assert.equal(await visible(t, fixed), false, 'expiration_time is not re-armed');
+      // the sweep reads its own index of expiries (migration 016): a re-arm moves it too
+      assert.deepEqual(await t.app.sweeper.runOnce(), { expired: 1, completed: 0 }, 'only the fixed one is swept');
+      assert.equal(await rows(t, rearmed), 1);
+      assert.equal(await rows(t, byState), 1);
       clock.advance(1100);
       assert.equal(await visible(t, rearmed), false);
+      assert.deepEqual(await t.app.sweeper.runOnce(), { expired: 2, completed: 0 });
     } finally {
       await t.close();
     }

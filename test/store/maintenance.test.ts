@@ -3,6 +3,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { parseServiceStart, parseStateStart, parseTaskStart } from '../../src/domain/events.js';
+import { SINGLE_PARTITION } from '../../src/domain/tenancy.js';
+import { Sweeper } from '../../src/sweeper.js';
 import { manualClock } from '../helpers/clock.js';
 import { openTestStore, type TestStore } from '../helpers/stores.js';
 
@@ -53,8 +55,30 @@ test('sweep deletes what has expired by the clock; auto-complete ends idle servi
   assert.equal((await store.getTask(idle, task))?.completedAt, clock.now());
   clock.advance(30_000);
   assert.equal(await store.getService(short), undefined, 'hidden once expired');
-  assert.ok((await store.sweepExpired(100)) >= 1);
+  assert.ok((await store.sweepExpired(100)).expired >= 1);
   assert.deepEqual(await t.raw('SELECT service_id FROM services WHERE service_id = ?', short), []);
+});
+
+test('the sweep moves up the early bound of an expiry a write re-armed, and reads on past a full batch of them', async () => {
+  const { store } = t;
+  // writes re-arm a ttl without touching the sweep's index (#17): the index keeps the first expiry
+  const rearmed = [await start({ customer_id: 'RA', ttl: 60 }, 40), await start({ customer_id: 'RA', ttl: 60 }, 40), await start({ customer_id: 'RA', ttl: 60 }, 40)];
+  clock.advance(10);
+  const expiring = await start({ customer_id: 'RA', ttl: 60 }, 40);
+  clock.advance(50_000);
+  for (const id of rearmed) await store.startTask(id, parseTaskStart({}, clock.now()));
+  clock.advance(10_000);
+  const sweeper = new Sweeper([{ partition: SINGLE_PARTITION, store }], { autoComplete: false, clock: clock.now, batchSize: 2 });
+  // the first batch finds only re-armed services; the sweep goes on to the expired one behind them
+  assert.equal((await sweeper.runOnce()).expired, 1);
+  assert.deepEqual(await t.raw('SELECT service_id FROM services WHERE service_id = ?', expiring), []);
+  for (const id of rearmed) assert.ok(await store.getService(id), 're-armed: kept');
+  const [bound] = await t.raw('SELECT expires_at FROM services WHERE service_id = ?', rearmed[0]);
+  assert.equal(Number(bound.expires_at), (await store.getService(rearmed[0]))!.expiresAt, 'the bound moved up to the expiry');
+  assert.equal((await sweeper.runOnce()).expired, 0, 'their bounds moved up: nothing is due');
+  clock.advance(50_000);
+  assert.equal((await sweeper.runOnce()).expired, 3);
+  for (const id of rearmed) assert.equal(await store.getService(id), undefined);
 });
 
 test('erase removes a customer profile and services and records who did it, in one transaction', async () => {

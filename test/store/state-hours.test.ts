@@ -38,7 +38,7 @@ test(`[${process.env.CONTEXTD_TEST_STORE ?? 'sqlite'}] purge, expiry, erase and 
 
   await serviceWithStates('SH-X', 'Expired', { ttl: 60 });
   clock.advance(61_000);
-  assert.equal(await t.store.sweepExpired(100), 1);
+  assert.equal((await t.store.sweepExpired(100)).expired, 1);
   assert.equal((await totals('Expired')).removed, 1);
 
   await serviceWithStates('SH-E', 'Erased');

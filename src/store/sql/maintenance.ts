@@ -10,7 +10,7 @@ import { typeKey } from '../../domain/fields.js';
 import { openRemovals } from './rollups.js';
 import type { HourDelta } from '../../domain/analytics.js';
 import type { Dialect, SqlReader, SqlWriter } from './dialect.js';
-import { docParams, SERVICE_COLUMNS, setDoc, touchServices } from './services.js';
+import { docParams, EXPIRES_AT, LIVE, SERVICE_COLUMNS, setDoc, touchServices } from './services.js';
 import type { Write } from './write.js';
 
 /** SQL: the services a purge operation removes: started before the cut-off (`?`), then by state and owner. */
@@ -69,7 +69,7 @@ function exportWhere(filter: ExportFilter): { where: string; params: unknown[] }
 /** One page of matching services after `afterId`, by id: the export walks them in constant memory. */
 export async function exportPage(read: SqlReader, filter: ExportFilter, afterId: bigint, pageSize: number, now: number): Promise<ServiceRecord[]> {
   const { where, params } = exportWhere(filter);
-  const rows = await read.all<ServiceRow>(`SELECT ${SERVICE_COLUMNS} FROM services WHERE service_id > ? AND expires_at > ? AND ${where} ORDER BY service_id LIMIT ?`, [
+  const rows = await read.all<ServiceRow>(`SELECT ${SERVICE_COLUMNS} FROM services WHERE service_id > ? AND ${LIVE} AND ${where} ORDER BY service_id LIMIT ?`, [
     afterId,
     now,
     ...params,
@@ -78,12 +78,33 @@ export async function exportPage(read: SqlReader, filter: ExportFilter, afterId:
   return rows.map(serviceFromRow);
 }
 
-export function sweepExpired(d: Dialect, batchSize: number): Write<number, Doomed> {
+/** A sweep batch: the expired services to delete, and those found early whose expiry moves up (EXPIRES_AT). */
+interface Sweep extends Doomed {
+  rearmed: bigint[];
+}
+
+/**
+ * One batch of the expiry sweep. Its index (services_by_expiry) holds an early bound for an expiry
+ * re-armed by writes since: such a service is not deleted, its bound moves up to its expiry now, so
+ * the next batch reads on past it. Answers how many expired and how many services it looked at.
+ */
+export function sweepExpired(d: Dialect, batchSize: number): Write<{ expired: number; examined: number }, Sweep> {
   return {
-    plan: (read, now) => planDeletion(read, d, `SELECT service_id FROM services WHERE expires_at <= ? ORDER BY expires_at LIMIT ?${d.skipLocked}`, [now, batchSize]),
-    apply: (tx, doomed) => applyDeletion(tx, d, doomed),
-    events: (purged) => (purged > 0 ? [{ kind: 'maintenance.expired', details: { purged } }] : []),
-    rollups: (_purged, doomed) => doomed.removed,
+    plan: async (read, now) => {
+      const due = await read.all<{ service_id: bigint | number | string; expires: unknown }>(
+        `SELECT service_id, ${EXPIRES_AT} AS expires FROM services WHERE expires_at <= ? ORDER BY expires_at LIMIT ?${d.skipLocked}`,
+        [now, batchSize],
+      );
+      const ids = due.filter((r) => Number(r.expires) <= now).map((r) => BigInt(r.service_id));
+      const rearmed = due.filter((r) => Number(r.expires) > now).map((r) => BigInt(r.service_id));
+      return { ids, rearmed, removed: ids.length === 0 ? [] : await openRemovals(read, d.inList('v.service_id', 'bigint'), [d.list(ids)]) };
+    },
+    apply: async (tx, sweep) => {
+      if (sweep.rearmed.length > 0) await tx.run(`UPDATE services SET expires_at = ${EXPIRES_AT} WHERE ${d.inList('service_id', 'bigint')}`, [d.list(sweep.rearmed)]);
+      return { expired: await applyDeletion(tx, d, sweep), examined: sweep.ids.length + sweep.rearmed.length };
+    },
+    events: ({ expired }) => (expired > 0 ? [{ kind: 'maintenance.expired', details: { purged: expired } }] : []),
+    rollups: (_swept, sweep) => sweep.removed,
   };
 }
 
@@ -103,7 +124,7 @@ export function autoCompleteIdle(d: Dialect, defaultAfterMs: number | undefined,
     plan: async (read, now) => {
       const end = autoCompletion(now);
       const idle = await read.all<{ service_id: bigint; doc: string; counted: boolean | number }>(
-        `SELECT service_id, doc, counted FROM services WHERE completed_at IS NULL AND expires_at > ?
+        `SELECT service_id, doc, counted FROM services WHERE completed_at IS NULL AND ${LIVE}
            AND updated_at + COALESCE(auto_complete_after_ms, CAST(? AS BIGINT)) <= ? ORDER BY service_id LIMIT ?${d.skipLocked}`,
         [now, defaultAfterMs ?? null, now, batchSize],
       );

@@ -12,10 +12,19 @@ import { openRemovals } from './rollups.js';
 import { serviceCompleted, serviceStarted, type HourDelta } from '../../domain/analytics.js';
 import type { Write } from './write.js';
 
-export const SERVICE_COLUMNS = 'service_id, customer_id, contact_key, started_at, completed_at, expires_at, doc';
+/**
+ * SQL: when a service expires. A fixed expiry (expiration_time) is expires_at; any other is re-armed
+ * by each write, so it is the last write (updated_at) plus the lifetime. A write sets only updated_at:
+ * expires_at, which the sweep's index holds, is then an early bound the sweep moves up when it
+ * reaches it (sweepExpired). A write that changed an indexed column would make PostgreSQL write a
+ * new entry in every index of the row (no HOT update): re-arming expires_at on each state or task
+ * start did, and cost every write on PostgreSQL about a tenth of its speed (#17).
+ */
+export const EXPIRES_AT = '(CASE WHEN expires_fixed THEN expires_at ELSE updated_at + lifetime_ms END)';
+/** SQL: the service has not expired at `?` (expired services are gone for every read at once, swept or not) */
+export const LIVE = `${EXPIRES_AT} > ?`;
 
-/** SQL: a service's expiry after a write at `?`: a fixed one stays, any other re-arms. */
-const REARM = 'CASE WHEN expires_fixed THEN expires_at ELSE CAST(? AS BIGINT) + lifetime_ms END';
+export const SERVICE_COLUMNS = `service_id, customer_id, contact_key, started_at, completed_at, ${EXPIRES_AT} AS expires_at, doc`;
 
 /**
  * SQL: an UPDATE of an element's doc and the columns derived from it (docColumns). An element's start
@@ -95,7 +104,7 @@ function ownerOf(row: OwnerRow): Owner {
 /** NotFound unless the service exists and has not expired; inside a write, holds its row. Returns its owner, and whether it is still active. */
 export async function requireServiceStatus(read: SqlReader, d: Dialect, serviceId: bigint, now: number): Promise<{ owner: Owner; active: boolean }> {
   const row = await read.one<OwnerRow & { completed_at: unknown }>(
-    `SELECT customer_id, contact_key, service_type, completed_at FROM services WHERE service_id = ? AND expires_at > ?${d.forUpdate}`,
+    `SELECT customer_id, contact_key, service_type, completed_at FROM services WHERE service_id = ? AND ${LIVE}${d.forUpdate}`,
     [serviceId, now],
   );
   if (!row) throw notFound('service', serviceId);
@@ -107,7 +116,7 @@ export async function requireService(read: SqlReader, d: Dialect, serviceId: big
   return (await requireServiceStatus(read, d, serviceId, now)).owner;
 }
 
-/** Records writes to services: re-arms their expiry (unless fixed) and their idle time, in one statement. */
+/** Records writes to services: their idle time, which re-arms an expiry that is not fixed (EXPIRES_AT). */
 export async function touchServices(tx: SqlWriter, d: Dialect, serviceIds: readonly bigint[], now: number): Promise<void> {
   const touch = touchStatement(d, serviceIds, now);
   if (touch) await tx.run(touch.sql, touch.params);
@@ -116,13 +125,13 @@ export async function touchServices(tx: SqlWriter, d: Dialect, serviceIds: reado
 /** touchServices as a statement, for a batch that sends it with its rollups (src/store/sql/rollups.ts). */
 export function touchStatement(d: Dialect, serviceIds: readonly bigint[], now: number): Statement | undefined {
   if (serviceIds.length === 0) return undefined;
-  return { sql: `UPDATE services SET updated_at = ?, expires_at = ${REARM} WHERE ${d.inList('service_id', 'bigint')}`, params: [now, now, d.list(serviceIds)] };
+  return { sql: `UPDATE services SET updated_at = ? WHERE ${d.inList('service_id', 'bigint')}`, params: [now, d.list(serviceIds)] };
 }
 
 /** Applies a ttl / expiration_time given on an event or by PUT /services/{id}. */
 async function setExpiry(tx: SqlWriter, serviceId: bigint, expiry: Expiry, now: number): Promise<void> {
   if (expiry.lifetimeMs !== undefined) {
-    await tx.run('UPDATE services SET lifetime_ms = ?, expires_fixed = FALSE, expires_at = ? WHERE service_id = ?', [expiry.lifetimeMs, now + expiry.lifetimeMs, serviceId]);
+    await tx.run('UPDATE services SET lifetime_ms = ?, expires_fixed = FALSE, expires_at = ?, updated_at = ? WHERE service_id = ?', [expiry.lifetimeMs, now + expiry.lifetimeMs, now, serviceId]);
   } else if (expiry.fixedAt !== undefined) {
     await tx.run('UPDATE services SET expires_fixed = TRUE, expires_at = ? WHERE service_id = ?', [expiry.fixedAt, serviceId]);
   }
@@ -131,7 +140,7 @@ async function setExpiry(tx: SqlWriter, serviceId: bigint, expiry: Expiry, now: 
 /** The service's doc and owner, and whether the outcome rollups count it (migration 010). */
 async function readDoc(read: SqlReader, d: Dialect, serviceId: bigint, now: number): Promise<{ doc: ElementDoc; owner: Owner; counted: boolean }> {
   const row = await read.one<DocRow>(
-    `SELECT doc, customer_id, contact_key, service_type, counted FROM services WHERE service_id = ? AND expires_at > ?${d.forUpdate}`,
+    `SELECT doc, customer_id, contact_key, service_type, counted FROM services WHERE service_id = ? AND ${LIVE}${d.forUpdate}`,
     [serviceId, now],
   );
   if (!row) throw notFound('service', serviceId);
@@ -158,8 +167,8 @@ export function endService(d: Dialect, serviceId: bigint, end: ElementEnd): Writ
       return { doc: completeDoc('service', serviceId, doc, end), owner, counted };
     },
     apply: async (tx, { doc }, now) => {
-      // one statement: the completion, and the write re-arms the expiry
-      await tx.run(`UPDATE services SET ${setDoc('service_type')}, disposition = ?, updated_at = ?, expires_at = ${REARM} WHERE service_id = ?`, [...docParams(doc), typeKey(doc.disposition), now, now, serviceId]);
+      // one statement: the completion, and the write re-arms the expiry (updated_at)
+      await tx.run(`UPDATE services SET ${setDoc('service_type')}, disposition = ?, updated_at = ? WHERE service_id = ?`, [...docParams(doc), typeKey(doc.disposition), now, serviceId]);
       if (end.expiry) await setExpiry(tx, serviceId, end.expiry, now);
       // its states left open are nobody waiting any more (the live board leaves them out)
       await tx.run('UPDATE states SET in_active_service = FALSE WHERE service_id = ? AND completed_at IS NULL', [serviceId]);
@@ -178,11 +187,10 @@ export function associateService(d: Dialect, serviceId: bigint, customerId: stri
       return { doc: associateDoc(doc, association), owner };
     },
     apply: async (tx, { doc }, now) => {
-      await tx.run(`UPDATE services SET customer_id = ?, ${setDoc('service_type')}, disposition = ?, updated_at = ?, expires_at = ${REARM} WHERE service_id = ?`, [
+      await tx.run(`UPDATE services SET customer_id = ?, ${setDoc('service_type')}, disposition = ?, updated_at = ? WHERE service_id = ?`, [
         customerId,
         ...docParams(doc),
         typeKey(doc.disposition),
-        now,
         now,
         serviceId,
       ]);
@@ -215,7 +223,7 @@ export function deleteService(d: Dialect, serviceId: bigint): Write<void, { owne
 }
 
 export async function getService(read: SqlReader, serviceId: bigint, now: number): Promise<ServiceRecord | undefined> {
-  const row = await read.one<ServiceRow>(`SELECT ${SERVICE_COLUMNS} FROM services WHERE service_id = ? AND expires_at > ?`, [serviceId, now]);
+  const row = await read.one<ServiceRow>(`SELECT ${SERVICE_COLUMNS} FROM services WHERE service_id = ? AND ${LIVE}`, [serviceId, now]);
   return row && serviceFromRow(row);
 }
 
@@ -255,7 +263,7 @@ export async function listServices(read: SqlReader, d: Dialect, filter: ServiceF
   } else {
     throw new Error('listServices needs customerId or contactKey');
   }
-  sql += `${statusClause(filter.status)} AND expires_at > ?`;
+  sql += `${statusClause(filter.status)} AND ${LIVE}`;
   params.push(now);
   sql += typeAndTimeClauses(d, filter, params) + afterClause('service_id', filter.after, params) + ORDER + pageClause(params, filter.limit, filter.offset);
   return (await read.all<ServiceRow>(sql, params)).map(serviceFromRow);
@@ -267,7 +275,7 @@ export async function listServices(read: SqlReader, d: Dialect, filter: ServiceF
  * active ones services_active_by_start, a type services_by_type.
  */
 export async function searchServices(read: SqlReader, d: Dialect, search: ServiceSearch, now: number): Promise<ServiceRecord[]> {
-  let sql = `SELECT ${SERVICE_COLUMNS} FROM services WHERE expires_at > ?`;
+  let sql = `SELECT ${SERVICE_COLUMNS} FROM services WHERE ${LIVE}`;
   const params: unknown[] = [now];
   for (const [column, value] of [['customer_id', search.customerId], ['contact_key', search.contactKey]] as const) {
     if (value === undefined) continue;
@@ -300,5 +308,5 @@ export async function searchServices(read: SqlReader, d: Dialect, search: Servic
 }
 
 /** The active-services query as listServices builds it, for EXPLAIN. */
-export const ACTIVE_SERVICES_OF_CUSTOMER = `${CUSTOMER_SERVICES}${statusClause('active')} AND expires_at > ?${ORDER}`;
-export const ANONYMOUS_SERVICES_OF_CONTACT = `${ANONYMOUS_SERVICES} AND expires_at > ?${ORDER}`;
+export const ACTIVE_SERVICES_OF_CUSTOMER = `${CUSTOMER_SERVICES}${statusClause('active')} AND ${LIVE}${ORDER}`;
+export const ANONYMOUS_SERVICES_OF_CONTACT = `${ANONYMOUS_SERVICES} AND ${LIVE}${ORDER}`;

@@ -348,7 +348,7 @@ export class SqlStore implements Store {
   exportPage(filter: ExportFilter, afterId: bigint, pageSize: number): Promise<ServiceRecord[]> {
     return maintenance.exportPage(this.read, filter, afterId, pageSize, this.clock());
   }
-  sweepExpired(batchSize: number): Promise<number> {
+  sweepExpired(batchSize: number): Promise<{ expired: number; examined: number }> {
     return this.submit(maintenance.sweepExpired(this.d, batchSize));
   }
   autoCompleteIdle(defaultAfterMs: number | undefined, batchSize: number): Promise<number> {
