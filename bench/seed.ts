@@ -55,11 +55,12 @@ export function seedSqlite(path: string, plan: SeedPlan): void {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   const concat = (...parts: string[]) => parts.join(' || ');
+  // each service last written on 2024-01-01, expiring 5 years (the default lifetime) after it
   db.prepare(
     `WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ?)
      INSERT INTO services (service_id, customer_id, contact_key, service_type, started_at, completed_at, updated_at, expires_at, doc)
      SELECT i, 'c' || (i % ?), NULL, 'T' || (i % 5), 1704067200000 + i,
-            CASE WHEN i % 10 < 2 THEN NULL ELSE 1704067500000 END, 1704067200000, 4102444800000, ${DOC_SQL(concat)} FROM s`,
+            CASE WHEN i % 10 < 2 THEN NULL ELSE 1704067500000 END, 1704067200000, 1861747200000, ${DOC_SQL(concat)} FROM s`,
   ).run(BigInt(plan.services), BigInt(plan.customers)); // as integers: a JS number binds as a REAL ("c7.0")
   db.prepare(
     `WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ?), k(j) AS (SELECT 0 UNION ALL SELECT j + 1 FROM k WHERE j < ${STATES_PER_SERVICE - 1})
@@ -76,7 +77,7 @@ export async function seedPostgres(url: string, plan: SeedPlan): Promise<void> {
   await client.query(
     `INSERT INTO services (service_id, customer_id, contact_key, service_type, started_at, completed_at, updated_at, expires_at, doc)
      SELECT i, 'c' || (i % $2), NULL, 'T' || (i % 5), 1704067200000 + i,
-            CASE WHEN i % 10 < 2 THEN NULL ELSE 1704067500000 END, 1704067200000, 4102444800000, ${DOC_SQL(concat)}
+            CASE WHEN i % 10 < 2 THEN NULL ELSE 1704067500000 END, 1704067200000, 1861747200000, ${DOC_SQL(concat)}
      FROM generate_series(1, $1::bigint) AS i`,
     [plan.services, plan.customers],
   );

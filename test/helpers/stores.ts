@@ -49,8 +49,9 @@ export async function freshPostgresSchema(): Promise<{ url: string; drop: () => 
   };
 }
 
-const SEED_SERVICE = `INSERT INTO services (service_id, customer_id, service_type, started_at, updated_at, expires_at, doc)
-  VALUES (?, ?, 'A', 0, 0, 4102444800000, '{"type":"A","started":{"timestamp":"1970-01-01T00:00:00.000Z"}}')`;
+// a fixed expiry in 2100 (a lifetime would count from its last write, in 1970)
+const SEED_SERVICE = `INSERT INTO services (service_id, customer_id, service_type, started_at, updated_at, expires_at, expires_fixed, doc)
+  VALUES (?, ?, 'A', 0, 0, 4102444800000, TRUE, '{"type":"A","started":{"timestamp":"1970-01-01T00:00:00.000Z"}}')`;
 
 /** `clock`: the store's business time (a test's manual clock); wall-clock time by default. */
 export async function openTestStore(clock?: () => number): Promise<TestStore> {
