@@ -11,7 +11,7 @@ import type { Dialect, SqlWriter } from './dialect.js';
 import { upsertIdempotent } from './idempotency.js';
 import { appendEvents } from './outbox.js';
 import { mergeDeltas } from '../../domain/analytics.js';
-import { rollupStatements } from './rollups.js';
+import { addRollups } from './rollups.js';
 import { insertServices, touchStatement } from './services.js';
 import type { Write } from './write.js';
 
@@ -106,14 +106,15 @@ export async function runBatch(tx: SqlWriter, rules: BatchRules, batch: readonly
     const outcome = outcomes[i];
     return outcome.ok && item.write.rollups ? item.write.rollups(outcome.value, plans[i]) : [];
   });
-  const ahead = [...(touch ? [touch] : []), ...(deltas.length > 0 ? rollupStatements(d, mergeDeltas(deltas), slot) : [])];
-  // the events last, with the re-arm and the rollups ahead of them (one round trip on PostgreSQL): the
-  // outbox's counter row, which every batch takes, is then held only until COMMIT
+  // the re-arm goes with them (one statement on PostgreSQL)
+  if (deltas.length > 0) await fallible(rules, () => addRollups(tx, d, mergeDeltas(deltas), slot, touch));
+  else if (touch) await fallible(rules, () => tx.run(touch.sql, touch.params));
+  // the events last: the outbox's counter row, which every batch takes, is then held only until COMMIT
   const events = batch.flatMap((item, i) => {
     const outcome = outcomes[i];
     return outcome.ok && item.write.events ? item.write.events(outcome.value, plans[i]) : [];
   });
-  await fallible(rules, () => appendEvents(tx, d, events, now, ahead));
+  await fallible(rules, () => appendEvents(tx, d, events, now));
   return { outcomes, events: events.length };
 }
 

@@ -5,7 +5,7 @@
 // later finds an id below N appear. (SQLite has one writer at a time anyway.)
 import type { EventDetails, EventDraft, EventFilter, EventKind, StoredEvent } from '../../domain/event-kinds.js';
 import { parseStoredJson, stringifyJson } from '../../domain/json.js';
-import type { ColumnType, Dialect, SqlReader, SqlWriter, Statement } from './dialect.js';
+import type { ColumnType, Dialect, SqlReader, SqlWriter } from './dialect.js';
 
 // event id, kind, service id, customer id, contact key, service type, details
 const EVENT_ROW_TYPES: readonly ColumnType[] = ['bigint', 'text', 'bigint', 'text', 'text', 'text', 'text'];
@@ -23,18 +23,8 @@ export interface EventRow {
 }
 
 /** Appends the batch's events, in order, each with the owner its write read while planning. */
-/**
- * Appends a batch's events, taking their ids from the counter row every batch takes, after the
- * statements `ahead` (the batch's re-arm and rollups). On PostgreSQL all of it is one statement, one
- * round trip: each statement ahead is a WITH the counter's update reads first, so they are done and
- * their rows held before the counter is taken (one lock order for every batch), and the counter is
- * then held only until COMMIT.
- */
-export async function appendEvents(tx: SqlWriter, d: Dialect, drafts: readonly EventDraft[], now: number, ahead: readonly Statement[] = []): Promise<void> {
-  if (drafts.length === 0 || !d.writableWith) {
-    for (const statement of ahead) await tx.run(statement.sql, statement.params);
-    if (drafts.length === 0) return;
-  }
+export async function appendEvents(tx: SqlWriter, d: Dialect, drafts: readonly EventDraft[], now: number): Promise<void> {
+  if (drafts.length === 0) return;
   const n = BigInt(drafts.length);
   // c0: the event's place in the batch; its id is the counter's value before the batch + 1 + c0
   const rows = drafts.map((draft, i) => [
@@ -50,12 +40,10 @@ export async function appendEvents(tx: SqlWriter, d: Dialect, drafts: readonly E
     `INSERT INTO events (${EVENT_COLUMNS}) SELECT ${first} + c0, CAST(? AS BIGINT), c1, c2, c3, c4, c5, c6 FROM ${d.rows(EVENT_ROW_TYPES)}`;
   const missing = () => new Error('the event sequence is missing (the store is not migrated)');
   if (d.writableWith) {
-    const withs = ahead.map((statement, i) => `ahead${i} AS (${statement.sql} RETURNING 1), `).join('');
-    // the counter's update reads each statement ahead (a sub-select run before it takes its row)
-    const after = ahead.length === 0 ? '' : ` WHERE ${ahead.map((_, i) => `(SELECT count(*) FROM ahead${i})`).join(' + ')} >= 0`;
+    // one statement, one round trip to the server: the counter taken and the events written
     const written = await tx.run(
-      `WITH ${withs}taken AS (UPDATE event_sequence SET last_id = last_id + ?${after} RETURNING last_id) ${insert('(SELECT last_id FROM taken) - ? + 1')}`,
-      [...ahead.flatMap((statement) => statement.params), n, n, now, ...d.rowParams(EVENT_ROW_TYPES, rows)],
+      `WITH taken AS (UPDATE event_sequence SET last_id = last_id + ? RETURNING last_id) ${insert('(SELECT last_id FROM taken) - ? + 1')}`,
+      [n, n, now, ...d.rowParams(EVENT_ROW_TYPES, rows)],
     );
     if (written !== drafts.length) throw missing();
     return;
