@@ -30,7 +30,11 @@ interface Doomed {
 
 /** While planning: the services `select` finds (ids, `params`), held for the write, and what deleting them removes from the rollups. */
 async function planDeletion(read: SqlReader, d: Dialect, select: string, params: readonly unknown[]): Promise<Doomed> {
-  const ids = (await read.all<{ service_id: bigint | number | string }>(select, params)).map((r) => BigInt(r.service_id));
+  return doomed(read, d, (await read.all<{ service_id: bigint | number | string }>(select, params)).map((r) => BigInt(r.service_id)));
+}
+
+/** The services `ids`, and what deleting them removes from the rollups. */
+async function doomed(read: SqlReader, d: Dialect, ids: bigint[]): Promise<Doomed> {
   return { ids, removed: ids.length === 0 ? [] : await openRemovals(read, d.inList('v.service_id', 'bigint'), [d.list(ids)]) };
 }
 
@@ -95,9 +99,9 @@ export function sweepExpired(d: Dialect, batchSize: number): Write<{ expired: nu
         `SELECT service_id, ${EXPIRES_AT} AS expires FROM services WHERE expires_at <= ? ORDER BY expires_at LIMIT ?${d.skipLocked}`,
         [now, batchSize],
       );
-      const ids = due.filter((r) => Number(r.expires) <= now).map((r) => BigInt(r.service_id));
+      const expired = due.filter((r) => Number(r.expires) <= now).map((r) => BigInt(r.service_id));
       const rearmed = due.filter((r) => Number(r.expires) > now).map((r) => BigInt(r.service_id));
-      return { ids, rearmed, removed: ids.length === 0 ? [] : await openRemovals(read, d.inList('v.service_id', 'bigint'), [d.list(ids)]) };
+      return { ...(await doomed(read, d, expired)), rearmed };
     },
     apply: async (tx, sweep) => {
       if (sweep.rearmed.length > 0) await tx.run(`UPDATE services SET expires_at = ${EXPIRES_AT} WHERE ${d.inList('service_id', 'bigint')}`, [d.list(sweep.rearmed)]);
