@@ -51,6 +51,7 @@ test('sweep deletes what has expired by the clock; auto-complete ends idle servi
   clock.advance(1);
   assert.equal(await store.autoCompleteIdle(undefined, 100), 1);
   assert.equal((await store.getService(idle))?.completedAt, clock.now());
+  assert.equal((await store.getService(idle))?.expiresAt, clock.now() + 157_680_000_000, 'the completion is a write: it re-arms the default lifetime (5 years)');
   assert.equal((await store.getState(idle, state))?.completedAt, clock.now());
   assert.equal((await store.getTask(idle, task))?.completedAt, clock.now());
   clock.advance(30_000);

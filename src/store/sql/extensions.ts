@@ -44,8 +44,10 @@ const INDEXED_ROW_TYPES: ColumnType[] = ['bigint', 'text', 'bigint', 'text', 'te
 export async function replaceIndexedValues(tx: SqlWriter, d: Dialect, extensions: readonly ExtensionWrite[], created = false): Promise<void> {
   const indexed = extensions.filter((e) => e.ext.indexed !== undefined);
   if (indexed.length === 0) return;
-  for (const e of created ? [] : indexed) {
-    await tx.run('DELETE FROM extension_values WHERE service_id = ? AND owner_kind = ? AND owner_id = ? AND name_key = ?', [e.serviceId, e.kind, e.ownerId, e.key]);
+  if (!created) {
+    for (const e of indexed) {
+      await tx.run('DELETE FROM extension_values WHERE service_id = ? AND owner_kind = ? AND owner_id = ? AND name_key = ?', [e.serviceId, e.kind, e.ownerId, e.key]);
+    }
   }
   const rows = indexed.flatMap((e) => e.ext.indexed!.map((v) => [e.serviceId, e.kind, e.ownerId, e.key, v.attribute, v.text ?? null, v.number ?? null]));
   if (rows.length === 0) return;

@@ -10,7 +10,7 @@ import { typeKey } from '../../domain/fields.js';
 import { openRemovals } from './rollups.js';
 import type { HourDelta } from '../../domain/analytics.js';
 import type { Dialect, SqlReader, SqlWriter } from './dialect.js';
-import { docParams, EXPIRES_AT, LIVE, SERVICE_COLUMNS, setDoc, touchServices } from './services.js';
+import { docParams, EXPIRES_AT, LIVE, SERVICE_COLUMNS, setDoc } from './services.js';
 import type { Write } from './write.js';
 
 /** SQL: the services a purge operation removes: started before the cut-off (`?`), then by state and owner. */
@@ -149,10 +149,10 @@ export function autoCompleteIdle(d: Dialect, defaultAfterMs: number | undefined,
     },
     apply: async (tx, completions, now) => {
       for (const { serviceId, doc, elements } of completions) {
-        await tx.run(`UPDATE services SET ${setDoc('service_type')} WHERE service_id = ?`, [...docParams(doc), serviceId]);
+        // the completion is a write: it re-arms the expiry (updated_at), in the same statement
+        await tx.run(`UPDATE services SET ${setDoc('service_type')}, updated_at = ? WHERE service_id = ?`, [...docParams(doc), now, serviceId]);
         for (const element of elements) await tx.run(`UPDATE ${element.kind}s SET ${setDoc(`${element.kind}_type`)} WHERE ${element.kind}_id = ?`, [...docParams(element.doc), element.id]);
       }
-      await touchServices(tx, d, completions.map((c) => c.serviceId), now);
       return completions.length;
     },
     events: (completed) => (completed > 0 ? [{ kind: 'maintenance.auto-completed', details: { purged: completed } }] : []),

@@ -116,13 +116,10 @@ export async function requireService(read: SqlReader, d: Dialect, serviceId: big
   return (await requireServiceStatus(read, d, serviceId, now)).owner;
 }
 
-/** Records writes to services: their idle time, which re-arms an expiry that is not fixed (EXPIRES_AT). */
-export async function touchServices(tx: SqlWriter, d: Dialect, serviceIds: readonly bigint[], now: number): Promise<void> {
-  const touch = touchStatement(d, serviceIds, now);
-  if (touch) await tx.run(touch.sql, touch.params);
-}
-
-/** touchServices as a statement, for a batch that sends it with its rollups (src/store/sql/rollups.ts). */
+/**
+ * Records writes to services: their idle time, which re-arms an expiry that is not fixed (EXPIRES_AT).
+ * A statement, for a batch that sends it with its rollups (src/store/sql/rollups.ts).
+ */
 export function touchStatement(d: Dialect, serviceIds: readonly bigint[], now: number): Statement | undefined {
   if (serviceIds.length === 0) return undefined;
   return { sql: `UPDATE services SET updated_at = ? WHERE ${d.inList('service_id', 'bigint')}`, params: [now, d.list(serviceIds)] };
