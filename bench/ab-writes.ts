@@ -1,12 +1,14 @@
 // Interleaved A/B of state starts over HTTP between two builds, on PostgreSQL or SQLite:
 //   BENCH_A=<a built checkout> BENCH_B=<another> [BENCH_STORE=postgres|sqlite] [BENCH_ROUNDS=3] \
-//     [BENCH_WRITE=state-start|service-start] node --import tsx bench/ab-writes.ts
+//     [BENCH_WRITE=state-start|service-start|journey] [BENCH_RATE=<req/s>] node --import tsx bench/ab-writes.ts
 // Each round starts a fresh server of each build (A then B, then B then A the next round) on a fresh
 // store migrated by that build itself, opens 500 services, then 50 autocannon connections start states
 // on them for BENCH_DURATION seconds. Prints req/s and the server's CPU per request for every run, and
 // the medians. This machine's noise moves single runs by ±20 %: compare medians of interleaved rounds.
+// On PostgreSQL it adds the CPU its processes used per request: what a write costs, which the host's
+// steal moves less than throughput (BENCH_RATE fixes the load, so batches are alike in both builds).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,11 +20,20 @@ if (!BUILDS.A || !BUILDS.B) throw new Error('set BENCH_A and BENCH_B to two buil
 const STORE = process.env.BENCH_STORE ?? 'postgres';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const DURATION = Number(process.env.BENCH_DURATION ?? 8);
-/** the write measured: a state start on one of 500 services (default), or a service start */
+/** the write measured: a state start on one of 500 services (default), a service start, or whole journeys (journeys()) */
 const WRITE = process.env.BENCH_WRITE ?? 'state-start';
-if (WRITE !== 'state-start' && WRITE !== 'service-start') throw new Error('BENCH_WRITE is state-start or service-start');
+if (WRITE !== 'state-start' && WRITE !== 'service-start' && WRITE !== 'journey') throw new Error('BENCH_WRITE is state-start, service-start or journey');
 const POSTGRES_URL = process.env.CONTEXTD_TEST_POSTGRES_URL ?? 'postgres://root@127.0.0.1:5432/test';
 const BASE = '/genesys/1/cs';
+/** BENCH_RATE=<req/s>: offer this many requests per second in all instead of as many as answered (the CPU per request then compares batches of like size) */
+const RATE = Number(process.env.BENCH_RATE ?? 0);
+
+/** one run of one build: throughput, and the CPU each request cost the server and PostgreSQL (0 on SQLite) */
+interface Run {
+  rps: number;
+  cpuUs: number;
+  postgresUs: number;
+}
 /** BENCH_PROFILE=<dir>: each server writes a V8 CPU profile there (bench/profile-summary.ts reads it) */
 const PROFILE = process.env.BENCH_PROFILE;
 
@@ -39,6 +50,23 @@ const cpuUs = (pid: number) => {
   return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100; // utime + stime, in clock ticks of 10 ms
 };
 
+/** the CPU time of every PostgreSQL process on this machine (its backends and its writers), per pid */
+const postgresCpu = (): Map<number, number> => {
+  const cpu = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== 'postgres') continue;
+      cpu.set(Number(entry), cpuUs(Number(entry)));
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return cpu;
+};
+/** what PostgreSQL's processes used between two readings (a process that ended meanwhile is not counted) */
+const postgresUsed = (before: Map<number, number>, after: Map<number, number>) => [...after].reduce((sum, [pid, us]) => sum + us - (before.get(pid) ?? 0), 0);
+
 async function freshStore(label: string, dir: string): Promise<string> {
   if (STORE === 'sqlite') return join(dir, `${label}.db`);
   const schema = `ab_${label.toLowerCase()}_${process.pid}`;
@@ -49,7 +77,7 @@ async function freshStore(label: string, dir: string): Promise<string> {
   return `${POSTGRES_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
 }
 
-async function run(label: 'A' | 'B', dir: string): Promise<{ rps: number; cpuUs: number }> {
+async function run(label: 'A' | 'B', dir: string): Promise<Run> {
   const cli = join(BUILDS[label]!, 'dist/cli.js');
   const url = await freshStore(`${label}${Date.now()}`, dir);
   const migrated = spawnSync(process.execPath, [cli, 'migrate'], { env: { ...process.env, DATABASE_URL: url }, encoding: 'utf8' });
@@ -75,29 +103,89 @@ async function run(label: 'A' | 'B', dir: string): Promise<{ rps: number; cpuUs:
     WRITE === 'service-start'
       ? { method: 'POST' as const, path: `${BASE}/services/start`, headers: { 'content-type': 'application/json' }, body: `{"customer_id":"c${k++ % 100_000}","service_type":"T${k % 5}"}` }
       : { method: 'POST' as const, path: `${BASE}/services/${services[k++ % services.length]}/states/start`, headers: { 'content-type': 'application/json' }, body: '{"state_type":"Waiting for service agent"}' };
-  await autocannon({ url: origin, connections: 50, duration: 1, requests: [{ setupRequest: (r: autocannon.Request) => ({ ...r, ...request() }) } as autocannon.Request] });
+  const load = async (seconds: number): Promise<{ total: number; non2xx: number }> => {
+    if (WRITE === 'journey') return journeys(origin, seconds);
+    const result = await autocannon({
+      url: origin,
+      connections: 50,
+      duration: seconds,
+      ...(RATE ? { overallRate: RATE } : {}),
+      requests: [{ setupRequest: (r: autocannon.Request) => ({ ...r, ...request() }) } as autocannon.Request],
+    });
+    return { total: result.requests.total, non2xx: result.non2xx };
+  };
+  await load(1);
   const before = cpuUs(child.pid!);
-  const result = await autocannon({ url: origin, connections: 50, duration: DURATION, requests: [{ setupRequest: (r: autocannon.Request) => ({ ...r, ...request() }) } as autocannon.Request] });
+  const postgresBefore = STORE === 'postgres' ? postgresCpu() : new Map<number, number>();
+  const started = performance.now();
+  const result = await load(DURATION);
+  const seconds = (performance.now() - started) / 1000;
   const used = cpuUs(child.pid!) - before;
+  const postgresUs = STORE === 'postgres' ? postgresUsed(postgresBefore, postgresCpu()) : 0;
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
   if (result.non2xx > 0) throw new Error(`${label}: ${result.non2xx} answers were not 2xx`);
-  return { rps: Math.round(result.requests.average), cpuUs: Math.round(used / result.requests.total) };
+  return { rps: Math.round(result.total / seconds), cpuUs: Math.round(used / result.total), postgresUs: Math.round(postgresUs / result.total) };
+}
+
+/**
+ * BENCH_WRITE=journey: 50 clients each walk journeys as a contact center writes them — a service
+ * started, two states each started and ended, the service ended (six writes, one a service start) —
+ * for `seconds`, at most BENCH_RATE requests a second in all. Returns how many were answered.
+ */
+async function journeys(origin: string, seconds: number): Promise<{ total: number; non2xx: number }> {
+  const until = performance.now() + seconds * 1000;
+  const begin = performance.now();
+  let total = 0;
+  let non2xx = 0;
+  let slot = 0;
+  let k = 0;
+  const post = async (path: string, body: unknown): Promise<Record<string, unknown> | undefined> => {
+    if (RATE) {
+      const due = begin + (slot++ * 1000) / RATE;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
+    const res = await fetch(`${origin}${BASE}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    total++;
+    const text = await res.text();
+    if (!res.ok) {
+      non2xx++;
+      return undefined;
+    }
+    return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+  };
+  const client = async () => {
+    while (performance.now() < until) {
+      const n = k++;
+      const service = await post('/services/start', { customer_id: `c${n % 100_000}`, service_type: `T${n % 5}` });
+      if (!service) continue;
+      const id = service.service_id as number;
+      for (const [type, disposition] of [['Waiting for service agent', 'Answered'], ['Offering callback', n % 3 === 0 ? 'Accepted' : 'Declined']]) {
+        const state = await post(`/services/${id}/states/start`, { state_type: type });
+        if (state) await post(`/services/${id}/states/${state.state_id as number}/end`, { disposition });
+      }
+      await post(`/services/${id}/end`, { disposition: `D${n % 4}` });
+    }
+  };
+  await Promise.all(Array.from({ length: 50 }, client));
+  return { total, non2xx };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'contextd-ab-'));
-const results: Record<'A' | 'B', { rps: number; cpuUs: number }[]> = { A: [], B: [] };
+const results: Record<'A' | 'B', Run[]> = { A: [], B: [] };
 for (let round = 0; round < ROUNDS; round++) {
   for (const label of round % 2 === 0 ? (['A', 'B'] as const) : (['B', 'A'] as const)) {
     const r = await run(label, dir);
     results[label].push(r);
-    console.log(`round ${round + 1} ${label}: ${r.rps} req/s, ${r.cpuUs} µs CPU/request`);
+    console.log(`round ${round + 1} ${label}: ${r.rps} req/s, ${r.cpuUs} µs CPU/request${STORE === 'postgres' ? ` + ${r.postgresUs} µs in PostgreSQL` : ''}`);
   }
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 for (const label of ['A', 'B'] as const) {
-  console.log(`${label} (${BUILDS[label]}): median ${median(results[label].map((r) => r.rps))} req/s, ${median(results[label].map((r) => r.cpuUs))} µs CPU/request`);
+  const r = results[label];
+  console.log(`${label} (${BUILDS[label]}): median ${median(r.map((x) => x.rps))} req/s, ${median(r.map((x) => x.cpuUs))} µs CPU/request, ${median(r.map((x) => x.cpuUs + x.postgresUs))} µs with PostgreSQL's`);
 }
-const change = median(results.B.map((r) => r.rps)) / median(results.A.map((r) => r.rps)) - 1;
-console.log(`B against A: ${(change * 100).toFixed(1)} % req/s (${STORE}, ${WRITE})`);
+const change = (of: (r: Run) => number) => ((median(results.B.map(of)) / median(results.A.map(of)) - 1) * 100).toFixed(1);
+console.log(`B against A: ${change((r) => r.rps)} % req/s, ${change((r) => r.cpuUs + r.postgresUs)} % CPU per request, the server's and PostgreSQL's (${STORE}, ${WRITE}${RATE ? `, ${RATE} req/s offered` : ''})`);
 rmSync(dir, { recursive: true, force: true });
