@@ -67,19 +67,26 @@ const postgresCpu = (): Map<number, number> => {
 /** what PostgreSQL's processes used between two readings (a process that ended meanwhile is not counted) */
 const postgresUsed = (before: Map<number, number>, after: Map<number, number>) => [...after].reduce((sum, [pid, us]) => sum + us - (before.get(pid) ?? 0), 0);
 
-async function freshStore(label: string, dir: string): Promise<string> {
-  if (STORE === 'sqlite') return join(dir, `${label}.db`);
+/** A fresh store for one run, and how to remove it after (a PostgreSQL schema would stay behind otherwise). */
+async function freshStore(label: string, dir: string): Promise<{ url: string; remove: () => Promise<void> }> {
+  if (STORE === 'sqlite') {
+    const file = join(dir, `${label}.db`);
+    return { url: file, remove: async () => ['', '-wal', '-shm'].forEach((suffix) => rmSync(file + suffix, { force: true })) };
+  }
   const schema = `ab_${label.toLowerCase()}_${process.pid}`;
-  const admin = new pg.Client({ connectionString: POSTGRES_URL });
-  await admin.connect();
-  await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema}`);
-  await admin.end();
-  return `${POSTGRES_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+  const admin = async (sql: string) => {
+    const client = new pg.Client({ connectionString: POSTGRES_URL });
+    await client.connect();
+    await client.query(sql);
+    await client.end();
+  };
+  await admin(`DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema}`);
+  return { url: `${POSTGRES_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`, remove: () => admin(`DROP SCHEMA IF EXISTS ${schema} CASCADE`) };
 }
 
 async function run(label: 'A' | 'B', dir: string): Promise<Run> {
   const cli = join(BUILDS[label]!, 'dist/cli.js');
-  const url = await freshStore(`${label}${Date.now()}`, dir);
+  const { url, remove } = await freshStore(`${label}${Date.now()}`, dir);
   const migrated = spawnSync(process.execPath, [cli, 'migrate'], { env: { ...process.env, DATABASE_URL: url }, encoding: 'utf8' });
   if (migrated.status !== 0) throw new Error(`${label}: migrate failed: ${migrated.stderr}`);
   const port = await freePort();
@@ -124,6 +131,7 @@ async function run(label: 'A' | 'B', dir: string): Promise<Run> {
   const postgresUs = STORE === 'postgres' ? postgresUsed(postgresBefore, postgresCpu()) : 0;
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
+  await remove();
   if (result.non2xx > 0) throw new Error(`${label}: ${result.non2xx} answers were not 2xx`);
   return { rps: Math.round(result.total / seconds), cpuUs: Math.round(used / result.total), postgresUs: Math.round(postgresUs / result.total) };
 }
