@@ -1,9 +1,9 @@
-// Interleaved A/B of state starts over HTTP between two builds, on PostgreSQL or SQLite:
+// Interleaved A/B of writes over HTTP between two builds, on PostgreSQL or SQLite:
 //   BENCH_A=<a built checkout> BENCH_B=<another> [BENCH_STORE=postgres|sqlite] [BENCH_ROUNDS=3] \
 //     [BENCH_WRITE=state-start|service-start|journey] [BENCH_RATE=<req/s>] node --import tsx bench/ab-writes.ts
 // Each round starts a fresh server of each build (A then B, then B then A the next round) on a fresh
-// store migrated by that build itself, opens 500 services, then 50 autocannon connections start states
-// on them for BENCH_DURATION seconds. Prints req/s and the server's CPU per request for every run, and
+// store migrated by that build itself, then 50 connections write for BENCH_DURATION seconds: state
+// starts on 500 services opened first (default), service starts, or whole journeys (journeys()). Prints req/s and the server's CPU per request for every run, and
 // the medians. This machine's noise moves single runs by ±20 %: compare medians of interleaved rounds.
 // On PostgreSQL it adds the CPU its processes used per request: what a write costs, which the host's
 // steal moves less than throughput (BENCH_RATE fixes the load, so batches are alike in both builds).
@@ -101,7 +101,7 @@ async function run(label: 'A' | 'B', dir: string): Promise<Run> {
     await new Promise((r) => setTimeout(r, 50));
   }
   const services: number[] = [];
-  for (let i = 0; i < 500; i++) {
+  for (let i = 0; WRITE === 'state-start' && i < 500; i++) {
     const res = await fetch(`${origin}${BASE}/services/start`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ customer_id: `c${i}`, service_type: 'T1' }) });
     services.push(((await res.json()) as { service_id: number }).service_id);
   }
