@@ -12,6 +12,7 @@ import { DomainError } from './domain/errors.js';
 import { confirm, megabytes, seconds, terminalProgress } from './cli-terminal.js';
 import { exportServices, purgeServices } from './app/maintenance.js';
 import { importServices } from './app/import.js';
+import { foldAll } from './rollup-folder.js';
 import { buildScopes } from './app/scope.js';
 import { userInfo } from 'node:os';
 import { startServer, stopOnSignals } from './server.js';
@@ -241,6 +242,9 @@ partitionCommand('import')
         const progress = terminalProgress();
         const began = performance.now();
         const report = await importServices(scope, input, cliActor(), Date.now, (r) => progress.show(`read ${r.records.toLocaleString('en')} services, imported ${r.imported.toLocaleString('en')}`));
+        // the imported services' rollup deltas into the rollup rows now, as a server's fold would
+        // after its commits: reports read no long tail of them
+        await foldAll(store);
         progress.end();
         process.stdout.write(`${JSON.stringify(report)}\n`);
         const rate = report.records / Math.max((performance.now() - began) / 1000, 0.001);

@@ -104,6 +104,27 @@ export function mergeDeltas(deltas: readonly HourDelta[]): HourDelta[] {
   return [...merged.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, d]) => d);
 }
 
+type EncodedDelta = [RollupKind, number, string[], number, number, number, number, number, [number, number][]];
+
+/** A batch's merged deltas as its last event carries them (events.rollup) until the fold adds them to the rows. */
+export function encodeDeltas(deltas: readonly HourDelta[]): string {
+  return JSON.stringify(deltas.map((d): EncodedDelta => [d.kind, d.hour, d.keys, d.started, d.completed, d.removed, d.durationSum, d.durationMax, [...d.bins]]));
+}
+
+export function decodeDeltas(text: string): HourDelta[] {
+  return (JSON.parse(text) as EncodedDelta[]).map(([kind, hour, keys, started, completed, removed, durationSum, durationMax, bins]) => ({
+    kind,
+    hour,
+    keys,
+    started,
+    completed,
+    removed,
+    durationSum,
+    durationMax,
+    bins: new Map(bins),
+  }));
+}
+
 export interface StateHourTotals {
   stateType: string;
   /** the group's value (text, or the hour / day number) when grouped */

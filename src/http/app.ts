@@ -14,6 +14,7 @@ import { EventHub } from '../app/events.js';
 import { NatsSink, type NatsOptions } from '../app/nats.js';
 import { OutboxRelay } from '../app/relay.js';
 import { WebhookDispatcher, type WebhookOptions } from '../app/webhooks.js';
+import { RollupFolder, type RollupFolderOptions } from '../rollup-folder.js';
 import { Sweeper } from '../sweeper.js';
 import type { Role, User } from '../domain/access.js';
 import type { Partition, Tenant } from '../domain/tenancy.js';
@@ -79,6 +80,8 @@ export interface AppOptions {
   nats?: NatsOptions;
   /** events.webhooks: delivery timeout and retry period (the clock defaults to the app's) */
   webhooks?: WebhookOptions;
+  /** how soon after a commit its rollup deltas are folded into the rollup rows; false: never (tests fold through the store) */
+  rollupFold?: RollupFolderOptions | false;
   /** origins allowed to write (and to send credentials); reads are open to any origin */
   corsWriteOrigins?: string[];
   /** per tenant (or client address, single-tenant): at most max requests per window */
@@ -162,13 +165,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const targets = [...app.scopes.values()].map((scope) => ({ partition: scope.partition, store: scope.store }));
   if (options.nats) app.decorate('relay', new OutboxRelay(new NatsSink(options.nats), targets, { onError: (error) => app.log.warn({ err: error }, 'NATS relay: will retry') }));
   app.decorate('webhooks', new WebhookDispatcher(targets, { clock: app.clock, ...options.webhooks, onError: (error) => app.log.warn({ err: error }, 'webhook delivery: will retry') }));
-  // a commit that appended events wakes the partition's stream (here, and on the other nodes) and relays
+  const folder = options.rollupFold === false ? undefined : new RollupFolder({ onError: (error) => app.log.warn({ err: error }, 'rollup fold: will retry at the next commit'), ...options.rollupFold });
+  // a commit that appended events wakes the partition's stream (here, and on the other nodes), relays and rollup fold
   for (const { partition, store } of targets)
     store.onEventsCommitted(() => {
       app.events.committed(partition);
       app.relay?.wake(partition);
       app.webhooks.wake(partition);
+      folder?.wake(store);
     });
+  // what an import or an older node left unfolded
+  for (const { store } of targets) folder?.wake(store);
   await app.events.start();
   const metrics = new Metrics(targets, app.events);
   app.decorate(
@@ -188,6 +195,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await app.relay?.stop();
     await app.webhooks.stop();
     await app.sweeper.stop();
+    await folder?.stop();
   });
   registerJson(app, bodyLimit, { maxDepth: limits.jsonDepth, maxStringLength: limits.stringLength });
   registerErrorHandling(app);

@@ -308,6 +308,12 @@ export interface MaintenanceStore {
   /** Deletes expired services (with everything in them), looking at most at `batchSize`; returns how many it deleted and looked at (fewer than `batchSize`: done). */
   sweepExpired(batchSize: number): Promise<{ expired: number; examined: number }>;
   /**
+   * Adds the rollup deltas of up to `batchSize` events after the fold's position to the rollup rows
+   * and moves the position past them; returns how many events carried deltas and how many it looked
+   * at (fewer than `batchSize`: caught up). Reports are exact either way; folding keeps their tail short.
+   */
+  foldRollups(batchSize: number): Promise<{ folded: number; examined: number }>;
+  /**
    * Completes active services idle for their `auto_complete_after` (or `defaultAfterMs` when they
    * have none and it is given), with their active states and tasks; at most `batchSize`.
    */

@@ -14,6 +14,7 @@ let t: TestApp;
 before(async () => {
   t = await createTestApp({
     clock: clock.now,
+    rollupFold: false,
     businessAttributes: { mapping: { 'Service.type': 'ServiceType' }, attributes: [{ name: 'ServiceType', dbid: 210, values: [{ name: 'Billing', dbid: 3 }] }], mapNames: true },
   });
 });
@@ -59,34 +60,42 @@ test(`[${process.env.CONTEXTD_TEST_STORE ?? 'sqlite'}] outcomes match the raw ro
   removedSales++;
 
   const rows = (await t.raw('SELECT service_type, started_at, completed_at, doc FROM services')) as unknown as { service_type: string; started_at: number; completed_at: number | null; doc: string }[];
-  for (const [from, to] of [
-    [base, base + 12 * HOUR],
-    [base + 2 * HOUR, base + 5 * HOUR],
-  ]) {
-    const answer = (await t.request('GET', `/analytics/outcomes?from=${at(from)}&to=${at(to)}`)).json();
-    const inWindow = rows.filter((r) => Number(r.started_at) >= from && Number(r.started_at) < to);
-    const byType = new Map<unknown, typeof inWindow>();
-    for (const r of inWindow) byType.set(showType(r.service_type), [...(byType.get(showType(r.service_type)) ?? []), r]);
-    const removedHere = base + HOUR >= from && base + HOUR < to ? removedSales : 0;
-    assert.deepEqual(answer.services.map((s: { service_type: unknown }) => s.service_type).sort(), [...byType.keys()].sort());
-    for (const s of answer.services) {
-      const mine = byType.get(s.service_type)!;
-      const done = mine.filter((r) => r.completed_at !== null);
-      const removed = s.service_type === 'Sales' ? removedHere : 0;
-      assert.deepEqual([s.started, s.completed, s.active, s.removed], [mine.length + removed, done.length, mine.length - done.length, removed], `${s.service_type}: counts`);
-      checkDurations(s.time_to_complete_ms, done.map((r) => Number(r.completed_at) - Number(r.started_at)), `${s.service_type}`);
-      const byDisposition = new Map<unknown, number[]>();
-      for (const r of done) {
-        const disposition = JSON.parse(r.doc).disposition ?? null;
-        byDisposition.set(disposition, [...(byDisposition.get(disposition) ?? []), Number(r.completed_at) - Number(r.started_at)]);
-      }
-      assert.deepEqual(s.dispositions.map((d: { disposition: unknown }) => d.disposition).sort(), [...byDisposition.keys()].sort());
-      for (const d of s.dispositions) {
-        assert.equal(d.completed, byDisposition.get(d.disposition)!.length);
-        checkDurations(d.time_to_complete_ms, byDisposition.get(d.disposition)!, `${s.service_type} / ${d.disposition}`);
+  const checkAll = async (when: string) => {
+    for (const [from, to] of [
+      [base, base + 12 * HOUR],
+      [base + 2 * HOUR, base + 5 * HOUR],
+    ]) {
+      const answer = (await t.request('GET', `/analytics/outcomes?from=${at(from)}&to=${at(to)}`)).json();
+      const inWindow = rows.filter((r) => Number(r.started_at) >= from && Number(r.started_at) < to);
+      const byType = new Map<unknown, typeof inWindow>();
+      for (const r of inWindow) byType.set(showType(r.service_type), [...(byType.get(showType(r.service_type)) ?? []), r]);
+      const removedHere = base + HOUR >= from && base + HOUR < to ? removedSales : 0;
+      assert.deepEqual(answer.services.map((s: { service_type: unknown }) => s.service_type).sort(), [...byType.keys()].sort());
+      for (const s of answer.services) {
+        const mine = byType.get(s.service_type)!;
+        const done = mine.filter((r) => r.completed_at !== null);
+        const removed = s.service_type === 'Sales' ? removedHere : 0;
+        assert.deepEqual([s.started, s.completed, s.active, s.removed], [mine.length + removed, done.length, mine.length - done.length, removed], `${when}: ${s.service_type}: counts`);
+        checkDurations(s.time_to_complete_ms, done.map((r) => Number(r.completed_at) - Number(r.started_at)), `${when}: ${s.service_type}`);
+        const byDisposition = new Map<unknown, number[]>();
+        for (const r of done) {
+          const disposition = JSON.parse(r.doc).disposition ?? null;
+          byDisposition.set(disposition, [...(byDisposition.get(disposition) ?? []), Number(r.completed_at) - Number(r.started_at)]);
+        }
+        assert.deepEqual(s.dispositions.map((d: { disposition: unknown }) => d.disposition).sort(), [...byDisposition.keys()].sort());
+        for (const d of s.dispositions) {
+          assert.equal(d.completed, byDisposition.get(d.disposition)!.length);
+          checkDurations(d.time_to_complete_ms, byDisposition.get(d.disposition)!, `${s.service_type} / ${d.disposition}`);
+        }
       }
     }
-  }
+  };
+  // every delta still on the events (this app does not fold): the reports read them all from the tail
+  await checkAll('unfolded');
+  assert.ok((await t.store.foldRollups(100_000)).folded > 0);
+  // a write outside every window, so that the reports are computed again (from the rows alone now)
+  await startService(t, { customer_id: 'OUT-LATER', service_type: 'Sales', timestamp: at(base - 48 * HOUR) });
+  await checkAll('folded');
   const filtered = (await t.request('GET', `/analytics/outcomes?from=${at(base)}&to=${at(base + 12 * HOUR)}&service_types=Billing`)).json();
   assert.deepEqual(filtered.services.map((s: { service_type: unknown }) => s.service_type), ['Billing'], 'Billing covers the services stored as 3');
 });

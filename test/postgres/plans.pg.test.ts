@@ -7,6 +7,7 @@ import pg from 'pg';
 import { PostgresStore } from '../../src/store/postgres/index.js';
 import { ACTIVE_SERVICES_OF_CUSTOMER, ANONYMOUS_SERVICES_OF_CONTACT } from '../../src/store/sql/services.js';
 import { TRIM_EVENTS } from '../../src/store/sql/outbox.js';
+import { ROLLUP_TAIL } from '../../src/store/sql/rollups.js';
 import { IDENTIFY_BY_PREFIX } from '../../src/store/sql/profiles.js';
 import { liveCountsSql, liveMedianSql } from '../../src/store/sql/analytics.js';
 import { freshPostgresSchema } from '../helpers/stores.js';
@@ -56,6 +57,10 @@ test('the outbox is read by id range, and the trim looks at the oldest ids only'
   const trim = await plan(TRIM_EVENTS, [1000, 1000, 1000]);
   assert.match(trim, /events_pkey/);
   assert.doesNotMatch(trim, /Seq Scan/);
+  // the reports' tail: the events after the rollup fold's position
+  const tail = await plan(ROLLUP_TAIL, []);
+  assert.match(tail, /events_pkey/);
+  assert.doesNotMatch(tail, /Seq Scan/);
 });
 
 test('the live board reads the partial indexes of active services and waiting states', async () => {

@@ -2,17 +2,17 @@
 // without savepoints: every write plans, then applies (src/store/sql/write.ts), so a write refused
 // while planning drops out having written nothing, and the others go on. A failure while applying is
 // unexpected and aborts the transaction; the batch then runs again with a savepoint around each
-// write, so that one fails alone. Last, the services the writes changed are re-armed once, the
-// writes' rollup deltas added (to the rows of the batch's slot) and their events appended to the
-// outbox. Every promise settles only after COMMIT.
+// write, so that one fails alone. Last, the services the writes changed are re-armed once, and the
+// writes' events appended to the outbox, the last carrying the batch's rollup deltas. Every promise
+// settles only after COMMIT.
 import { DomainError } from '../../domain/errors.js';
 import { pendingRecord, type IdempotentWrites } from '../idempotent-writes.js';
 import type { Dialect, SqlWriter } from './dialect.js';
 import { upsertIdempotent } from './idempotency.js';
 import { appendEvents } from './outbox.js';
-import { mergeDeltas } from '../../domain/analytics.js';
+import { encodeDeltas, mergeDeltas } from '../../domain/analytics.js';
 import { addRollups } from './rollups.js';
-import { insertServices, touchStatement } from './services.js';
+import { insertServices, touchServices } from './services.js';
 import type { Write } from './write.js';
 
 export interface BatchItem {
@@ -98,23 +98,24 @@ export async function runBatch(tx: SqlWriter, rules: BatchRules, batch: readonly
   }
   // each service the applied writes changed is re-armed once, in one statement: every write of the batch has the same `now`
   const touched = [...new Set(batch.flatMap((item, i) => (item.write.touches !== undefined && outcomes[i].ok ? [item.write.touches] : [])))];
-  const touch = touchStatement(d, touched, now);
-  // the rollups, merged and in key order, into the rows of the batch's slot: no other batch committing
-  // on this node writes them, so batches do not queue behind each other's hot row here (another node's
-  // batch of the same slot may: rows are taken in key order, then the counter, the same for every batch)
-  const deltas = batch.flatMap((item, i) => {
-    const outcome = outcomes[i];
-    return outcome.ok && item.write.rollups ? item.write.rollups(outcome.value, plans[i]) : [];
-  });
-  // the re-arm goes with them (one statement on PostgreSQL)
-  if (deltas.length > 0) await fallible(rules, () => addRollups(tx, d, mergeDeltas(deltas), slot, touch));
-  else if (touch) await fallible(rules, () => tx.run(touch.sql, touch.params));
-  // the events last: the outbox's counter row, which every batch takes, is then held only until COMMIT
+  await fallible(rules, () => touchServices(tx, d, touched, now));
+  const deltas = mergeDeltas(
+    batch.flatMap((item, i) => {
+      const outcome = outcomes[i];
+      return outcome.ok && item.write.rollups ? item.write.rollups(outcome.value, plans[i]) : [];
+    }),
+  );
   const events = batch.flatMap((item, i) => {
     const outcome = outcomes[i];
     return outcome.ok && item.write.events ? item.write.events(outcome.value, plans[i]) : [];
   });
-  await fallible(rules, () => appendEvents(tx, d, events, now));
+  // the rollup deltas ride on the batch's last event, for the fold to add to the rows (foldRollups):
+  // one column of a row the batch writes anyway, where upserting the rows here cost PostgreSQL as
+  // many row writes again as the writes themselves. A batch with deltas and no event (none today)
+  // adds them to its slot's rows itself, in key order, before the counter.
+  if (deltas.length > 0 && events.length === 0) await fallible(rules, () => addRollups(tx, d, deltas, slot));
+  // the events last: the outbox's counter row, which every batch takes, is then held only until COMMIT
+  await fallible(rules, () => appendEvents(tx, d, events, now, deltas.length > 0 && events.length > 0 ? encodeDeltas(deltas) : undefined));
   return { outcomes, events: events.length };
 }
 

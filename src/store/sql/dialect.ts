@@ -14,12 +14,6 @@ export interface SqlWriter extends SqlReader {
 
 export type ColumnType = 'bigint' | 'int' | 'text' | 'boolean' | 'numeric';
 
-/** A statement with its parameters, for code that decides how to send it (alone, or ahead of another). */
-export interface Statement {
-  sql: string;
-  params: unknown[];
-}
-
 export interface Dialect {
   readonly kind: 'sqlite' | 'postgres';
   /** `column IN (…)` over one list parameter (see `list`) */

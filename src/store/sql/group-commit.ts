@@ -42,7 +42,7 @@ interface Queued extends BatchItem {
 export class GroupCommit {
   private pending: Queued[] = [];
   private flushing = 0;
-  /** the slots of the batches that may commit at once: a batch adds its rollup deltas to its slot's rows (rollups.ts) */
+  /** the slots of the batches that may commit at once: the rows a batch adds rollup deltas to itself, when it has no event to carry them (rollups.ts) */
   private readonly freeSlots: number[];
   private flushScheduled = false;
   private closed = false;

@@ -7,7 +7,7 @@ import type { AuditRecord, ExportFilter, PurgeOperation } from '../store.js';
 import { insertAudit } from './audit.js';
 import { serviceCompleted, stateCompleted } from '../../domain/analytics.js';
 import { typeKey } from '../../domain/fields.js';
-import { openRemovals } from './rollups.js';
+import { foldRollups, openRemovals } from './rollups.js';
 import type { HourDelta } from '../../domain/analytics.js';
 import type { Dialect, SqlReader, SqlWriter } from './dialect.js';
 import { docParams, EXPIRES_AT, LIVE, SERVICE_COLUMNS, setDoc } from './services.js';
@@ -165,13 +165,15 @@ export function autoCompleteIdle(d: Dialect, defaultAfterMs: number | undefined,
 }
 
 /** Erases the profile and every service (with states, tasks, extensions) of a customer, with its audit record, in one transaction. */
-export function eraseCustomer(customerId: string, audit: Omit<AuditRecord, 'counts'>): Write<{ profile: number; services: number }, HourDelta[]> {
+export function eraseCustomer(d: Dialect, customerId: string, audit: Omit<AuditRecord, 'counts'>): Write<{ profile: number; services: number }, HourDelta[]> {
   return {
     plan: (read) => openRemovals(read, 'v.customer_id = ?', [customerId]),
     apply: async (tx) => {
       const profile = await tx.run('DELETE FROM profiles WHERE customer_id = ?', [customerId]);
       const services = await tx.run('DELETE FROM services WHERE customer_id = ?', [customerId]);
-      // the outbox forgets the customer too: what stays is the notice that they were erased
+      // the outbox forgets the customer too: what stays is the notice that they were erased. Their
+      // events' rollup deltas are added to the rows first, or the reports would lose them
+      await foldRollups(tx, d);
       await tx.run('DELETE FROM events WHERE customer_id = ?', [customerId]);
       const counts = { profile, services };
       await insertAudit(tx, { ...audit, counts });

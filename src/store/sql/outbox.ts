@@ -7,8 +7,8 @@ import type { EventDetails, EventDraft, EventFilter, EventKind, StoredEvent } fr
 import { parseStoredJson, stringifyJson } from '../../domain/json.js';
 import type { ColumnType, Dialect, SqlReader, SqlWriter } from './dialect.js';
 
-// event id, kind, service id, customer id, contact key, service type, details
-const EVENT_ROW_TYPES: readonly ColumnType[] = ['bigint', 'text', 'bigint', 'text', 'text', 'text', 'text'];
+// event id, kind, service id, customer id, contact key, service type, details, rollup
+const EVENT_ROW_TYPES: readonly ColumnType[] = ['bigint', 'text', 'bigint', 'text', 'text', 'text', 'text', 'text'];
 const EVENT_COLUMNS = 'event_id, at, kind, service_id, customer_id, contact_key, service_type, details';
 
 export interface EventRow {
@@ -22,8 +22,11 @@ export interface EventRow {
   details: string;
 }
 
-/** Appends the batch's events, in order, each with the owner its write read while planning. */
-export async function appendEvents(tx: SqlWriter, d: Dialect, drafts: readonly EventDraft[], now: number): Promise<void> {
+/**
+ * Appends the batch's events, in order, each with the owner its write read while planning; the last
+ * carries the batch's rollup deltas (encodeDeltas), which the fold adds to the rollup rows later.
+ */
+export async function appendEvents(tx: SqlWriter, d: Dialect, drafts: readonly EventDraft[], now: number, rollup?: string): Promise<void> {
   if (drafts.length === 0) return;
   const n = BigInt(drafts.length);
   // c0: the event's place in the batch; its id is the counter's value before the batch + 1 + c0
@@ -35,9 +38,10 @@ export async function appendEvents(tx: SqlWriter, d: Dialect, drafts: readonly E
     draft.contactKey ?? null,
     draft.serviceType ?? null,
     draft.details ? stringifyJson(draft.details) : '{}',
+    i === drafts.length - 1 ? (rollup ?? null) : null,
   ]);
   const insert = (first: string) =>
-    `INSERT INTO events (${EVENT_COLUMNS}) SELECT ${first} + c0, CAST(? AS BIGINT), c1, c2, c3, c4, c5, c6 FROM ${d.rows(EVENT_ROW_TYPES)}`;
+    `INSERT INTO events (${EVENT_COLUMNS}, rollup) SELECT ${first} + c0, CAST(? AS BIGINT), c1, c2, c3, c4, c5, c6, c7 FROM ${d.rows(EVENT_ROW_TYPES)}`;
   const missing = () => new Error('the event sequence is missing (the store is not migrated)');
   if (d.writableWith) {
     // one statement, one round trip to the server: the counter taken and the events written
@@ -86,14 +90,16 @@ export async function lastEventId(read: SqlReader): Promise<number> {
 
 /**
  * Deletes events recorded before `before`, the oldest first, at most `batchSize`: it looks at the
- * `batchSize` oldest rows only (by id), so a trim costs the same however long the outbox is.
+ * `batchSize` oldest rows only (by id), so a trim costs the same however long the outbox is. It stops
+ * at the rollup fold's position: an event whose deltas are not in the rollup rows yet is kept.
  */
 export async function trimEvents(tx: SqlWriter, before: number, batchSize: number): Promise<number> {
   return tx.run(TRIM_EVENTS, [before, batchSize, before]);
 }
 
 /** The trim's statement (the plan test EXPLAINs this text). */
-export const TRIM_EVENTS = 'DELETE FROM events WHERE at < ? AND event_id <= (SELECT max(event_id) FROM (SELECT event_id, at FROM events ORDER BY event_id LIMIT ?) head WHERE at < ?)';
+export const TRIM_EVENTS =
+  'DELETE FROM events WHERE at < ? AND event_id <= (SELECT max(event_id) FROM (SELECT event_id, at FROM events ORDER BY event_id LIMIT ?) head WHERE at < ?) AND event_id <= (SELECT last_event_id FROM rollup_position WHERE one = 1)';
 
 export function eventFromRow(row: EventRow): StoredEvent {
   const event: StoredEvent = { id: Number(row.event_id), at: Number(row.at), kind: row.kind as EventKind, details: parseStoredJson(row.details) as EventDetails };

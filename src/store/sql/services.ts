@@ -6,7 +6,7 @@ import { associateDoc, completeDoc, type ElementDoc } from '../../domain/lifecyc
 import type { ElementEnd, ElementStatus, ServiceAssociation, ServiceRecord, ServiceStart } from '../../domain/records.js';
 import { decodeDoc, docColumns, docOf, serviceFromRow, type ServiceRow } from '../codec.js';
 import type { Position, ServiceFilter, ServiceSearch } from '../store.js';
-import type { ColumnType, Dialect, SqlReader, SqlWriter, Statement } from './dialect.js';
+import type { ColumnType, Dialect, SqlReader, SqlWriter } from './dialect.js';
 import { extensionValueWhere, extensionWrites, writeExtensions } from './extensions.js';
 import { openRemovals } from './rollups.js';
 import { serviceCompleted, serviceStarted, type HourDelta } from '../../domain/analytics.js';
@@ -116,13 +116,9 @@ export async function requireService(read: SqlReader, d: Dialect, serviceId: big
   return (await requireServiceStatus(read, d, serviceId, now)).owner;
 }
 
-/**
- * Records writes to services: their idle time, which re-arms an expiry that is not fixed (EXPIRES_AT).
- * A statement, for a batch that sends it with its rollups (src/store/sql/rollups.ts).
- */
-export function touchStatement(d: Dialect, serviceIds: readonly bigint[], now: number): Statement | undefined {
-  if (serviceIds.length === 0) return undefined;
-  return { sql: `UPDATE services SET updated_at = ? WHERE ${d.inList('service_id', 'bigint')}`, params: [now, d.list(serviceIds)] };
+/** Records writes to services: their idle time, which re-arms an expiry that is not fixed (EXPIRES_AT). */
+export async function touchServices(tx: SqlWriter, d: Dialect, serviceIds: readonly bigint[], now: number): Promise<void> {
+  if (serviceIds.length > 0) await tx.run(`UPDATE services SET updated_at = ? WHERE ${d.inList('service_id', 'bigint')}`, [now, d.list(serviceIds)]);
 }
 
 /** Applies a ttl / expiration_time given on an event or by PUT /services/{id}. */

@@ -354,6 +354,9 @@ export class SqlStore implements Store {
   autoCompleteIdle(defaultAfterMs: number | undefined, batchSize: number): Promise<number> {
     return this.submit(maintenance.autoCompleteIdle(this.d, defaultAfterMs, batchSize));
   }
+  foldRollups(batchSize: number): Promise<{ folded: number; examined: number }> {
+    return this.submit(applyOnly((tx) => rollups.foldRollups(tx, this.d, batchSize)));
+  }
 
   // ---- idempotent retries ----
 
@@ -373,7 +376,7 @@ export class SqlStore implements Store {
   // ---- privacy and audit ----
 
   eraseCustomer(customerId: string, record: Omit<AuditRecord, 'counts'>): Promise<{ profile: number; services: number }> {
-    return this.submit(maintenance.eraseCustomer(customerId, record));
+    return this.submit(maintenance.eraseCustomer(this.d, customerId, record));
   }
   appendAudit(record: AuditRecord): Promise<void> {
     return this.submit(applyOnly((tx) => audit.insertAudit(tx, record)));

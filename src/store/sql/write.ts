@@ -19,7 +19,7 @@ export interface Write<T = unknown, P = unknown> {
   touches?: bigint;
   /** what the write records in the outbox once applied (the batch appends every write's events last, in order) */
   events?(value: T, plan: P): readonly EventDraft[];
-  /** what the write adds to the time-in-state and outcome rollups (the batch adds every write's, merged, in two statements per rollup) */
+  /** what the write adds to the time-in-state and outcome rollups (the batch merges every write's onto its last event, for the fold) */
   rollups?(value: T, plan: P): readonly HourDelta[];
 }
 

@@ -1,0 +1,68 @@
+// The rollup fold's loop (#17): a commit that appended events wakes it, and within `intervalMs` it adds
+// the rollup deltas those events carry to the rollup rows (Store.foldRollups), in bounded batches, for
+// each partition woken. Reports are exact whether or not it has run; it keeps the tail they read short.
+import type { Store } from './store/store.js';
+
+/** events per fold transaction, by default */
+const FOLD_BATCH = 5000;
+
+/** Folds `store`'s events until it has caught up (or `stopped` says so), in transactions of `batchSize` events. */
+export async function foldAll(store: Store, batchSize = FOLD_BATCH, stopped: () => boolean = () => false): Promise<void> {
+  while ((await store.foldRollups(batchSize)).examined === batchSize && !stopped());
+}
+
+export interface RollupFolderOptions {
+  /** how long after a commit the fold runs (commits meanwhile wait for the same fold) */
+  intervalMs?: number;
+  /** events per fold transaction */
+  batchSize?: number;
+  onError?: (error: unknown) => void;
+}
+
+export class RollupFolder {
+  private readonly woken = new Set<Store>();
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private stopped = false;
+
+  constructor(private readonly options: RollupFolderOptions = {}) {}
+
+  /** A commit appended events to `store`: fold them within the interval. */
+  wake(store: Store): void {
+    if (this.stopped) return;
+    this.woken.add(store);
+    if (this.timer || this.running) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.foldNow();
+    }, this.options.intervalMs ?? 1000);
+    this.timer.unref();
+  }
+
+  /** Folds every woken store until it has caught up (one fold at a time); a store woken meanwhile is folded next. */
+  foldNow(): Promise<void> {
+    this.running ??= this.fold().finally(() => {
+      this.running = undefined;
+      if (this.woken.size > 0 && !this.stopped) this.wake([...this.woken][0]);
+    });
+    return this.running;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  private async fold(): Promise<void> {
+    for (const store of [...this.woken]) {
+      this.woken.delete(store);
+      try {
+        await foldAll(store, this.options.batchSize, () => this.stopped);
+      } catch (error) {
+        this.options.onError?.(error);
+      }
+    }
+  }
+}
