@@ -5,6 +5,11 @@ import type { Store } from './store/store.js';
 
 /** events per fold transaction, by default */
 const FOLD_BATCH = 5000;
+/**
+ * how long after a commit the fold runs, by default: a report reads the events not folded yet, so
+ * under a steady write load this bounds the tail to the writes of about this long
+ */
+const FOLD_AFTER_MS = 200;
 
 /** Folds `store`'s events until it has caught up (or `stopped` says so), in transactions of `batchSize` events. */
 export async function foldAll(store: Store, batchSize = FOLD_BATCH, stopped: () => boolean = () => false): Promise<void> {
@@ -35,7 +40,7 @@ export class RollupFolder {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       void this.foldNow();
-    }, this.options.intervalMs ?? 1000);
+    }, this.options.intervalMs ?? FOLD_AFTER_MS);
     this.timer.unref();
   }
 
