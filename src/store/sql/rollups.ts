@@ -164,12 +164,7 @@ class Totals<K> {
     bins.set(bin, (bins.get(bin) ?? 0) + n);
   }
 
-  addDelta(key: K, d: HourDelta): void {
-    this.add(key, d);
-    for (const [bin, n] of d.bins) this.addBin(key, bin, n);
-  }
-
-  /** Each key's totals, its bins in bin order; a key the bins alone named (a bin row read after a fold the totals did not see) is left out. */
+  /** Each key's totals, its bins in bin order; a key only the bins named (a write committed between a report's two statements) is left out. */
   list() {
     return [...this.byKey.values()].filter((e) => e.started + e.completed + e.removed > 0).map((e) => ({ ...e, bins: [...e.bins].sort((a, b) => a[0] - b[0]) }));
   }
