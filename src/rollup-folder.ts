@@ -36,21 +36,21 @@ export class RollupFolder {
   wake(store: Store): void {
     if (this.stopped) return;
     this.woken.add(store);
-    if (this.timer || this.running) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      void this.foldNow();
-    }, this.options.intervalMs ?? FOLD_AFTER_MS);
-    this.timer.unref();
+    this.schedule();
   }
 
-  /** Folds every woken store until it has caught up (one fold at a time); a store woken meanwhile is folded next. */
-  foldNow(): Promise<void> {
-    this.running ??= this.fold().finally(() => {
-      this.running = undefined;
-      if (this.woken.size > 0 && !this.stopped) this.wake([...this.woken][0]);
-    });
-    return this.running;
+  /** Arms the timer, unless it is armed or a fold is running (which schedules again when it ends). */
+  private schedule(): void {
+    if (this.timer || this.running || this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.running = this.fold().finally(() => {
+        this.running = undefined;
+        // stores woken while it ran: their commits may have come after it read their events
+        if (this.woken.size > 0) this.schedule();
+      });
+    }, this.options.intervalMs ?? FOLD_AFTER_MS);
+    this.timer.unref();
   }
 
   async stop(): Promise<void> {

@@ -96,17 +96,7 @@ const GROUP_OF: Record<keyof typeof GROUP_COLUMN, (d: HourDelta) => string | num
   day: (d) => Math.floor(d.hour / 24),
 };
 
-/**
- * The deltas the fold has not added to the rows yet, as rows of a report's own statement (UNION ALL):
- * read in the same statement as the rows, so rows and tail are one snapshot — read apart, a fold
- * committing between them would count its events twice or not at all. `blanks` are the report's
- * other columns, NULL in these rows.
- */
-function tail(blanks: number): string {
-  return `UNION ALL SELECT ${Array.from({ length: blanks }, () => 'NULL').join(', ')}, ${ROLLUP_TAIL.slice('SELECT '.length)}`;
-}
-
-/** The tail's rows: a range of the events' key from the position (the plan test EXPLAINs this text). */
+/** The tail's rows: the deltas the fold has not added to the rows yet, a range of the events' key from the position (the plan test EXPLAINs this text). */
 export const ROLLUP_TAIL = 'SELECT rollup FROM events WHERE event_id > (SELECT last_event_id FROM rollup_position WHERE one = 1) AND rollup IS NOT NULL';
 
 /** The tail's deltas of `kind` in the window and of the types asked for (keys[0] and keys[1] by kind). */
@@ -125,7 +115,54 @@ function tailDeltas(rows: readonly { rollup: string | null }[], kind: RollupKind
   );
 }
 
-function where(d: Dialect, q: StateQuery): { sql: string; params: unknown[] } {
+/** A report over one rollup: its window's rows summed per key, in the key columns `keys` (SQL, named k0, k1…). */
+interface HourReport<K> {
+  kind: RollupKind;
+  query: Pick<StateQuery, 'fromHour' | 'toHour' | 'serviceTypes' | 'stateTypes'>;
+  keys: readonly string[];
+  /** a row's key, from its k0, k1… */
+  keyOfRow(row: Record<string, unknown>): K;
+  /** a tail delta's key, as keys computes it in SQL */
+  keyOfDelta(delta: HourDelta): K;
+}
+
+type ReportRow = Record<string, unknown> & { started: unknown; completed: unknown; removed: unknown; duration_sum: unknown; duration_max: unknown; bin: unknown; n: unknown; rollup: string | null };
+
+/**
+ * Sums a report's window in ONE statement (UNION ALL): the hour rows per key, the bin rows per key and
+ * bin, and the tail — so all three are one snapshot (read apart, a fold or a write committing between
+ * them would count its events twice, or once in the totals and not in the bins), and the tail is read
+ * and decoded once.
+ */
+async function hourTotals<K>(read: SqlReader, d: Dialect, report: HourReport<K>): Promise<{ key: K; started: number; completed: number; removed: number; durationSum: number; durationMax: number; bins: [number, number][] }[]> {
+  const { hours, bins } = ROLLUPS[report.kind];
+  const { sql: where, params } = windowWhere(d, report.query);
+  const keys = report.keys.map((k, i) => `${k} AS k${i}`).join(', ');
+  const groupBy = report.keys.join(', ');
+  const nulls = (n: number) => Array.from({ length: n }, () => 'NULL').join(', ');
+  const rows = await read.all<ReportRow>(
+    `SELECT ${keys}, SUM(started) AS started, SUM(completed) AS completed, SUM(removed) AS removed, SUM(duration_sum) AS duration_sum, MAX(duration_max) AS duration_max, NULL AS bin, NULL AS n, NULL AS rollup
+     FROM ${hours} WHERE ${where} GROUP BY ${groupBy}
+     UNION ALL SELECT ${keys}, ${nulls(5)}, bin, SUM(n), NULL FROM ${bins} WHERE ${where} GROUP BY ${groupBy}, bin
+     UNION ALL SELECT ${nulls(report.keys.length + 7)}, ${ROLLUP_TAIL.slice('SELECT '.length)}`,
+    [...params, ...params],
+  );
+  const totals = new Totals<K>();
+  for (const r of rows) {
+    if (r.rollup !== null) continue;
+    if (r.bin === null) totals.add(report.keyOfRow(r), { started: Number(r.started), completed: Number(r.completed), removed: Number(r.removed), durationSum: Number(r.duration_sum), durationMax: Number(r.duration_max) });
+    else totals.addBin(report.keyOfRow(r), Number(r.bin), Number(r.n));
+  }
+  for (const delta of tailDeltas(rows, report.kind, report.query)) {
+    const key = report.keyOfDelta(delta);
+    totals.add(key, delta);
+    for (const [bin, n] of delta.bins) totals.addBin(key, bin, n);
+  }
+  return totals.list();
+}
+
+/** The report's window and types (a rollup row's hour, state type and service type). */
+function windowWhere(d: Dialect, q: HourReport<unknown>['query']): { sql: string; params: unknown[] } {
   let sql = 'hour >= ? AND hour < ?';
   const params: unknown[] = [q.fromHour, q.toHour];
   if (q.stateTypes.length > 0) {
@@ -164,65 +201,36 @@ class Totals<K> {
     bins.set(bin, (bins.get(bin) ?? 0) + n);
   }
 
-  /** Each key's totals, its bins in bin order; a key only the bins named (a write committed between a report's two statements) is left out. */
+  /** Each key's totals, its bins in bin order. */
   list() {
-    return [...this.byKey.values()].filter((e) => e.started + e.completed + e.removed > 0).map((e) => ({ ...e, bins: [...e.bins].sort((a, b) => a[0] - b[0]) }));
+    return [...this.byKey.values()].map((e) => ({ ...e, bins: [...e.bins].sort((a, b) => a[0] - b[0]) }));
   }
 }
-
-type SumRow = { started: unknown; completed: unknown; removed: unknown; duration_sum: unknown; duration_max: unknown; rollup: string | null };
-const sums = (r: SumRow) => ({ started: Number(r.started), completed: Number(r.completed), removed: Number(r.removed), durationSum: Number(r.duration_sum), durationMax: Number(r.duration_max) });
 
 /** The window's totals per state type (and group), with their duration bins. */
 export async function stateHourTotals(read: SqlReader, d: Dialect, q: StateQuery): Promise<StateHourTotals[]> {
-  const { sql, params } = where(d, q);
-  const group = q.groupBy ? `, ${GROUP_COLUMN[q.groupBy]} AS g` : '';
-  const groupBy = q.groupBy ? `, ${GROUP_COLUMN[q.groupBy]}` : '';
   const numeric = q.groupBy === 'hour' || q.groupBy === 'day';
-  const groupOf = (g: unknown) => (g === undefined || g === null ? undefined : numeric ? Number(g) : String(g));
-  const keyOf = (d: HourDelta): [string, string | number | undefined] => [d.keys[0], q.groupBy ? GROUP_OF[q.groupBy](d) : undefined];
-  const totals = new Totals<[string, string | number | undefined]>();
-  const rows = await read.all<SumRow & { state_type: string; g?: string | number | bigint }>(
-    `SELECT state_type${group}, SUM(started) AS started, SUM(completed) AS completed, SUM(removed) AS removed, SUM(duration_sum) AS duration_sum, MAX(duration_max) AS duration_max, NULL AS rollup
-     FROM state_hours WHERE ${sql} GROUP BY state_type${groupBy} ${tail(q.groupBy ? 7 : 6)}`,
-    params,
-  );
-  for (const r of rows) if (r.rollup === null) totals.add([r.state_type, groupOf(r.g)], sums(r));
-  for (const delta of tailDeltas(rows, 'state', q)) totals.add(keyOf(delta), delta);
-  const bins = await read.all<{ state_type: string; g?: string | number | bigint; bin: number; n: unknown; rollup: string | null }>(
-    `SELECT state_type${group}, bin, SUM(n) AS n, NULL AS rollup FROM state_hour_bins WHERE ${sql} GROUP BY state_type${groupBy}, bin ${tail(q.groupBy ? 4 : 3)}`,
-    params,
-  );
-  for (const b of bins) if (b.rollup === null) totals.addBin([b.state_type, groupOf(b.g)], Number(b.bin), Number(b.n));
-  for (const delta of tailDeltas(bins, 'state', q)) for (const [bin, n] of delta.bins) totals.addBin(keyOf(delta), bin, n);
-  return totals.list().map(({ key: [stateType, group], ...rest }) => ({ stateType, group, ...rest }));
+  const group = q.groupBy;
+  const totals = await hourTotals<[string, string | number | undefined]>(read, d, {
+    kind: 'state',
+    query: q,
+    keys: group ? ['state_type', GROUP_COLUMN[group]] : ['state_type'],
+    keyOfRow: (r) => [String(r.k0), r.k1 === undefined ? undefined : numeric ? Number(r.k1) : String(r.k1)],
+    keyOfDelta: (delta) => [delta.keys[0], group ? GROUP_OF[group](delta) : undefined],
+  });
+  return totals.map(({ key: [stateType, group], ...rest }) => ({ stateType, group, ...rest }));
 }
-
 
 /** The window's services per service type and disposition ('' for open ones and none), with their duration bins. */
 export async function serviceHourTotals(read: SqlReader, d: Dialect, q: Pick<StateQuery, 'fromHour' | 'toHour' | 'serviceTypes'>): Promise<ServiceHourTotals[]> {
-  let where = 'hour >= ? AND hour < ?';
-  const params: unknown[] = [q.fromHour, q.toHour];
-  if (q.serviceTypes.length > 0) {
-    where += ` AND ${d.inList('service_type', 'text')}`;
-    params.push(d.list(q.serviceTypes));
-  }
-  const window = { ...q, stateTypes: [] };
-  const totals = new Totals<[string, string]>();
-  const rows = await read.all<SumRow & { service_type: string; disposition: string }>(
-    `SELECT service_type, disposition, SUM(started) AS started, SUM(completed) AS completed, SUM(removed) AS removed, SUM(duration_sum) AS duration_sum, MAX(duration_max) AS duration_max, NULL AS rollup
-     FROM service_hours WHERE ${where} GROUP BY service_type, disposition ${tail(7)}`,
-    params,
-  );
-  for (const r of rows) if (r.rollup === null) totals.add([r.service_type, r.disposition], sums(r));
-  for (const delta of tailDeltas(rows, 'service', window)) totals.add([delta.keys[0], delta.keys[1]], delta);
-  const bins = await read.all<{ service_type: string; disposition: string; bin: number; n: unknown; rollup: string | null }>(
-    `SELECT service_type, disposition, bin, SUM(n) AS n, NULL AS rollup FROM service_hour_bins WHERE ${where} GROUP BY service_type, disposition, bin ${tail(4)}`,
-    params,
-  );
-  for (const b of bins) if (b.rollup === null) totals.addBin([b.service_type, b.disposition], Number(b.bin), Number(b.n));
-  for (const delta of tailDeltas(bins, 'service', window)) for (const [bin, n] of delta.bins) totals.addBin([delta.keys[0], delta.keys[1]], bin, n);
-  return totals.list().map(({ key: [serviceType, disposition], ...rest }) => ({ serviceType, disposition, ...rest }));
+  const totals = await hourTotals<[string, string]>(read, d, {
+    kind: 'service',
+    query: { ...q, stateTypes: [] },
+    keys: ['service_type', 'disposition'],
+    keyOfRow: (r) => [String(r.k0), String(r.k1)],
+    keyOfDelta: (delta) => [delta.keys[0], delta.keys[1]],
+  });
+  return totals.map(({ key: [serviceType, disposition], ...rest }) => ({ serviceType, disposition, ...rest }));
 }
 
 /** The fold's own rows in each rollup: it runs one at a time (it holds rollup_position), beside batches writing their slots' rows. */
