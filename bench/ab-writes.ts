@@ -8,12 +8,12 @@
 // On PostgreSQL it adds the CPU its processes used per request: what a write costs, which the host's
 // steal moves less than throughput (BENCH_RATE fixes the load, so batches are alike in both builds).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import pg from 'pg';
+import { cpuTimeUs, freshStore, journeys, postgresCpu, postgresUsed } from './writes.js';
 
 const BUILDS = { A: process.env.BENCH_A, B: process.env.BENCH_B };
 if (!BUILDS.A || !BUILDS.B) throw new Error('set BENCH_A and BENCH_B to two built checkouts');
@@ -45,48 +45,9 @@ const freePort = () =>
     });
   });
 
-const cpuUs = (pid: number) => {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100; // utime + stime, in clock ticks of 10 ms
-};
-
-/** the CPU time of every PostgreSQL process on this machine (its backends and its writers), per pid */
-const postgresCpu = (): Map<number, number> => {
-  const cpu = new Map<number, number>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== 'postgres') continue;
-      cpu.set(Number(entry), cpuUs(Number(entry)));
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  return cpu;
-};
-/** what PostgreSQL's processes used between two readings (a process that ended meanwhile is not counted) */
-const postgresUsed = (before: Map<number, number>, after: Map<number, number>) => [...after].reduce((sum, [pid, us]) => sum + us - (before.get(pid) ?? 0), 0);
-
-/** A fresh store for one run, and how to remove it after (a PostgreSQL schema would stay behind otherwise). */
-async function freshStore(label: string, dir: string): Promise<{ url: string; remove: () => Promise<void> }> {
-  if (STORE === 'sqlite') {
-    const file = join(dir, `${label}.db`);
-    return { url: file, remove: async () => ['', '-wal', '-shm'].forEach((suffix) => rmSync(file + suffix, { force: true })) };
-  }
-  const schema = `ab_${label.toLowerCase()}_${process.pid}`;
-  const admin = async (sql: string) => {
-    const client = new pg.Client({ connectionString: POSTGRES_URL });
-    await client.connect();
-    await client.query(sql);
-    await client.end();
-  };
-  await admin(`DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema}`);
-  return { url: `${POSTGRES_URL}?options=${encodeURIComponent(`-c search_path=${schema}`)}`, remove: () => admin(`DROP SCHEMA IF EXISTS ${schema} CASCADE`) };
-}
-
 async function run(label: 'A' | 'B', dir: string): Promise<Run> {
   const cli = join(BUILDS[label]!, 'dist/cli.js');
-  const { url, remove } = await freshStore(`${label}${Date.now()}`, dir);
+  const { url, remove } = await freshStore(STORE === 'sqlite' ? 'sqlite' : 'postgres', `ab_${label}${Date.now()}`, dir, POSTGRES_URL);
   const migrated = spawnSync(process.execPath, [cli, 'migrate'], { env: { ...process.env, DATABASE_URL: url }, encoding: 'utf8' });
   if (migrated.status !== 0) throw new Error(`${label}: migrate failed: ${migrated.stderr}`);
   const port = await freePort();
@@ -111,7 +72,7 @@ async function run(label: 'A' | 'B', dir: string): Promise<Run> {
       ? { method: 'POST' as const, path: `${BASE}/services/start`, headers: { 'content-type': 'application/json' }, body: `{"customer_id":"c${k++ % 100_000}","service_type":"T${k % 5}"}` }
       : { method: 'POST' as const, path: `${BASE}/services/${services[k++ % services.length]}/states/start`, headers: { 'content-type': 'application/json' }, body: '{"state_type":"Waiting for service agent"}' };
   const load = async (seconds: number): Promise<{ total: number; non2xx: number }> => {
-    if (WRITE === 'journey') return journeys(origin, seconds);
+    if (WRITE === 'journey') return journeys(origin, seconds, { rate: RATE });
     const result = await autocannon({
       url: origin,
       connections: 50,
@@ -122,62 +83,18 @@ async function run(label: 'A' | 'B', dir: string): Promise<Run> {
     return { total: result.requests.total, non2xx: result.non2xx };
   };
   await load(1);
-  const before = cpuUs(child.pid!);
+  const before = cpuTimeUs(child.pid!);
   const postgresBefore = STORE === 'postgres' ? postgresCpu() : new Map<number, number>();
   const started = performance.now();
   const result = await load(DURATION);
   const seconds = (performance.now() - started) / 1000;
-  const used = cpuUs(child.pid!) - before;
+  const used = cpuTimeUs(child.pid!) - before;
   const postgresUs = STORE === 'postgres' ? postgresUsed(postgresBefore, postgresCpu()) : 0;
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
   await remove();
   if (result.non2xx > 0) throw new Error(`${label}: ${result.non2xx} answers were not 2xx`);
   return { rps: Math.round(result.total / seconds), cpuUs: Math.round(used / result.total), postgresUs: Math.round(postgresUs / result.total) };
-}
-
-/**
- * BENCH_WRITE=journey: 50 clients each walk journeys as a contact center writes them — a service
- * started, two states each started and ended, the service ended (six writes, one a service start) —
- * for `seconds`, at most BENCH_RATE requests a second in all. Returns how many were answered.
- */
-async function journeys(origin: string, seconds: number): Promise<{ total: number; non2xx: number }> {
-  const until = performance.now() + seconds * 1000;
-  const begin = performance.now();
-  let total = 0;
-  let non2xx = 0;
-  let slot = 0;
-  let k = 0;
-  const post = async (path: string, body: unknown): Promise<Record<string, unknown> | undefined> => {
-    if (RATE) {
-      const due = begin + (slot++ * 1000) / RATE;
-      const wait = due - performance.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    }
-    const res = await fetch(`${origin}${BASE}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    total++;
-    const text = await res.text();
-    if (!res.ok) {
-      non2xx++;
-      return undefined;
-    }
-    return text ? (JSON.parse(text) as Record<string, unknown>) : {};
-  };
-  const client = async () => {
-    while (performance.now() < until) {
-      const n = k++;
-      const service = await post('/services/start', { customer_id: `c${n % 100_000}`, service_type: `T${n % 5}` });
-      if (!service) continue;
-      const id = service.service_id as number;
-      for (const [type, disposition] of [['Waiting for service agent', 'Answered'], ['Offering callback', n % 3 === 0 ? 'Accepted' : 'Declined']]) {
-        const state = await post(`/services/${id}/states/start`, { state_type: type });
-        if (state) await post(`/services/${id}/states/${state.state_id as number}/end`, { disposition });
-      }
-      await post(`/services/${id}/end`, { disposition: `D${n % 4}` });
-    }
-  };
-  await Promise.all(Array.from({ length: 50 }, client));
-  return { total, non2xx };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'contextd-ab-'));

@@ -4,7 +4,8 @@
 // answers at CONTEXTD_TEST_POSTGRES_URL), over the same scenarios, with autocannon; each row also
 // gives the server's own CPU time per request; then contextd relaying every event to NATS JetStream
 // (when a NATS server answers at BENCH_NATS_URL) and delivering every event to one webhook (a local
-// receiver in its own process). Prints a table and writes it to
+// receiver in its own process); what analytics cost writes (journeys with the rollups on and off,
+// bench/servers/contextd-rollups.ts); and `contextd import`. Prints a table and writes it to
 // bench/results/latest.md. It asserts nothing.
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,6 +17,7 @@ import pg from 'pg';
 import { freePort } from '../test/helpers/process.js';
 import { summarizeProfile } from './profile-summary.js';
 import { seedPostgres, seedSqlite, type SeedPlan } from './seed.js';
+import { cpuTimeUs, freshStore, postgresCpu, postgresUsed } from './writes.js';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 1);
@@ -56,13 +58,6 @@ interface Row {
   errors: number;
   /** the server process's own CPU time (user + system) per answered request, µs: independent of how much CPU the load generator takes */
   cpuUs: number;
-}
-
-/** A process's CPU time so far (user + system), µs, from /proc (clock ticks of 10 ms). */
-function cpuTimeUs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  // after the command: state is field 3, so utime (14) and stime (15) are at 11 and 12
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
 }
 
 const START_BODY = JSON.stringify({
@@ -145,6 +140,9 @@ function journeyWrite(serviceId: number, n: number): autocannon.Request {
       return { method: 'PUT', path: `${BASE}/services/${serviceId}/extensions/Cart/merge`, headers: json, body: '{"coupon":"X1"}' };
   }
 }
+
+/** the scenario of whole journeys, six writes each */
+const JOURNEY = 'journeys: a service, two states, each started and ended';
 
 function scenarios(): Scenario[] {
   let nextActive = 0;
@@ -239,6 +237,20 @@ function scenarios(): Scenario[] {
       request: (context) => ({ method: 'POST', path: `${BASE}/services/${serviceOf(context)}/states/start`, headers: json, body: '{"state_type":"Waiting for service agent"}' }),
       then: [() => ({ method: 'GET', path: `${BASE}/analytics/live` })],
     },
+    // a whole journey as a contact center writes it, on a service of its own: the writes analytics
+    // count (a service and two states, each started and ended); the analytics write-cost rows run it
+    {
+      name: JOURNEY,
+      runsOn: 'contextd',
+      request: () => ({ method: 'POST', path: `${BASE}/services/start`, headers: json, body: `{"customer_id":"c${randomCustomer()}","service_type":"T${writes++ % 5}"}` }),
+      then: [
+        (context) => ({ method: 'POST', path: `${BASE}/services/${context.service_id}/states/start`, headers: json, body: '{"state_type":"Waiting for service agent"}' }),
+        (context) => ({ method: 'POST', path: `${BASE}/services/${context.service_id}/states/${context.state_id}/end`, headers: json, body: '{"disposition":"Answered"}' }),
+        (context) => ({ method: 'POST', path: `${BASE}/services/${context.service_id}/states/start`, headers: json, body: '{"state_type":"Offering callback"}' }),
+        (context) => ({ method: 'POST', path: `${BASE}/services/${context.service_id}/states/${context.state_id}/end`, headers: json, body: '{"disposition":"Accepted"}' }),
+        (context) => ({ method: 'POST', path: `${BASE}/services/${context.service_id}/end`, headers: json, body: '{"disposition":"Resolved"}' }),
+      ],
+    },
     {
       name: 'journey writes, a service per connection',
       runsOn: 'contextd',
@@ -249,7 +261,7 @@ function scenarios(): Scenario[] {
 }
 
 function rememberId(status: number, body: string, context: Record<string, unknown>): void {
-  const id = status === 201 ? /"(state_id|task_id)":(\d+)/.exec(body) : null;
+  const id = status === 201 ? /"(service_id|state_id|task_id)":(\d+)/.exec(body) : null;
   if (id) context[id[1]] = Number(id[2]);
 }
 
@@ -502,6 +514,61 @@ function importRate(dir: string, store: 'sqlite' | 'postgres', databaseUrl: stri
   return { store, services: imported, seconds };
 }
 
+/** BENCH_ANALYTICS_ROUNDS: interleaved rounds of the analytics write-cost rows (default 3) */
+const ANALYTICS_ROUNDS = Number(process.env.BENCH_ANALYTICS_ROUNDS ?? 3);
+
+/** One store's journeys with the analytics rollups on and off: medians of interleaved rounds. */
+interface WriteCostRow {
+  store: 'sqlite' | 'postgres';
+  on: { rps: number; cpuUs: number };
+  off: { rps: number; cpuUs: number };
+}
+
+/**
+ * What analytics cost writes (#17): the journeys scenario (JOURNEY) on an empty store, by
+ * bench/servers/contextd-rollups.ts with the rollups on and off — the same sources run the same way,
+ * differing only in what analytics add to a write.
+ * Interleaved (on, off; then off, on; …) against the machine's drift; CPU per request is the server's
+ * plus, on PostgreSQL, its processes'.
+ */
+async function analyticsWriteCost(store: 'sqlite' | 'postgres', dir: string): Promise<WriteCostRow> {
+  const runs: Record<'on' | 'off', { rps: number; cpuUs: number }[]> = { on: [], off: [] };
+  for (let round = 0; round < ANALYTICS_ROUNDS; round++) {
+    for (const rollups of round % 2 === 0 ? (['on', 'off'] as const) : (['off', 'on'] as const)) {
+      const { url, remove } = await freshStore(store, `rollups_${rollups}_${round}`, dir, POSTGRES_URL);
+      const port = await freePort();
+      const child = fork(join(root, 'bench/servers/contextd-rollups.ts'), [], {
+        execArgv: ['--import', 'tsx'],
+        env: { ...process.env, PORT: String(port), DATABASE_URL: url, ROLLUPS: rollups },
+        stdio: 'inherit',
+      });
+      try {
+        await new Promise<void>((resolve, reject) => {
+          child.once('message', () => resolve());
+          child.once('exit', (code) => reject(new Error(`contextd-rollups exited with ${code}`)));
+        });
+        const journey = scenarios().find((s) => s.name === JOURNEY)!;
+        await load(port, journey, WARMUP);
+        const cpuBefore = cpuTimeUs(child.pid!);
+        const postgresBefore = store === 'postgres' ? postgresCpu() : new Map<number, number>();
+        const result = await load(port, journey, DURATION);
+        const cpuUs = cpuTimeUs(child.pid!) - cpuBefore + (store === 'postgres' ? postgresUsed(postgresBefore, postgresCpu()) : 0);
+        if (result.non2xx > 0 || result.errors > 0) throw new Error(`analytics write cost (${store}, rollups ${rollups}): ${result.non2xx} answers not 2xx, ${result.errors} errors`);
+        const total = result.requests.total;
+        runs[rollups].push({ rps: Math.round(result.requests.average), cpuUs: Math.round(cpuUs / total) });
+        log(`  ${store}, analytics ${rollups}: ${runs[rollups].at(-1)!.rps} req/s, ${runs[rollups].at(-1)!.cpuUs} µs CPU/request`);
+      } finally {
+        child.kill('SIGTERM');
+        if (child.exitCode === null) await new Promise((r) => child.once('exit', r));
+        await remove();
+      }
+    }
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const of = (r: { rps: number; cpuUs: number }[]) => ({ rps: median(r.map((x) => x.rps)), cpuUs: median(r.map((x) => x.cpuUs)) });
+  return { store, on: of(runs.on), off: of(runs.off) };
+}
+
 async function postgresReachable(): Promise<boolean> {
   const client = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 2000 });
   try {
@@ -528,6 +595,7 @@ async function main(): Promise<void> {
   let relay: RelayRow | undefined;
   let webhook: RelayRow | undefined;
   const imports: ImportRow[] = [];
+  const writeCosts: WriteCostRow[] = [];
   try {
     log(`bench: ${PLAN.services} services for ${PLAN.customers} customers, ${CONNECTIONS} connections, ${WARMUP}s warm-up + ${DURATION}s per scenario`);
 
@@ -590,6 +658,11 @@ async function main(): Promise<void> {
     } else {
       log(`contextd on PostgreSQL: skipped, nothing answers at ${POSTGRES_URL}`);
     }
+    if (!ONLY_SCENARIOS || ONLY_SCENARIOS.some((part) => 'analytics: write cost'.includes(part))) {
+      log(`what analytics cost writes: journeys with the rollups on and off, ${ANALYTICS_ROUNDS} interleaved rounds`);
+      writeCosts.push(await analyticsWriteCost('sqlite', dir));
+      if (withPostgres) writeCosts.push(await analyticsWriteCost('postgres', dir));
+    }
     if (!ONLY_SCENARIOS || ONLY_SCENARIOS.some((part) => 'import'.includes(part))) {
       log(`contextd import of ${IMPORT_SERVICES.toLocaleString('en')} services into an empty store`);
       imports.push(importRate(dir, 'sqlite', join(dir, 'import.db')));
@@ -620,13 +693,13 @@ async function main(): Promise<void> {
     }
   }
 
-  const report = render(rows, extra, withPostgres, relay, webhook, imports);
+  const report = render(rows, extra, withPostgres, relay, webhook, imports, writeCosts);
   process.stdout.write(report);
   mkdirSync(join(root, 'bench/results'), { recursive: true });
   writeFileSync(join(root, 'bench/results/latest.md'), report);
 }
 
-function render(rows: Row[], extra: { target: string; rssMb: number; startupMs?: number }[], withPostgres: boolean, relay?: RelayRow, webhook?: RelayRow, imports: ImportRow[] = []): string {
+function render(rows: Row[], extra: { target: string; rssMb: number; startupMs?: number }[], withPostgres: boolean, relay?: RelayRow, webhook?: RelayRow, imports: ImportRow[] = [], writeCosts: WriteCostRow[] = []): string {
   const find = (target: string, scenario: string) => rows.find((r) => r.target === target && r.scenario === scenario);
   const ratio = (a: number, b: number | undefined) => (b ? `${(a / b).toFixed(2)}×` : '–');
   const lines = [
@@ -665,6 +738,17 @@ function render(rows: Row[], extra: { target: string; rssMb: number; startupMs?:
       lines.push(`| ${row.store} | ${row.services.toLocaleString('en')} | ${row.seconds.toFixed(1)} | ${rate.toLocaleString('en')} | ${row.store === 'sqlite' ? (rate >= 50_000 ? '≥ 50,000: yes' : '≥ 50,000: no') : ''} |`);
     }
   }
+  if (writeCosts.length > 0) {
+    const change = (a: number, b: number) => `${a >= b ? '+' : '−'}${Math.abs((a / b - 1) * 100).toFixed(1)} %`;
+    lines.push(
+      '',
+      `| what analytics cost writes: ${JOURNEY}, on an empty store, medians of ${ANALYTICS_ROUNDS} interleaved rounds | req/s with analytics | without | change (target ≥ −10 %) | CPU µs/req with (server + PostgreSQL) | without | change |`,
+      '|---|---:|---:|---:|---:|---:|---:|',
+    );
+    for (const row of writeCosts) {
+      lines.push(`| ${row.store} | ${row.on.rps.toLocaleString('en')} | ${row.off.rps.toLocaleString('en')} | ${change(row.on.rps, row.off.rps)} | ${row.on.cpuUs} | ${row.off.cpuUs} | ${change(row.on.cpuUs, row.off.cpuUs)} |`);
+    }
+  }
   if (relay || webhook) {
     const without = find('contextd sqlite', 'start service');
     lines.push('', '| relay (SQLite, empty store) | start service req/s | vs without the relay | events/s delivered | events |', '|---|---:|---:|---:|---:|');
@@ -675,13 +759,13 @@ function render(rows: Row[], extra: { target: string; rssMb: number; startupMs?:
       if (row) lines.push(`| ${name} | ${row.startRps.toLocaleString('en')} | ${ratio(row.startRps, without?.rps)} | ${row.relayedPerSecond.toLocaleString('en')} | ${row.events.toLocaleString('en')} |`);
     }
   }
-  lines.push('', ...targets(rows, extra));
+  lines.push('', ...targets(rows, extra, writeCosts));
   lines.push('', 'non-2xx in "end service" are 409s once the seeded active services run out during the run.', '');
   return lines.join('\n');
 }
 
 /** The performance issue's targets, each with what this run measured and whether it is met. */
-function targets(rows: Row[], extra: { target: string; rssMb: number; startupMs?: number }[]): string[] {
+function targets(rows: Row[], extra: { target: string; rssMb: number; startupMs?: number }[], writeCosts: WriteCostRow[] = []): string[] {
   const find = (target: string, scenario: string) => rows.find((r) => r.target === target && r.scenario === scenario);
   const lines = ['| target | measured | met |', '|---|---:|:---:|'];
   const add = (target: string, measured: string | undefined, met: boolean | undefined) => {
@@ -712,6 +796,10 @@ function targets(rows: Row[], extra: { target: string; rssMb: number; startupMs?
   for (const scenario of ['start state', 'state transition (after a state start)', 'start and end a task']) {
     const row = find('contextd postgres', scenario);
     if (row) add(`PostgreSQL ${scenario} ≥ 5,000/s`, `${row.rps.toLocaleString('en')}/s`, row.rps >= 5_000);
+  }
+  for (const row of writeCosts) {
+    const r = row.on.rps / row.off.rps;
+    add(`${row.store === 'sqlite' ? 'SQLite' : 'PostgreSQL'} journeys with analytics ≥ 0.9× without`, `${r.toFixed(2)}×`, r >= 0.9);
   }
   for (const e of extra.filter((x) => x.target.startsWith('contextd'))) {
     if (e.startupMs !== undefined) add(`${e.target}: start-up to first answer ≤ 300 ms`, `${Math.round(e.startupMs)} ms`, e.startupMs <= 300);

@@ -26,6 +26,8 @@ export interface PostgresStoreOptions {
   schema?: string;
   /** a tenant partition's first service id (its tag << 33): new ids are allocated above it */
   idBase?: bigint;
+  /** false: the analytics rollups miss every write (GroupCommitOptions.rollups: for measuring their cost) */
+  rollups?: false;
   /** epoch ms of business time (expiry, idle times, records); timeouts stay on the wall clock */
   clock?: () => number;
 }
@@ -344,6 +346,7 @@ export class PostgresStore extends SqlStore {
       concurrency: Math.max(1, Math.floor((options.poolSize ?? 10) / 2)),
       answerWithinMs: driver.answerWithinMs,
       clock: options.clock ?? Date.now,
+      rollups: options.rollups,
     });
     this.pg = driver;
   }

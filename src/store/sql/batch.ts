@@ -49,10 +49,12 @@ export interface BatchAttempt {
   savepoints: boolean;
   /** the group commit's slot running the batch: no batch committing at the same time on this node has the same */
   slot: number;
+  /** whether the writes' rollup deltas are kept (GroupCommitOptions.rollups) */
+  rollups: boolean;
 }
 
 /** One attempt at a batch inside an open transaction: each write's outcome, in order, and how many events the batch appended. */
-export async function runBatch(tx: SqlWriter, rules: BatchRules, batch: readonly BatchItem[], { now, savepoints, slot }: BatchAttempt): Promise<{ outcomes: Outcome[]; events: number }> {
+export async function runBatch(tx: SqlWriter, rules: BatchRules, batch: readonly BatchItem[], { now, savepoints, slot, rollups }: BatchAttempt): Promise<{ outcomes: Outcome[]; events: number }> {
   const d = rules.dialect;
   // every service the batch changes, locked first and in id order: batches on other connections never wait in a cycle
   const locks = d.forUpdate ? [...new Set(batch.flatMap((item) => (item.write.lock === undefined ? [] : [item.write.lock])))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)) : [];
@@ -102,7 +104,7 @@ export async function runBatch(tx: SqlWriter, rules: BatchRules, batch: readonly
   const deltas = mergeDeltas(
     batch.flatMap((item, i) => {
       const outcome = outcomes[i];
-      return outcome.ok && item.write.rollups ? item.write.rollups(outcome.value, plans[i]) : [];
+      return rollups && outcome.ok && item.write.rollups ? item.write.rollups(outcome.value, plans[i]) : [];
     }),
   );
   const events = batch.flatMap((item, i) => {

@@ -27,6 +27,11 @@ export interface GroupCommitOptions {
   answerWithinMs: number;
   /** business time */
   clock: () => number;
+  /**
+   * false: no write carries rollup deltas, so the analytics reports miss every write — only for
+   * measuring what analytics cost writes (npm run bench); true by default
+   */
+  rollups?: boolean;
   /** after a commit that appended events to the outbox */
   onEvents?: () => void;
   /** after each commit: how many writes the batch held, and how long its transaction took (ms) */
@@ -129,7 +134,7 @@ export class GroupCommit {
       try {
         const now = this.options.clock();
         const began = performance.now();
-        ({ outcomes, events } = await this.driver.transaction((tx) => runBatch(tx, this.driver, batch, { now, savepoints, slot }), deadline));
+        ({ outcomes, events } = await this.driver.transaction((tx) => runBatch(tx, this.driver, batch, { now, savepoints, slot, rollups: this.options.rollups ?? true }), deadline));
         this.options.onCommit?.(batch.length, performance.now() - began);
       } catch (error) {
         const cause = error instanceof BatchAborted ? error.cause : error;

@@ -24,6 +24,8 @@ export interface SqliteStoreOptions {
   maxBytes?: number;
   /** a tenant partition's first service id (its tag << 33): new ids are allocated above it */
   idBase?: bigint;
+  /** false: the analytics rollups miss every write (GroupCommitOptions.rollups: for measuring their cost) */
+  rollups?: false;
   /** epoch ms of business time (expiry, idle times, records) */
   clock?: () => number;
 }
@@ -234,7 +236,7 @@ export class SqliteStore extends SqlStore {
 
   constructor(options: SqliteStoreOptions) {
     const driver = new SqliteDriver(options);
-    super(driver, { maxBatch: options.maxBatch ?? 1000, concurrency: 1, answerWithinMs: Infinity, clock: options.clock ?? Date.now });
+    super(driver, { maxBatch: options.maxBatch ?? 1000, concurrency: 1, answerWithinMs: Infinity, clock: options.clock ?? Date.now, rollups: options.rollups });
     this.sqlite = driver;
   }
 
