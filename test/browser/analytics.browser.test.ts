@@ -1,6 +1,6 @@
 // The analytics page end to end in headless Chromium (Debian's /usr/bin/chromium via playwright-core):
 // the live board shows what is open by type; time in state, outcomes and a funnel the window's
-// journeys; and the page redraws by itself when a write commits.
+// journeys; and the page redraws by itself when a write commits — also while writes keep coming.
 // UPDATE_SCREENSHOT=1 writes docs/console-analytics.png.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -77,5 +77,33 @@ test('the live board and time in state, redrawn as writes commit', async () => {
   await page.click('#range button[type=submit]');
   await page.waitForFunction(() => document.querySelector('#states th:nth-child(2)')?.textContent?.trim() === 'started');
   if (process.env.UPDATE_SCREENSHOT) await page.screenshot({ path: 'docs/console-analytics.png', fullPage: true });
+  assert.deepEqual(errors, []);
+});
+
+test('the board keeps redrawing while writes keep coming', async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.goto(`${base}/console/analytics.html`);
+  await page.waitForSelector('#live.on');
+  await page.waitForFunction(() => /^\d+$/.test(document.querySelector('#active-services')?.textContent?.trim() ?? ''));
+  const before = Number((await page.textContent('#active-services'))?.trim());
+  // a busy contact center: an event every 50 ms or so, never a quiet moment until the board has moved
+  let writing = true;
+  let written = 0;
+  const writer = (async () => {
+    while (writing) {
+      await startService(t, { customer_id: `STEADY-${written++}`, service_type: 'Steady' });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  })();
+  try {
+    await page.waitForFunction((n) => Number(document.querySelector('#active-services')?.textContent?.trim()) >= n, before + 5, { timeout: 15_000 });
+    assert.ok(writing, 'redrawn while the writes went on');
+  } finally {
+    writing = false;
+    await writer;
+  }
+  await page.close();
   assert.deepEqual(errors, []);
 });

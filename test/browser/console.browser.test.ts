@@ -1,7 +1,7 @@
 // The journey console end to end in headless Chromium: the one search box, the profile header, the
 // timeline (newest first, completed services folded, presets, zoom, pan, fit), live redraws, ticking
 // durations, details as a table, the distinct empty / not-found / error states, the unreachable banner,
-// the "Active now" overview, and the page at 390 px in the dark scheme.
+// the "Active now" overview (redrawn while events keep coming), and the page at 390 px in the dark scheme.
 // Run with `npm run test:browser`; UPDATE_SCREENSHOT=1 rewrites the screenshots in docs/.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -259,6 +259,39 @@ test('Active now: the newest active services across customers, a page at a time,
   await page.locator('#overview tbody tr', { hasText: 'E2E-OV-3' }).first().click();
   await page.waitForSelector('#journey-view:not([hidden]) g.lane');
   assert.match((await page.textContent('#profile')) ?? '', /E2E-OV-3\b/);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('Active now keeps redrawing while new services keep starting', async () => {
+  await startService(t, { customer_id: 'E2E-QUIET', service_type: 'Steady' });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const errors = pageErrors(page);
+  await page.goto(`${base}/console/?view=overview`);
+  await page.waitForSelector('#overview tbody tr');
+  await page.waitForSelector('#live.on');
+  // a busy contact center: a new service every 50 ms or so, never a quiet moment until the list has moved
+  let writing = true;
+  let written = 0;
+  const writer = (async () => {
+    while (writing) {
+      await startService(t, { customer_id: `E2E-STEADY-${written++}`, service_type: 'Steady' });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  })();
+  try {
+    // the newest service on top, twice: redrawn again and again, not once
+    const top = async (after: number) => {
+      await page.waitForFunction((n) => Number(/E2E-STEADY-(\d+)/.exec(document.querySelector('#overview tbody tr')?.textContent ?? '')?.[1] ?? -1) > n, after, { timeout: 15_000 });
+      return Number(/E2E-STEADY-(\d+)/.exec((await page.textContent('#overview tbody tr')) ?? '')![1]);
+    };
+    const first = await top(-1);
+    await top(first);
+    assert.ok(writing, 'redrawn while the writes went on');
+  } finally {
+    writing = false;
+    await writer;
+  }
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -1,6 +1,6 @@
 // The analytics page: the live board (what is open now, redrawn as events arrive, its ages ticking)
 // and, over a chosen window, time in state, outcomes and a funnel. Plain DOM; no build step, no CDN.
-import { $, api, followEvents, loadPartitions, onConnectionChange } from './connection.js';
+import { $, api, atMostEvery, followEvents, loadPartitions, onConnectionChange } from './connection.js';
 
 /** 75 → "1m 15s"; 4000 → "1h 6m" */
 function age(seconds) {
@@ -257,14 +257,10 @@ $('week').addEventListener('click', () => {
 
 // ---- live events: any committed event redraws both ----
 
-let refreshTimer;
-function scheduleRefresh() {
-  clearTimeout(refreshTimer);
-  refreshTimer = setTimeout(() => {
-    void loadBoard();
-    loadWindow();
-  }, 300);
-}
+const scheduleRefresh = atMostEvery(300, () => {
+  void loadBoard();
+  loadWindow();
+});
 
 onConnectionChange(() => {
   void loadBoard();

@@ -3,13 +3,16 @@
 // services as a timeline to zoom and pan, ticks the active durations, and redraws as events arrive.
 // The "Active now" view lists the newest active services across customers. Plain DOM and SVG; no build
 // step, no CDN.
-import { $, ApiError, api, followEvents, loadPartitions, onConnectionChange } from './connection.js';
+import { $, ApiError, api, atMostEvery, followEvents, loadPartitions, onConnectionChange } from './connection.js';
 import { drawTimeline, extentOf, formatDuration, tick } from './timeline.js';
 
 const NESTING = 'active_states=true&completed_states=true&active_tasks=true&completed_tasks=true';
 const PAGE = 500; // services per request while loading a journey
 const enc = encodeURIComponent;
 const HOUR = 3600_000;
+// live events redraw the open journey, or the overview, at most this often
+const scheduleRefresh = atMostEvery(150, () => refresh());
+const refreshOverview = atMostEvery(300, () => loadOverview());
 
 let subject; // { customerId } or { contactKey }
 let services = [];
@@ -175,11 +178,6 @@ async function refresh() {
   }
 }
 
-let refreshTimer;
-function scheduleRefresh() {
-  clearTimeout(refreshTimer);
-  refreshTimer = setTimeout(refresh, 150);
-}
 onConnectionChange(() => {
   if (currentView === 'overview') loadOverview();
   else if (subject) open(subject);
@@ -503,10 +501,7 @@ function showView(name) {
     stopEvents?.();
     history.replaceState(null, '', '?view=overview');
     loadOverview();
-    stopOverviewEvents ??= followEvents('', () => {
-      clearTimeout(refreshTimer);
-      refreshTimer = setTimeout(() => loadOverview(), 300);
-    }, $('live'));
+    stopOverviewEvents ??= followEvents('', refreshOverview, $('live'));
   } else {
     stopOverviewEvents?.();
     stopOverviewEvents = undefined;

@@ -190,6 +190,20 @@ $('partition').addEventListener('change', () => {
 // ---- live events ----
 
 /**
+ * `run` at most once every `ms`, `ms` after the first call of a burst. Not a debounce (which waits
+ * for a quiet `ms`): on a busy server events never pause, and a debounced page would never redraw.
+ */
+export function atMostEvery(ms, run) {
+  let timer;
+  return () => {
+    timer ??= setTimeout(() => {
+      timer = undefined;
+      run();
+    }, ms);
+  };
+}
+
+/**
  * Follows GET /events?{query} and calls onEvent for each event, resuming with Last-Event-ID after a
  * drop; `live` (an element) shows whether the stream is open. Returns a function that stops it.
  */
