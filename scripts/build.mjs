@@ -1,6 +1,7 @@
 // `npm run build`: type-checks src/ (tsc, no output), then bundles the CLI and the server into
 // dist/cli.js with esbuild. One file instead of ~700 modules: Node resolves, reads and links each
 // module it imports, and that alone took most of the start-up (see docs/decisions.md, Start-up).
+// An import's worker thread (src/app/import-worker.ts) is an entry of its own, dist/import-worker.js.
 // Left outside the bundle: the native better-sqlite3, and the two plugins that serve files found
 // beside their own code (swagger-ui, static). pg is a chunk of its own, loaded only on PostgreSQL.
 import { execFileSync } from 'node:child_process';
@@ -17,7 +18,7 @@ execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '
 rmSync(join(root, 'dist'), { recursive: true, force: true });
 await build({
   absWorkingDir: root,
-  entryPoints: { cli: 'src/cli.ts', client: 'src/client/index.ts' },
+  entryPoints: { cli: 'src/cli.ts', client: 'src/client/index.ts', 'import-worker': 'src/app/import-worker.ts' },
   outdir: 'dist',
   bundle: true,
   splitting: true,

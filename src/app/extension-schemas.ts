@@ -15,7 +15,7 @@ export class ExtensionSchemaCache {
   constructor(
     private readonly store: Store,
     /** most extensions one write may carry */
-    private readonly maxExtensions = Infinity,
+    readonly maxExtensions = Infinity,
   ) {}
 
   get(entity: SchemaEntity): Promise<Map<string, ExtensionSchema>> {
@@ -39,22 +39,26 @@ export class ExtensionSchemaCache {
 
   /** `apply` as a synchronous function over the schemas of this moment (for a check inside a store transaction). */
   async validator(entity: Exclude<SchemaEntity, 'profiles'>): Promise<(extensions: Extensions) => Extensions> {
-    const schemas = await this.get(entity);
-    return (extensions) => {
-      if (extensions.size > this.maxExtensions) throw invalid(`too many extensions: ${extensions.size}; at most ${this.maxExtensions} on one element (limits.extensions_per_element)`);
-      if (schemas.size === 0) return extensions;
-      const checked: Extensions = new Map();
-      for (const [key, extension] of extensions) {
-        const schema = schemas.get(key);
-        if (!schema) {
-          checked.set(key, extension);
-          continue;
-        }
-        const value = validateExtensionValue(schema, extension.value, extension.name);
-        const indexed = indexedValues(schema, value);
-        checked.set(key, indexed === undefined ? { name: schema.name, value } : { name: schema.name, value, indexed });
-      }
-      return checked;
-    };
+    return extensionValidator(await this.get(entity), this.maxExtensions);
   }
+}
+
+/** Validates an element's extensions against `schemas` (by lower-cased name): the cache's check, and an import worker's. */
+export function extensionValidator(schemas: ReadonlyMap<string, ExtensionSchema>, maxExtensions: number): (extensions: Extensions) => Extensions {
+  return (extensions) => {
+    if (extensions.size > maxExtensions) throw invalid(`too many extensions: ${extensions.size}; at most ${maxExtensions} on one element (limits.extensions_per_element)`);
+    if (schemas.size === 0) return extensions;
+    const checked: Extensions = new Map();
+    for (const [key, extension] of extensions) {
+      const schema = schemas.get(key);
+      if (!schema) {
+        checked.set(key, extension);
+        continue;
+      }
+      const value = validateExtensionValue(schema, extension.value, extension.name);
+      const indexed = indexedValues(schema, value);
+      checked.set(key, indexed === undefined ? { name: schema.name, value } : { name: schema.name, value, indexed });
+    }
+    return checked;
+  };
 }

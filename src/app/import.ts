@@ -1,15 +1,20 @@
 // Bulk import (#19), the same from HTTP (POST /maintenance/services/import) and the command line
 // (`contextd import FILE`): a stream of exported services — a JSON array as an export writes it, or
 // NDJSON, one service per line — read a record at a time (constant memory at any size), each checked
-// as the requests that would have built it (domain/import.ts, then the business attributes and the
-// extension schemas), and written in batches of whole services. A record that fails is reported with
-// its position and reason and leaves nothing behind; the others go in. The import is audited.
+// as the requests that would have built it (import-check.ts), and written in batches of whole
+// services. The checks run in a worker thread (import-worker.ts) while the store writes the batch
+// before. A record that fails is reported with its position and reason and leaves nothing behind;
+// the others go in. The import is audited.
 import { StringDecoder } from 'node:string_decoder';
-import { DomainError, invalid } from '../domain/errors.js';
-import { parseImportedService, type ImportedService } from '../domain/import.js';
-import { parseJsonText } from '../domain/json.js';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { invalid } from '../domain/errors.js';
+import type { ImportedService } from '../domain/import.js';
 import { serviceIdsOf } from '../domain/tenancy.js';
+import { packagePath } from '../package-root.js';
 import type { ImportOutcome } from '../store/store.js';
+import type { CheckedRecord, RecordText } from './import-check.js';
+import type { CheckerSetup, CheckRequest } from './import-worker.js';
 import type { JourneyScope } from './journeys.js';
 import type { Actor } from './maintenance.js';
 
@@ -31,12 +36,6 @@ export interface ImportReport {
   invalid_count: number;
   /** the first invalid records: their position in the file (1 = the first record) and why */
   invalid: { position: number; service_id?: string; reason: string }[];
-}
-
-export interface RecordText {
-  /** 1 = the first record */
-  position: number;
-  text: string;
 }
 
 /**
@@ -145,41 +144,61 @@ function closingQuote(text: string): number {
   return -1;
 }
 
-/** One record read and checked as its requests would be: the service, ready for the store. */
-function checked(scope: JourneyScope, text: string, now: number, validate: Validators): ImportedService {
-  let raw: unknown;
-  let record: ImportedService;
-  try {
-    raw = parseJsonText(text);
-  } catch (error) {
-    throw invalid(error instanceof RangeError ? 'nested too deeply' : 'not valid JSON');
-  }
-  try {
-    record = parseImportedService(raw, now);
-  } catch (error) {
-    // a hostile record nested thousands deep overflows the stack of whatever walks it
-    if (error instanceof RangeError) throw invalid('nested too deeply');
-    throw error;
-  }
-  const { catalog } = scope;
-  catalog.checkServiceStart(record.start);
-  if (record.end) catalog.checkEnd('Service', record.end);
-  record.start.expiry = { lifetimeMs: scope.lifetimeFor(record.start.serviceType), ...record.start.expiry };
-  record.start.extensions = validate.services(record.start.extensions);
-  for (const state of record.states) {
-    catalog.checkStateStart(state.start);
-    if (state.end) catalog.checkEnd('State', state.end);
-    state.start.extensions = validate.states(state.start.extensions);
-  }
-  for (const task of record.tasks) {
-    catalog.checkTaskStart(task.start);
-    if (task.end) catalog.checkEnd('Task', task.end);
-    task.start.extensions = validate.tasks(task.start.extensions);
-  }
-  return record;
+/** Running from the sources (tests, through tsx), not the bundle. */
+const FROM_SOURCES = import.meta.url.endsWith('.ts');
+
+/**
+ * An import's worker: dist/import-worker.js from the bundle; from the sources, a bootstrap that
+ * registers tsx in the worker first (a worker does not inherit its parent's loader hooks, and a
+ * `--import tsx` in its execArgv comes too late for its entry module: tsx issue #354).
+ */
+function startWorker(setup: CheckerSetup): Worker {
+  if (!FROM_SOURCES) return new Worker(pathToFileURL(packagePath('dist/import-worker.js')), { workerData: setup });
+  const entry = new URL('./import-worker.ts', import.meta.url).href;
+  return new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(entry)}); });`, { eval: true, workerData: setup });
 }
 
-type Validators = Record<'services' | 'states' | 'tasks', Awaited<ReturnType<JourneyScope['schemas']['validator']>>>;
+/** An import's worker thread: one batch checked at a time. */
+class RecordChecker {
+  private readonly worker: Worker;
+  private pending?: { resolve: (checked: CheckedRecord[]) => void; reject: (error: Error) => void };
+  private failure?: Error;
+
+  constructor(setup: CheckerSetup) {
+    this.worker = startWorker(setup);
+    this.worker.on('message', (answer: { checked: CheckedRecord[] } | { error: string }) => {
+      const pending = this.pending;
+      this.pending = undefined;
+      if ('error' in answer) pending?.reject(new Error(`import check failed: ${answer.error}`));
+      else pending?.resolve(answer.checked);
+    });
+    const fail = (error: Error) => {
+      this.failure ??= error;
+      this.pending?.reject(this.failure);
+      this.pending = undefined;
+    };
+    this.worker.on('error', fail);
+    this.worker.on('exit', (code) => fail(new Error(`the import's worker exited (${code})`)));
+  }
+
+  /** The batch checked (one at a time); the promise is marked handled, since the caller awaits it only after writing the batch before. */
+  check(request: CheckRequest): Promise<CheckedRecord[]> {
+    if (this.pending) throw new Error('the import checks one batch at a time');
+    const checked = this.failure
+      ? Promise.reject(this.failure)
+      : new Promise<CheckedRecord[]>((resolve, reject) => {
+          this.pending = { resolve, reject };
+          this.worker.postMessage(request);
+        });
+    checked.catch(() => undefined);
+    return checked;
+  }
+
+  async close(): Promise<void> {
+    this.worker.removeAllListeners('exit');
+    await this.worker.terminate();
+  }
+}
 
 /** Imports a stream of records into the scope's store; `onProgress` after each batch with the records read so far. */
 export async function importServices(
@@ -191,43 +210,51 @@ export async function importServices(
 ): Promise<ImportReport> {
   const report: ImportReport = { records: 0, imported: 0, already_imported: 0, remapped: [], invalid_count: 0, invalid: [] };
   const owns = serviceIdsOf(scope.partition);
-  const refuse = (position: number, reason: string, serviceId?: string) => {
-    report.invalid_count++;
-    if (report.invalid.length < MAX_REPORTED_INVALID) report.invalid.push({ position, ...(serviceId === undefined ? {} : { service_id: serviceId }), reason });
-  };
-  let batch: { position: number; record: ImportedService }[] = [];
-  const flush = async () => {
-    if (batch.length === 0) return;
-    const outcomes = await scope.store.importServices(
-      batch.map((b) => b.record),
-      owns,
-    );
-    outcomes.forEach((outcome: ImportOutcome) => {
-      if (outcome.status === 'imported') {
-        report.imported++;
-        if (outcome.remapped) report.remapped.push({ from: outcome.sourceId ?? null, to: outcome.serviceId.toString() });
-      } else report.already_imported++; // imported before, or the same record earlier in this import
-    });
-    batch = [];
+  const write = async (checked: CheckedRecord[]) => {
+    const records: ImportedService[] = [];
+    for (const item of checked) {
+      if ('record' in item) {
+        item.record.start.expiry = { lifetimeMs: scope.lifetimeFor(item.record.start.serviceType), ...item.record.start.expiry };
+        records.push(item.record);
+      } else {
+        report.invalid_count++;
+        if (report.invalid.length < MAX_REPORTED_INVALID) report.invalid.push({ position: item.position, ...(item.serviceId === undefined ? {} : { service_id: item.serviceId }), reason: item.reason });
+      }
+    }
+    if (records.length > 0) {
+      const outcomes = await scope.store.importServices(records, owns);
+      outcomes.forEach((outcome: ImportOutcome) => {
+        if (outcome.status === 'imported') {
+          report.imported++;
+          if (outcome.remapped) report.remapped.push({ from: outcome.sourceId ?? null, to: outcome.serviceId.toString() });
+        } else report.already_imported++; // imported before, or the same record earlier in this import
+      });
+    }
     onProgress?.(report);
   };
-  let validate: Validators | undefined;
-  for await (const { position, text } of recordsOf(chunks)) {
-    report.records++;
-    // the schemas as they are for this batch (a schema changed during the import applies from the next)
-    validate ??= { services: await scope.schemas.validator('services'), states: await scope.schemas.validator('states'), tasks: await scope.schemas.validator('tasks') };
-    try {
-      batch.push({ position, record: checked(scope, text, now(), validate) });
-    } catch (error) {
-      if (!(error instanceof DomainError)) throw error;
-      refuse(position, error.message, /"service_id"\s*:\s*"?([^",}]*)/.exec(text.slice(0, 200))?.[1]);
+  const checker = new RecordChecker({ catalog: scope.catalog.config, maxExtensions: scope.schemas.maxExtensions });
+  try {
+    let texts: RecordText[] = [];
+    let checking: Promise<CheckedRecord[]> | undefined;
+    const send = async () => {
+      const previous = checking && (await checking);
+      // the schemas as they are for this batch (a schema changed during the import applies from the next)
+      const entries = async (entity: 'services' | 'states' | 'tasks') => [...(await scope.schemas.get(entity))];
+      checking = checker.check({ records: texts, now: now(), schemas: { services: await entries('services'), states: await entries('states'), tasks: await entries('tasks') } });
+      texts = [];
+      // the worker checks this batch while the one before is written
+      if (previous) await write(previous);
+    };
+    for await (const record of recordsOf(chunks)) {
+      report.records++;
+      texts.push(record);
+      if (texts.length >= IMPORT_BATCH) await send();
     }
-    if (batch.length >= IMPORT_BATCH) {
-      await flush();
-      validate = undefined;
-    }
+    if (texts.length > 0) await send();
+    if (checking) await write(await checking);
+  } finally {
+    await checker.close();
   }
-  await flush();
   await scope.store.appendAudit({ at: now(), actor, action: 'services.import', subject: `${report.records} records`, counts: { services: report.imported } });
   return report;
 }

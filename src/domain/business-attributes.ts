@@ -92,7 +92,8 @@ export class BusinessAttributeCatalog {
   readonly mapNames: boolean;
   readonly dataValidation: boolean;
 
-  constructor(config: CatalogConfig = {}) {
+  /** `config`: kept as given, so an import worker can build the same catalog */
+  constructor(readonly config: CatalogConfig = {}) {
     const attributes = [...(config.attributes ?? [])];
     if (!attributes.some((a) => a.name.toLowerCase() === 'statetype')) attributes.push(STATE_TYPES);
     this.attributes = attributes;

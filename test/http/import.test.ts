@@ -1,9 +1,11 @@
 // POST /maintenance/services/import: export → import → export round-trips byte for byte into a new
 // store; a re-run adds nothing; taken ids are remapped with the references inside the service; each
-// invalid record is reported with its position and reason and leaves nothing behind; the Genesys
+// invalid record is reported with its position and reason and leaves nothing behind, in an import of
+// several batches too; the Genesys
 // export shape (text ids) goes in; imported elements count in analytics and in the search index.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { IMPORT_BATCH } from '../../src/app/import.js';
 import { createTestApp, startService, type TestApp } from '../helpers/app.js';
 
 let source: TestApp;
@@ -119,6 +121,26 @@ test('each invalid record is reported with its position and reason; the others g
   const bad = await target.request('POST', '/maintenance/services/import', '[{"a":1}', { 'content-type': 'application/json' });
   assert.equal(bad.statusCode, 400, 'an array that never closes');
   assert.match(bad.json().message, /no closing \]/);
+});
+
+test('an import of several batches: every valid record goes in, each invalid one is reported at its position', async () => {
+  // IMPORT_BATCH records are checked (in the worker) while the batch before is written
+  const total = 2 * IMPORT_BATCH + 1000;
+  const bad = new Set([IMPORT_BATCH - 500, IMPORT_BATCH + 1, total - 1]);
+  const lines = Array.from({ length: total }, (_, i) =>
+    bad.has(i + 1) ? JSON.stringify({ customer_id: `MANY-${i + 1}`, service_type: 'Bulk', started: {} }) : JSON.stringify({ customer_id: `MANY-${i + 1}`, service_type: 'Bulk', started: { timestamp: at(50) } }),
+  );
+  const report = await importing(target, lines.join('\n'), 'application/x-ndjson');
+  assert.equal(report.records, total);
+  assert.equal(report.imported, total - bad.size);
+  assert.deepEqual(
+    report.invalid.map((r: { position: number }) => r.position),
+    [...bad],
+  );
+  for (const n of [1, IMPORT_BATCH, IMPORT_BATCH + 2, total]) {
+    assert.equal((await target.request('GET', `/services/search?customer_id=MANY-${n}`)).json().services.length, 1, `record ${n}`);
+  }
+  assert.deepEqual((await target.request('GET', `/services/search?customer_id=MANY-${IMPORT_BATCH + 1}`)).json().services, []);
 });
 
 test('the Genesys export shape goes in: text ids get new ones; imported history counts in analytics and search', async () => {

@@ -1,0 +1,65 @@
+// One import record checked as the requests that would have built it (#19): its JSON read with the
+// 64-bit-exact parser, read back into starts and ends (domain/import.ts), then checked against the
+// business attributes and the extension schemas. Pure: an import runs it in a worker thread
+// (import-worker.ts) while the store writes the batch before, and it needs nothing but its inputs.
+import type { BusinessAttributeCatalog } from '../domain/business-attributes.js';
+import { DomainError, invalid } from '../domain/errors.js';
+import { parseImportedService, type ImportedService } from '../domain/import.js';
+import { parseJsonText } from '../domain/json.js';
+import type { Extensions } from '../domain/records.js';
+
+export type Validators = Record<'services' | 'states' | 'tasks', (extensions: Extensions) => Extensions>;
+
+/** A record of the file: 1 = the first. */
+export interface RecordText {
+  position: number;
+  text: string;
+}
+
+/** A record checked: ready for the store, or refused with the reason (and the file's service id, when it could be read). */
+export type CheckedRecord = { position: number; record: ImportedService } | { position: number; reason: string; serviceId?: string };
+
+/** Reads and checks one record; a DomainError says why it is refused. The service's lifetime is left to the caller (the scope's). */
+export function checkRecord(catalog: BusinessAttributeCatalog, validate: Validators, text: string, now: number): ImportedService {
+  let raw: unknown;
+  let record: ImportedService;
+  try {
+    raw = parseJsonText(text);
+  } catch (error) {
+    throw invalid(error instanceof RangeError ? 'nested too deeply' : 'not valid JSON');
+  }
+  try {
+    record = parseImportedService(raw, now);
+  } catch (error) {
+    // a hostile record nested thousands deep overflows the stack of whatever walks it
+    if (error instanceof RangeError) throw invalid('nested too deeply');
+    throw error;
+  }
+  catalog.checkServiceStart(record.start);
+  if (record.end) catalog.checkEnd('Service', record.end);
+  record.start.extensions = validate.services(record.start.extensions);
+  for (const state of record.states) {
+    catalog.checkStateStart(state.start);
+    if (state.end) catalog.checkEnd('State', state.end);
+    state.start.extensions = validate.states(state.start.extensions);
+  }
+  for (const task of record.tasks) {
+    catalog.checkTaskStart(task.start);
+    if (task.end) catalog.checkEnd('Task', task.end);
+    task.start.extensions = validate.tasks(task.start.extensions);
+  }
+  return record;
+}
+
+/** Checks a batch of records: each one ready, or refused with its reason. Any other error is a bug, thrown. */
+export function checkBatch(catalog: BusinessAttributeCatalog, validate: Validators, records: readonly RecordText[], now: number): CheckedRecord[] {
+  return records.map(({ position, text }) => {
+    try {
+      return { position, record: checkRecord(catalog, validate, text, now) };
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+      const serviceId = /"service_id"\s*:\s*"?([^",}]*)/.exec(text.slice(0, 200))?.[1];
+      return { position, reason: error.message, ...(serviceId === undefined ? {} : { serviceId }) };
+    }
+  });
+}
