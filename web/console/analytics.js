@@ -257,7 +257,9 @@ $('week').addEventListener('click', () => {
 
 // ---- live events: any committed event redraws both ----
 
-const scheduleRefresh = atMostEvery(300, () => {
+// a second: each redraw after a write computes the board and the window's reports afresh on the
+// server, so an open page costs at most that much, however busy the contact center is
+const scheduleRefresh = atMostEvery(1000, () => {
   void loadBoard();
   loadWindow();
 });
