@@ -296,6 +296,33 @@ test('Active now keeps redrawing while new services keep starting', async () => 
   await page.close();
 });
 
+test('live redraws: at most one at a time, again and again under a steady stream of calls (atMostEvery)', async () => {
+  const page = await browser.newPage();
+  const errors = pageErrors(page);
+  await page.goto(`${base}/console/`);
+  const result = await page.evaluate(async () => {
+    const { atMostEvery } = await import('/console/connection.js');
+    let active = 0;
+    let most = 0;
+    let runs = 0;
+    // a redraw slower than its interval, called every 5 ms for 400 ms
+    const redraw = atMostEvery(10, async () => {
+      active++;
+      most = Math.max(most, active);
+      runs++;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      active--;
+    });
+    for (const until = Date.now() + 400; Date.now() < until; await new Promise((resolve) => setTimeout(resolve, 5))) redraw();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    return { most, runs };
+  });
+  assert.equal(result.most, 1, 'never two redraws at once');
+  assert.ok(result.runs >= 4, `redrawn while the calls went on (${result.runs} runs)`);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('at 390 px in the dark scheme: nothing overflows, the details panel is a sheet', async () => {
   const page = await browser.newPage({ viewport: { width: 390, height: 844 }, colorScheme: 'dark' });
   const errors = pageErrors(page);

@@ -237,9 +237,7 @@ function windowParams() {
 }
 
 function loadWindow() {
-  void loadStates();
-  void loadOutcomes();
-  void loadFunnel();
+  return Promise.all([loadStates(), loadOutcomes(), loadFunnel()]);
 }
 
 $('range').addEventListener('submit', (event) => {
@@ -259,10 +257,7 @@ $('week').addEventListener('click', () => {
 
 // a second: each redraw after a write computes the board and the window's reports afresh on the
 // server, so an open page costs at most that much, however busy the contact center is
-const scheduleRefresh = atMostEvery(1000, () => {
-  void loadBoard();
-  loadWindow();
-});
+const scheduleRefresh = atMostEvery(1000, () => Promise.all([loadBoard(), loadWindow()]));
 
 onConnectionChange(() => {
   void loadBoard();

@@ -192,15 +192,31 @@ $('partition').addEventListener('change', () => {
 /**
  * `run` at most once every `ms`, `ms` after the first call of a burst. Not a debounce (which waits
  * for a quiet `ms`): on a busy server events never pause, and a debounced page would never redraw.
+ * A run that returns a promise is not overlapped by the next (two loads of one list would interleave
+ * their rows): a call while it runs schedules one more run after it.
  */
 export function atMostEvery(ms, run) {
   let timer;
-  return () => {
-    timer ??= setTimeout(() => {
+  let running = false;
+  let again = false;
+  const schedule = () => {
+    if (running) again = true;
+    if (timer || running) return;
+    timer = setTimeout(async () => {
       timer = undefined;
-      run();
+      running = true;
+      try {
+        await run();
+      } finally {
+        running = false;
+        if (again) {
+          again = false;
+          schedule();
+        }
+      }
     }, ms);
   };
+  return schedule;
 }
 
 /**
