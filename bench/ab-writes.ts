@@ -3,7 +3,7 @@
 //     [BENCH_WRITE=state-start|service-start|journey] [BENCH_RATE=<req/s>] node --import tsx bench/ab-writes.ts
 // Each round starts a fresh server of each build (A then B, then B then A the next round) on a fresh
 // store migrated by that build itself, then 50 connections write for BENCH_DURATION seconds: state
-// starts on 500 services opened first (default), service starts, or whole journeys (journeys()). Prints req/s and the server's CPU per request for every run, and
+// starts on 500 services opened first (default), service starts, or whole journeys (journeySteps). Prints req/s and the server's CPU per request for every run, and
 // the medians. This machine's noise moves single runs by ±20 %: compare medians of interleaved rounds.
 // On PostgreSQL it adds the CPU its processes used per request: what a write costs, which the host's
 // steal moves less than throughput (BENCH_RATE fixes the load, so batches are alike in both builds).
@@ -13,14 +13,14 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { cpuTimeUs, freshStore, journeys, postgresCpu, postgresUsed } from './writes.js';
+import { cpuTimeUs, freshStore, interleaved, journeySteps, median, postgresCpu, postgresUsed, sequence } from './writes.js';
 
 const BUILDS = { A: process.env.BENCH_A, B: process.env.BENCH_B };
 if (!BUILDS.A || !BUILDS.B) throw new Error('set BENCH_A and BENCH_B to two built checkouts');
 const STORE = process.env.BENCH_STORE ?? 'postgres';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const DURATION = Number(process.env.BENCH_DURATION ?? 8);
-/** the write measured: a state start on one of 500 services (default), a service start, or whole journeys (journeys()) */
+/** the write measured: a state start on one of 500 services (default), a service start, or whole journeys (journeySteps) */
 const WRITE = process.env.BENCH_WRITE ?? 'state-start';
 if (WRITE !== 'state-start' && WRITE !== 'service-start' && WRITE !== 'journey') throw new Error('BENCH_WRITE is state-start, service-start or journey');
 const POSTGRES_URL = process.env.CONTEXTD_TEST_POSTGRES_URL ?? 'postgres://root@127.0.0.1:5432/test';
@@ -71,16 +71,10 @@ async function run(label: 'A' | 'B', dir: string): Promise<Run> {
     WRITE === 'service-start'
       ? { method: 'POST' as const, path: `${BASE}/services/start`, headers: { 'content-type': 'application/json' }, body: `{"customer_id":"c${k++ % 100_000}","service_type":"T${k % 5}"}` }
       : { method: 'POST' as const, path: `${BASE}/services/${services[k++ % services.length]}/states/start`, headers: { 'content-type': 'application/json' }, body: '{"state_type":"Waiting for service agent"}' };
+  const requests = WRITE === 'journey' ? sequence(journeySteps(100_000)) : sequence([request]);
   const load = async (seconds: number): Promise<{ total: number; non2xx: number }> => {
-    if (WRITE === 'journey') return journeys(origin, seconds, { rate: RATE });
-    const result = await autocannon({
-      url: origin,
-      connections: 50,
-      duration: seconds,
-      ...(RATE ? { overallRate: RATE } : {}),
-      requests: [{ setupRequest: (r: autocannon.Request) => ({ ...r, ...request() }) } as autocannon.Request],
-    });
-    return { total: result.requests.total, non2xx: result.non2xx };
+    const result = await autocannon({ url: origin, connections: 50, duration: seconds, ...(RATE ? { overallRate: RATE } : {}), requests });
+    return { total: result.requests.total, non2xx: result.non2xx + result.errors };
   };
   await load(1);
   const before = cpuTimeUs(child.pid!);
@@ -98,15 +92,11 @@ async function run(label: 'A' | 'B', dir: string): Promise<Run> {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'contextd-ab-'));
-const results: Record<'A' | 'B', Run[]> = { A: [], B: [] };
-for (let round = 0; round < ROUNDS; round++) {
-  for (const label of round % 2 === 0 ? (['A', 'B'] as const) : (['B', 'A'] as const)) {
-    const r = await run(label, dir);
-    results[label].push(r);
-    console.log(`round ${round + 1} ${label}: ${r.rps} req/s, ${r.cpuUs} µs CPU/request${STORE === 'postgres' ? ` + ${r.postgresUs} µs in PostgreSQL` : ''}`);
-  }
-}
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const results = await interleaved(['A', 'B'] as const, ROUNDS, async (label, round) => {
+  const r = await run(label, dir);
+  console.log(`round ${round + 1} ${label}: ${r.rps} req/s, ${r.cpuUs} µs CPU/request${STORE === 'postgres' ? ` + ${r.postgresUs} µs in PostgreSQL` : ''}`);
+  return r;
+});
 for (const label of ['A', 'B'] as const) {
   const r = results[label];
   console.log(`${label} (${BUILDS[label]}): median ${median(r.map((x) => x.rps))} req/s, ${median(r.map((x) => x.cpuUs))} µs CPU/request, ${median(r.map((x) => x.cpuUs + x.postgresUs))} µs with PostgreSQL's`);

@@ -17,7 +17,7 @@ import pg from 'pg';
 import { freePort } from '../test/helpers/process.js';
 import { summarizeProfile } from './profile-summary.js';
 import { seedPostgres, seedSqlite, type SeedPlan } from './seed.js';
-import { cpuTimeUs, freshStore, postgresCpu, postgresUsed } from './writes.js';
+import { cpuTimeUs, freshStore, interleaved, journeySteps, median, postgresCpu, postgresUsed, sequence, type Step } from './writes.js';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 1);
@@ -115,7 +115,6 @@ function peakRssMb(pid: number): number {
   return Math.round(kb / 1024);
 }
 
-type Step = (context: Record<string, unknown>) => autocannon.Request;
 type Scenario = {
   name: string;
   request: Step;
@@ -157,6 +156,7 @@ function scenarios(): Scenario[] {
   const sharedId = (k: number) => PLAN.services - 10 * k;
   let writes = 0;
   let connection = 0;
+  const journey = journeySteps(PLAN.customers);
   // the writes an IVR call makes, one kind per scenario, spread over 500 seeded active services
   // (above the ones the scenarios before use); a sequence keeps its service in its context
   let ownService = 0;
@@ -239,18 +239,7 @@ function scenarios(): Scenario[] {
     },
     // a whole journey as a contact center writes it, on a service of its own: the writes analytics
     // count (a service and two states, each started and ended); the analytics write-cost rows run it
-    {
-      name: JOURNEY,
-      runsOn: 'contextd',
-      request: () => ({ method: 'POST', path: `${BASE}/services/start`, headers: json, body: `{"customer_id":"c${randomCustomer()}","service_type":"T${writes++ % 5}"}` }),
-      then: [
-        (context) => ({ method: 'POST', path: `${BASE}/services/${context.service_id}/states/start`, headers: json, body: '{"state_type":"Waiting for service agent"}' }),
-        (context) => ({ method: 'POST', path: `${BASE}/services/${context.service_id}/states/${context.state_id}/end`, headers: json, body: '{"disposition":"Answered"}' }),
-        (context) => ({ method: 'POST', path: `${BASE}/services/${context.service_id}/states/start`, headers: json, body: '{"state_type":"Offering callback"}' }),
-        (context) => ({ method: 'POST', path: `${BASE}/services/${context.service_id}/states/${context.state_id}/end`, headers: json, body: '{"disposition":"Accepted"}' }),
-        (context) => ({ method: 'POST', path: `${BASE}/services/${context.service_id}/end`, headers: json, body: '{"disposition":"Resolved"}' }),
-      ],
-    },
+    { name: JOURNEY, runsOn: 'contextd', request: journey[0], then: journey.slice(1) },
     {
       name: 'journey writes, a service per connection',
       runsOn: 'contextd',
@@ -260,24 +249,12 @@ function scenarios(): Scenario[] {
   ];
 }
 
-function rememberId(status: number, body: string, context: Record<string, unknown>): void {
-  const id = status === 201 ? /"(service_id|state_id|task_id)":(\d+)/.exec(body) : null;
-  if (id) context[id[1]] = Number(id[2]);
-}
-
 async function load(port: number, scenario: Scenario, duration: number): Promise<autocannon.Result> {
   return autocannon({
     url: `http://127.0.0.1:${port}`,
     connections: CONNECTIONS,
     duration,
-    requests: [scenario.request, ...(scenario.then ?? [])].map(
-      (step) =>
-        ({
-          setupRequest: (req: autocannon.Request, context: Record<string, unknown>) => ({ ...req, ...step(context) }),
-          // a sequence: the state or task id an answer gave, for the next step
-          ...(scenario.then ? { onResponse: rememberId } : {}),
-        }) as autocannon.Request,
-    ),
+    requests: sequence([scenario.request, ...(scenario.then ?? [])]),
   });
 }
 
@@ -532,39 +509,35 @@ interface WriteCostRow {
  * plus, on PostgreSQL, its processes'.
  */
 async function analyticsWriteCost(store: 'sqlite' | 'postgres', dir: string): Promise<WriteCostRow> {
-  const runs: Record<'on' | 'off', { rps: number; cpuUs: number }[]> = { on: [], off: [] };
-  for (let round = 0; round < ANALYTICS_ROUNDS; round++) {
-    for (const rollups of round % 2 === 0 ? (['on', 'off'] as const) : (['off', 'on'] as const)) {
-      const { url, remove } = await freshStore(store, `rollups_${rollups}_${round}`, dir, POSTGRES_URL);
-      const port = await freePort();
-      const child = fork(join(root, 'bench/servers/contextd-rollups.ts'), [], {
-        execArgv: ['--import', 'tsx'],
-        env: { ...process.env, PORT: String(port), DATABASE_URL: url, ROLLUPS: rollups },
-        stdio: 'inherit',
+  const runs = await interleaved(['on', 'off'] as const, ANALYTICS_ROUNDS, async (rollups, round) => {
+    const { url, remove } = await freshStore(store, `rollups_${rollups}_${round}`, dir, POSTGRES_URL);
+    const port = await freePort();
+    const child = fork(join(root, 'bench/servers/contextd-rollups.ts'), [], {
+      execArgv: ['--import', 'tsx'],
+      env: { ...process.env, PORT: String(port), DATABASE_URL: url, ROLLUPS: rollups },
+      stdio: 'inherit',
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.once('message', () => resolve());
+        child.once('exit', (code) => reject(new Error(`contextd-rollups exited with ${code}`)));
       });
-      try {
-        await new Promise<void>((resolve, reject) => {
-          child.once('message', () => resolve());
-          child.once('exit', (code) => reject(new Error(`contextd-rollups exited with ${code}`)));
-        });
-        const journey = scenarios().find((s) => s.name === JOURNEY)!;
-        await load(port, journey, WARMUP);
-        const cpuBefore = cpuTimeUs(child.pid!);
-        const postgresBefore = store === 'postgres' ? postgresCpu() : new Map<number, number>();
-        const result = await load(port, journey, DURATION);
-        const cpuUs = cpuTimeUs(child.pid!) - cpuBefore + (store === 'postgres' ? postgresUsed(postgresBefore, postgresCpu()) : 0);
-        if (result.non2xx > 0 || result.errors > 0) throw new Error(`analytics write cost (${store}, rollups ${rollups}): ${result.non2xx} answers not 2xx, ${result.errors} errors`);
-        const total = result.requests.total;
-        runs[rollups].push({ rps: Math.round(result.requests.average), cpuUs: Math.round(cpuUs / total) });
-        log(`  ${store}, analytics ${rollups}: ${runs[rollups].at(-1)!.rps} req/s, ${runs[rollups].at(-1)!.cpuUs} µs CPU/request`);
-      } finally {
-        child.kill('SIGTERM');
-        if (child.exitCode === null) await new Promise((r) => child.once('exit', r));
-        await remove();
-      }
+      const journey = scenarios().find((s) => s.name === JOURNEY)!;
+      await load(port, journey, WARMUP);
+      const cpuBefore = cpuTimeUs(child.pid!);
+      const postgresBefore = store === 'postgres' ? postgresCpu() : new Map<number, number>();
+      const result = await load(port, journey, DURATION);
+      const cpuUs = cpuTimeUs(child.pid!) - cpuBefore + (store === 'postgres' ? postgresUsed(postgresBefore, postgresCpu()) : 0);
+      if (result.non2xx > 0 || result.errors > 0) throw new Error(`analytics write cost (${store}, rollups ${rollups}): ${result.non2xx} answers not 2xx, ${result.errors} errors`);
+      const run = { rps: Math.round(result.requests.average), cpuUs: Math.round(cpuUs / result.requests.total) };
+      log(`  ${store}, analytics ${rollups}: ${run.rps} req/s, ${run.cpuUs} µs CPU/request`);
+      return run;
+    } finally {
+      child.kill('SIGTERM');
+      if (child.exitCode === null) await new Promise((r) => child.once('exit', r));
+      await remove();
     }
-  }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  });
   const of = (r: { rps: number; cpuUs: number }[]) => ({ rps: median(r.map((x) => x.rps)), cpuUs: median(r.map((x) => x.cpuUs)) });
   return { store, on: of(runs.on), off: of(runs.off) };
 }

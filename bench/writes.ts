@@ -1,7 +1,9 @@
-// What the write benches share (bench/run.ts's analytics rows, bench/ab-writes.ts): a process's CPU
-// time from /proc, PostgreSQL's, a fresh store per run, and whole journeys as a contact center writes them.
+// What the write benches share (bench/run.ts, bench/ab-writes.ts): a process's CPU time from /proc,
+// PostgreSQL's, a fresh store per run, whole journeys as a contact center writes them, and
+// interleaved rounds with their medians.
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import autocannon from 'autocannon';
 import pg from 'pg';
 
 const BASE = '/genesys/1/cs';
@@ -50,46 +52,57 @@ export async function freshStore(kind: 'sqlite' | 'postgres', label: string, dir
   return { url: `${postgresUrl}${postgresUrl.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`, remove: () => admin(`DROP SCHEMA IF EXISTS ${schema} CASCADE`) };
 }
 
+/** One request of a sequence, built from what the answers before it gave (`context`). */
+export type Step = (context: Record<string, unknown>) => autocannon.Request;
+
 /**
- * `clients` clients each walk journeys as a contact center writes them — a service started, two
- * states each started and ended, the service ended (six writes, one a service start) — for `seconds`,
- * at most `rate` requests a second in all (0: as fast as answered). Returns how many were answered.
+ * A whole journey as a contact center writes it, on a service of its own: a service started, two
+ * states each started and ended, the service ended — six writes, the ones analytics count. The one
+ * journey of the benches (run.ts's journeys scenario and write-cost rows, ab-writes.ts).
  */
-export async function journeys(origin: string, seconds: number, { clients = 50, rate = 0 } = {}): Promise<{ total: number; non2xx: number }> {
-  const until = performance.now() + seconds * 1000;
-  const begin = performance.now();
-  let total = 0;
-  let non2xx = 0;
-  let slot = 0;
-  let k = 0;
-  const post = async (path: string, body: unknown): Promise<Record<string, unknown> | undefined> => {
-    if (rate) {
-      const due = begin + (slot++ * 1000) / rate;
-      const wait = due - performance.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    }
-    const res = await fetch(`${origin}${BASE}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    total++;
-    const text = await res.text();
-    if (!res.ok) {
-      non2xx++;
-      return undefined;
-    }
-    return text ? (JSON.parse(text) as Record<string, unknown>) : {};
-  };
-  const client = async () => {
-    while (performance.now() < until) {
-      const n = k++;
-      const service = await post('/services/start', { customer_id: `c${n % 100_000}`, service_type: `T${n % 5}` });
-      if (!service) continue;
-      const id = service.service_id as number;
-      for (const [type, disposition] of [['Waiting for service agent', 'Answered'], ['Offering callback', n % 3 === 0 ? 'Accepted' : 'Declined']]) {
-        const state = await post(`/services/${id}/states/start`, { state_type: type });
-        if (state) await post(`/services/${id}/states/${state.state_id as number}/end`, { disposition });
-      }
-      await post(`/services/${id}/end`, { disposition: `D${n % 4}` });
-    }
-  };
-  await Promise.all(Array.from({ length: clients }, client));
-  return { total, non2xx };
+export function journeySteps(customers: number): Step[] {
+  const json = { 'content-type': 'application/json' };
+  let n = 0;
+  return [
+    () => ({ method: 'POST', path: `${BASE}/services/start`, headers: json, body: `{"customer_id":"c${Math.floor(Math.random() * customers)}","service_type":"T${n++ % 5}"}` }),
+    (context) => ({ method: 'POST', path: `${BASE}/services/${context.service_id}/states/start`, headers: json, body: '{"state_type":"Waiting for service agent"}' }),
+    (context) => ({ method: 'POST', path: `${BASE}/services/${context.service_id}/states/${context.state_id}/end`, headers: json, body: '{"disposition":"Answered"}' }),
+    (context) => ({ method: 'POST', path: `${BASE}/services/${context.service_id}/states/start`, headers: json, body: '{"state_type":"Offering callback"}' }),
+    (context) => ({ method: 'POST', path: `${BASE}/services/${context.service_id}/states/${context.state_id}/end`, headers: json, body: '{"disposition":"Accepted"}' }),
+    (context) => ({ method: 'POST', path: `${BASE}/services/${context.service_id}/end`, headers: json, body: '{"disposition":"Resolved"}' }),
+  ];
+}
+
+/** The id a 201 answer gave, kept in the connection's context for the next step. */
+function rememberId(status: number, body: string, context: Record<string, unknown>): void {
+  const id = status === 201 ? /"(service_id|state_id|task_id)":(\d+)/.exec(body) : null;
+  if (id) context[id[1]] = Number(id[2]);
+}
+
+/**
+ * autocannon's requests for steps made in turn on each connection: autocannon keeps `context` through
+ * one turn of the sequence (and resets it after), so a step can use an id an earlier answer gave.
+ */
+export function sequence(steps: Step[]): autocannon.Request[] {
+  return steps.map(
+    (step) =>
+      ({
+        setupRequest: (req: autocannon.Request, context: Record<string, unknown>) => ({ ...req, ...step(context) }),
+        ...(steps.length > 1 ? { onResponse: rememberId } : {}),
+      }) as autocannon.Request,
+  );
+}
+
+export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/**
+ * Two variants run in interleaved rounds (a then b, then b then a, …) against this machine's drift,
+ * which moves single runs by ±20 %: what each round measured, per variant, in order.
+ */
+export async function interleaved<V extends string, R>(variants: readonly [V, V], rounds: number, runOnce: (variant: V, round: number) => Promise<R>): Promise<Record<V, R[]>> {
+  const runs = { [variants[0]]: [], [variants[1]]: [] } as unknown as Record<V, R[]>;
+  for (let round = 0; round < rounds; round++) {
+    for (const variant of round % 2 === 0 ? variants : ([variants[1], variants[0]] as const)) runs[variant].push(await runOnce(variant, round));
+  }
+  return runs;
 }

@@ -8,6 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 only=${1:-}
 npm run build --silent
+# the sources, the tests and the benches type-check (tsx runs them without checking)
+npm run typecheck --silent
 
 # the NATS relay tests need a NATS server with JetStream (scripts/ensure-nats.sh starts one): without
 # one they are skipped with a note — except in CI, where that is a failure

@@ -26,6 +26,12 @@ export interface TestStore {
   destroy: () => Promise<void>;
 }
 
+/** How many committed events carry rollup deltas not folded into the rollup rows yet (`raw`: a test store's or app's). */
+export async function unfoldedEvents(raw: TestStore['raw']): Promise<number> {
+  const rows = await raw('SELECT COUNT(*) AS n FROM events WHERE rollup IS NOT NULL AND event_id > (SELECT last_event_id FROM rollup_position)');
+  return Number(rows[0].n);
+}
+
 export function tempDir(prefix = 'contextd-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createTestApp, startService, type TestApp } from '../helpers/app.js';
+import { unfoldedEvents } from '../helpers/stores.js';
 
 let t: TestApp;
 before(async () => {
@@ -10,8 +11,7 @@ before(async () => {
 });
 after(async () => t.close());
 
-const unfolded = async () =>
-  Number((await t.raw('SELECT COUNT(*) AS n FROM events WHERE rollup IS NOT NULL AND event_id > (SELECT last_event_id FROM rollup_position)'))[0].n);
+const unfolded = () => unfoldedEvents(t.raw);
 
 test(`[${process.env.CONTEXTD_TEST_STORE ?? 'sqlite'}] the server folds what its writes commit`, async () => {
   const id = await startService(t, { customer_id: 'FOLD-1', service_type: 'Billing' });

@@ -6,7 +6,7 @@ import { parseServiceStart } from '../../src/domain/events.js';
 import { RollupFolder } from '../../src/rollup-folder.js';
 import type { Store } from '../../src/store/store.js';
 import { manualClock } from '../helpers/clock.js';
-import { openTestStore, type TestStore } from '../helpers/stores.js';
+import { openTestStore, unfoldedEvents, type TestStore } from '../helpers/stores.js';
 
 const clock = manualClock(Date.UTC(2025, 0, 1));
 let t: TestStore;
@@ -15,7 +15,7 @@ before(async () => {
 });
 after(async () => t.destroy());
 
-const unfolded = async () => Number((await t.raw('SELECT COUNT(*) AS n FROM events WHERE rollup IS NOT NULL AND event_id > (SELECT last_event_id FROM rollup_position)'))[0].n);
+const unfolded = () => unfoldedEvents(t.raw);
 const until = async (condition: () => Promise<boolean> | boolean) => {
   for (const deadline = Date.now() + 10_000; Date.now() < deadline && !(await condition()); ) await new Promise((resolve) => setTimeout(resolve, 5));
 };
