@@ -1,12 +1,15 @@
 // One import record checked as the requests that would have built it (#19): its JSON read with the
 // 64-bit-exact parser, read back into starts and ends (domain/import.ts), then checked against the
-// business attributes and the extension schemas. Pure: an import runs it in a worker thread
-// (import-worker.ts) while the store writes the batch before, and it needs nothing but its inputs.
+// business attributes and the extension schemas, and turned into the rows the store writes
+// (store/import-rows.ts). Pure: an import runs it in a worker thread (import-worker.ts) while the
+// store writes the batch before, and it needs nothing but its inputs.
 import type { BusinessAttributeCatalog } from '../domain/business-attributes.js';
 import { DomainError, invalid } from '../domain/errors.js';
 import { parseImportedService, type ImportedService } from '../domain/import.js';
 import { parseJsonText } from '../domain/json.js';
+import type { HourDelta } from '../domain/analytics.js';
 import type { Extensions } from '../domain/records.js';
+import { importRowsOf, mergedDeltas, type ImportRows } from '../store/import-rows.js';
 
 export type Validators = Record<'services' | 'states' | 'tasks', (extensions: Extensions) => Extensions>;
 
@@ -16,8 +19,14 @@ export interface RecordText {
   text: string;
 }
 
-/** A record checked: ready for the store, or refused with the reason (and the file's service id, when it could be read). */
-export type CheckedRecord = { position: number; record: ImportedService } | { position: number; reason: string; serviceId?: string };
+/** A record checked: its rows ready for the store, or refused with the reason (and the file's service id, when it could be read). */
+export type CheckedRecord = { position: number; rows: ImportRows } | { position: number; reason: string; serviceId?: string };
+
+/** A batch checked: each record in order, and what the ready ones add to the rollups, merged (store/import-rows.ts). */
+export interface CheckedBatch {
+  checked: CheckedRecord[];
+  deltas: string;
+}
 
 /** Reads and checks one record; a DomainError says why it is refused. The service's lifetime is left to the caller (the scope's). */
 export function checkRecord(catalog: BusinessAttributeCatalog, validate: Validators, text: string, now: number): ImportedService {
@@ -51,15 +60,19 @@ export function checkRecord(catalog: BusinessAttributeCatalog, validate: Validat
   return record;
 }
 
-/** Checks a batch of records: each one ready, or refused with its reason. Any other error is a bug, thrown. */
-export function checkBatch(catalog: BusinessAttributeCatalog, validate: Validators, records: readonly RecordText[], now: number): CheckedRecord[] {
-  return records.map(({ position, text }) => {
+/** Checks a batch of records: each one's rows, or refused with its reason. Any other error is a bug, thrown. */
+export function checkBatch(catalog: BusinessAttributeCatalog, validate: Validators, records: readonly RecordText[], now: number): CheckedBatch {
+  const deltas: HourDelta[][] = [];
+  const checked = records.map(({ position, text }): CheckedRecord => {
     try {
-      return { position, record: checkRecord(catalog, validate, text, now) };
+      const built = importRowsOf(checkRecord(catalog, validate, text, now));
+      deltas.push(built.deltas);
+      return { position, rows: built.rows };
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
       const serviceId = /"service_id"\s*:\s*"?([^",}]*)/.exec(text.slice(0, 200))?.[1];
       return { position, reason: error.message, ...(serviceId === undefined ? {} : { serviceId }) };
     }
   });
+  return { checked, deltas: mergedDeltas(deltas) };
 }

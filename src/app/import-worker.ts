@@ -1,5 +1,5 @@
 // An import's worker thread (#19): checks batches of record texts (import-check.ts) while the main
-// thread writes the batch before. It gets the partition's business-attribute configuration once,
+// thread writes the batch before, and builds their rows. It gets the partition's business-attribute configuration once,
 // and with each batch the extension schemas of that moment; it answers each batch with its checked
 // records, or with the error that stopped it (a bug, not a refused record).
 import { parentPort, workerData } from 'node:worker_threads';
@@ -30,7 +30,7 @@ parentPort!.on('message', ({ records, now, schemas }: CheckRequest) => {
       states: extensionValidator(new Map(schemas.states), setup.maxExtensions),
       tasks: extensionValidator(new Map(schemas.tasks), setup.maxExtensions),
     };
-    parentPort!.postMessage({ checked: checkBatch(catalog, validate, records, now) });
+    parentPort!.postMessage(checkBatch(catalog, validate, records, now));
   } catch (error) {
     parentPort!.postMessage({ error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
   }

@@ -9,11 +9,11 @@ import { StringDecoder } from 'node:string_decoder';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { invalid } from '../domain/errors.js';
-import type { ImportedService } from '../domain/import.js';
 import { serviceIdsOf } from '../domain/tenancy.js';
 import { packagePath } from '../package-root.js';
 import type { ImportOutcome } from '../store/store.js';
-import type { CheckedRecord, RecordText } from './import-check.js';
+import type { ImportRows } from '../store/import-rows.js';
+import type { CheckedBatch, RecordText } from './import-check.js';
 import type { CheckerSetup, CheckRequest } from './import-worker.js';
 import type { JourneyScope } from './journeys.js';
 import type { Actor } from './maintenance.js';
@@ -161,16 +161,16 @@ function startWorker(setup: CheckerSetup): Worker {
 /** An import's worker thread: one batch checked at a time. */
 class RecordChecker {
   private readonly worker: Worker;
-  private pending?: { resolve: (checked: CheckedRecord[]) => void; reject: (error: Error) => void };
+  private pending?: { resolve: (checked: CheckedBatch) => void; reject: (error: Error) => void };
   private failure?: Error;
 
   constructor(setup: CheckerSetup) {
     this.worker = startWorker(setup);
-    this.worker.on('message', (answer: { checked: CheckedRecord[] } | { error: string }) => {
+    this.worker.on('message', (answer: CheckedBatch | { error: string }) => {
       const pending = this.pending;
       this.pending = undefined;
       if ('error' in answer) pending?.reject(new Error(`import check failed: ${answer.error}`));
-      else pending?.resolve(answer.checked);
+      else pending?.resolve(answer);
     });
     const fail = (error: Error) => {
       this.failure ??= error;
@@ -182,11 +182,11 @@ class RecordChecker {
   }
 
   /** The batch checked (one at a time); the promise is marked handled, since the caller awaits it only after writing the batch before. */
-  check(request: CheckRequest): Promise<CheckedRecord[]> {
+  check(request: CheckRequest): Promise<CheckedBatch> {
     if (this.pending) throw new Error('the import checks one batch at a time');
     const checked = this.failure
       ? Promise.reject(this.failure)
-      : new Promise<CheckedRecord[]>((resolve, reject) => {
+      : new Promise<CheckedBatch>((resolve, reject) => {
           this.pending = { resolve, reject };
           this.worker.postMessage(request);
         });
@@ -210,19 +210,19 @@ export async function importServices(
 ): Promise<ImportReport> {
   const report: ImportReport = { records: 0, imported: 0, already_imported: 0, remapped: [], invalid_count: 0, invalid: [] };
   const owns = serviceIdsOf(scope.partition);
-  const write = async (checked: CheckedRecord[]) => {
-    const records: ImportedService[] = [];
+  const write = async ({ checked, deltas }: CheckedBatch) => {
+    const records: ImportRows[] = [];
     for (const item of checked) {
-      if ('record' in item) {
-        item.record.start.expiry = { lifetimeMs: scope.lifetimeFor(item.record.start.serviceType), ...item.record.start.expiry };
-        records.push(item.record);
+      if ('rows' in item) {
+        item.rows.expiry = { lifetimeMs: scope.lifetimeFor(item.rows.serviceType), ...item.rows.expiry };
+        records.push(item.rows);
       } else {
         report.invalid_count++;
         if (report.invalid.length < MAX_REPORTED_INVALID) report.invalid.push({ position: item.position, ...(item.serviceId === undefined ? {} : { service_id: item.serviceId }), reason: item.reason });
       }
     }
     if (records.length > 0) {
-      const outcomes = await scope.store.importServices(records, owns);
+      const outcomes = await scope.store.importServices({ services: records, deltas }, owns);
       outcomes.forEach((outcome: ImportOutcome) => {
         if (outcome.status === 'imported') {
           report.imported++;
@@ -235,7 +235,7 @@ export async function importServices(
   const checker = new RecordChecker({ catalog: scope.catalog.config, maxExtensions: scope.schemas.maxExtensions });
   try {
     let texts: RecordText[] = [];
-    let checking: Promise<CheckedRecord[]> | undefined;
+    let checking: Promise<CheckedBatch> | undefined;
     const send = async () => {
       const previous = checking && (await checking);
       // the schemas as they are for this batch (a schema changed during the import applies from the next)

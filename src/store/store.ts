@@ -20,7 +20,7 @@ import type { IdentificationKey, NewIdentificationKey, ProfileData } from '../do
 import type { ExtensionSchema, ExtensionValueFilter, SchemaEntity } from '../domain/schemas.js';
 import type { EventFilter, StoredEvent } from '../domain/event-kinds.js';
 import type { ExportFilter, PurgeOperation } from '../domain/maintenance.js';
-import type { ImportedService } from '../domain/import.js';
+import type { ImportBatch } from './import-rows.js';
 import type { Expiry } from '../domain/expiration.js';
 import type { FunnelService, ServiceHourTotals, StateHourTotals, StateQuery } from '../domain/analytics.js';
 import type { DeliveryRound, DueDelivery, LoggedAttempt, Webhook, WebhookProgress } from '../domain/webhooks.js';
@@ -177,8 +177,8 @@ export interface JourneyStore {
   listServices(filter: ServiceFilter): Promise<ServiceRecord[]>;
   /** Services newest first (started_at, then service_id, descending). */
   searchServices(search: ServiceSearch): Promise<ServiceRecord[]>;
-  /** Bulk import: whole services (checked before) in one transaction; ids kept when free and `owns` them. */
-  importServices(records: readonly ImportedService[], owns: (serviceId: bigint) => boolean): Promise<ImportOutcome[]>;
+  /** Bulk import: whole services (checked before, their rows built) in one transaction; ids kept when free and `owns` them. */
+  importServices(batch: ImportBatch, owns: (serviceId: bigint) => boolean): Promise<ImportOutcome[]>;
   /** A value of the store's settings table (made by migrations), e.g. the cursor-signing key. */
   readSetting(name: string): Promise<string | undefined>;
 

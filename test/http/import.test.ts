@@ -2,7 +2,8 @@
 // store; a re-run adds nothing; taken ids are remapped with the references inside the service; each
 // invalid record is reported with its position and reason and leaves nothing behind, in an import of
 // several batches too; the Genesys
-// export shape (text ids) goes in; imported elements count in analytics and in the search index.
+// export shape (text ids) goes in; imported elements count in analytics (once, on a re-run too) and in
+// the search index.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { IMPORT_BATCH } from '../../src/app/import.js';
@@ -171,6 +172,24 @@ test('the Genesys export shape goes in: text ids get new ones; imported history 
   assert.equal(states.states[0].duration_ms.max, 120000);
   const found = (await target.request('GET', '/services/search?ext.Ticket.number=4711')).json().services;
   assert.deepEqual(found.map((s: { service_id: number }) => String(s.service_id)), [id], 'its searchable values are indexed');
+});
+
+test('a re-run with new records among imported ones counts only the new ones in analytics', async () => {
+  const record = (n: number) => ({
+    service_id: `RERUN-${n}`,
+    service_type: 'Rerun',
+    customer_id: `RERUN-${n}`,
+    started: { timestamp: `2025-04-01T10:0${n}:00.000Z` },
+    completed: { timestamp: `2025-04-01T10:5${n}:00.000Z` },
+    completed_states: [{ state_id: 1, state_type: 'Rerun wait', started: { timestamp: `2025-04-01T10:0${n}:00.000Z` }, completed: { timestamp: `2025-04-01T10:1${n}:00.000Z` } }],
+  });
+  const completed = async () =>
+    (await target.request('GET', '/analytics/states?from=2025-04-01T00:00:00Z&to=2025-04-02T00:00:00Z&state_types=Rerun wait')).json().states[0].completed;
+  assert.equal((await importing(target, JSON.stringify([record(1), record(2)]))).imported, 2);
+  assert.equal(await completed(), 2);
+  const rerun = await importing(target, JSON.stringify([record(1), record(2), record(3)]));
+  assert.deepEqual([rerun.imported, rerun.already_imported], [1, 2]);
+  assert.equal(await completed(), 3, 'the records imported before are not counted again');
 });
 
 test('a record nested thousands deep is an invalid record, not a server error', async () => {

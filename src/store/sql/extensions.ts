@@ -28,14 +28,23 @@ const EXTENSION_ROW_TYPES: ColumnType[] = ['text', 'bigint', 'bigint', 'text', '
  */
 export async function writeExtensions(tx: SqlWriter, d: Dialect, extensions: readonly ExtensionWrite[], created = false): Promise<void> {
   if (extensions.length === 0) return;
-  const rows = extensions.map((e) => [e.kind, e.ownerId, e.serviceId, e.key, e.ext.name, stringifyJson(e.ext.value)]);
+  await upsertExtensionRows(
+    tx,
+    d,
+    extensions.map((e) => [e.kind, e.ownerId, e.serviceId, e.key, e.ext.name, stringifyJson(e.ext.value)]),
+  );
+  await replaceIndexedValues(tx, d, extensions, created);
+}
+
+/** Creates or replaces extensions from their rows (EXTENSION_ROW_TYPES: kind, owner, service, lower-cased name, name, value as JSON text). */
+export async function upsertExtensionRows(tx: SqlWriter, d: Dialect, rows: unknown[][]): Promise<void> {
+  if (rows.length === 0) return;
   // WHERE TRUE: SQLite needs it to tell an upsert's ON CONFLICT from a join's ON
   await tx.run(
     `INSERT INTO extensions (owner_kind, owner_id, service_id, name_key, name, value) SELECT c0, c1, c2, c3, c4, c5 FROM ${d.rows(EXTENSION_ROW_TYPES)} WHERE TRUE
      ON CONFLICT (owner_kind, owner_id, name_key) DO UPDATE SET name = excluded.name, value = excluded.value`,
     d.rowParams(EXTENSION_ROW_TYPES, rows),
   );
-  await replaceIndexedValues(tx, d, extensions, created);
 }
 
 const INDEXED_ROW_TYPES: ColumnType[] = ['bigint', 'text', 'bigint', 'text', 'text', 'text', 'numeric'];
@@ -49,7 +58,15 @@ export async function replaceIndexedValues(tx: SqlWriter, d: Dialect, extensions
       await tx.run('DELETE FROM extension_values WHERE service_id = ? AND owner_kind = ? AND owner_id = ? AND name_key = ?', [e.serviceId, e.kind, e.ownerId, e.key]);
     }
   }
-  const rows = indexed.flatMap((e) => e.ext.indexed!.map((v) => [e.serviceId, e.kind, e.ownerId, e.key, v.attribute, v.text ?? null, v.number ?? null]));
+  await insertIndexedRows(
+    tx,
+    d,
+    indexed.flatMap((e) => e.ext.indexed!.map((v) => [e.serviceId, e.kind, e.ownerId, e.key, v.attribute, v.text ?? null, v.number ?? null])),
+  );
+}
+
+/** Adds indexed values from their rows (INDEXED_ROW_TYPES: service, kind, owner, lower-cased name, attribute, text, number). */
+export async function insertIndexedRows(tx: SqlWriter, d: Dialect, rows: unknown[][]): Promise<void> {
   if (rows.length === 0) return;
   await tx.run(
     `INSERT INTO extension_values (service_id, owner_kind, owner_id, name_key, attribute, text_value, number_value) SELECT c0, c1, c2, c3, c4, c5, c6 FROM ${d.rows(INDEXED_ROW_TYPES)}`,

@@ -6,16 +6,13 @@
 // content's digest, imported_services) is not imported again. Imported elements count in the
 // analytics rollups like any other; the batch appends one `maintenance.imported` event, not an
 // event per element: an import is history arriving, not a journey happening.
-import { serviceCompleted, serviceStarted, stateCompleted, stateStarted, type HourDelta } from '../../domain/analytics.js';
-import { typeKey } from '../../domain/fields.js';
-import { autoCompleteAfterMs, expiryOnInsert } from '../../domain/expiration.js';
-import type { ImportedService } from '../../domain/import.js';
-import { completeDoc, type ElementDoc } from '../../domain/lifecycle.js';
-import type { ElementEnd } from '../../domain/records.js';
-import { docColumns, docOf } from '../codec.js';
+import { decodeDeltas, mergeDeltas, type HourDelta } from '../../domain/analytics.js';
+import { expiryOnInsert } from '../../domain/expiration.js';
+import { parseJsonText, stringifyJson } from '../../domain/json.js';
+import type { ImportBatch } from '../import-rows.js';
 import type { ImportOutcome } from '../store.js';
 import type { ColumnType, Dialect, IdTable, SqlReader } from './dialect.js';
-import { extensionWrites, writeExtensions, type ExtensionWrite } from './extensions.js';
+import { insertIndexedRows, upsertExtensionRows } from './extensions.js';
 import type { Write } from './write.js';
 
 interface ImportPlan {
@@ -24,7 +21,7 @@ interface ImportPlan {
   fresh: number[];
   /** per table, the source ids kept (free and not twice in the batch) */
   kept: Record<IdTable, Set<bigint>>;
-  /** what the inserted services add to the rollups: filled by apply (a plan is made afresh for each attempt of the batch) */
+  /** what the inserted services add to the rollups */
   deltas: HourDelta[];
 }
 
@@ -49,12 +46,16 @@ const STATE_TYPES: ColumnType[] = ['bigint', 'bigint', 'text', 'bigint', 'bigint
 const TASK_TYPES: ColumnType[] = ['bigint', 'bigint', 'bigint', 'text', 'bigint', 'bigint', 'text'];
 const LEDGER_TYPES: ColumnType[] = ['text', 'bigint'];
 
-function withEnd(kind: 'service' | 'state' | 'task', id: bigint | number, doc: ElementDoc, end: ElementEnd | undefined): ElementDoc {
-  return end ? completeDoc(kind, id, doc, end) : doc;
+/** A state's doc with started.previous_state_id as this store now has it. */
+function withPrevious(doc: string, previous: number): string {
+  const parsed = parseJsonText(doc) as { started: Record<string, unknown> };
+  parsed.started.previous_state_id = previous;
+  return stringifyJson(parsed);
 }
 
 /** One batch of an import: each record's outcome in order (imported, with its id; or found imported before). */
-export function importServices(d: Dialect, records: readonly ImportedService[], owns: (serviceId: bigint) => boolean): Write<ImportOutcome[], ImportPlan> {
+export function importServices(d: Dialect, batch: ImportBatch, owns: (serviceId: bigint) => boolean): Write<ImportOutcome[], ImportPlan> {
+  const records = batch.services;
   return {
     plan: async (read) => {
       const before = new Map<string, bigint>();
@@ -86,10 +87,12 @@ export function importServices(d: Dialect, records: readonly ImportedService[], 
         states: await keepable(read, d, 'states', 'state_id', states),
         tasks: await keepable(read, d, 'tasks', 'task_id', tasks),
       };
-      return { outcomes, fresh, kept, deltas: [] };
+      // the batch's merged deltas when every service is new (the usual batch), else the new ones' merged
+      const deltas = fresh.length === records.length ? decodeDeltas(batch.deltas) : mergeDeltas(fresh.flatMap((i) => decodeDeltas(records[i].deltas)));
+      return { outcomes, fresh, kept, deltas };
     },
     apply: async (tx, plan, now) => {
-      const { outcomes, fresh, kept, deltas } = plan;
+      const { outcomes, fresh, kept } = plan;
       // kept ids first move the sequences past them, then new ids are drawn for the rest
       const claim = async (table: IdTable, wanted: (bigint | undefined)[]): Promise<bigint[]> => {
         const keep = kept[table];
@@ -114,44 +117,36 @@ export function importServices(d: Dialect, records: readonly ImportedService[], 
       const serviceRows: unknown[][] = [];
       const stateRows: unknown[][] = [];
       const taskRows: unknown[][] = [];
-      const extensions: ExtensionWrite[] = [];
+      const extensionRows: unknown[][] = [];
+      const indexedRows: unknown[][] = [];
       const ledger: unknown[][] = [];
       let nextState = 0;
       let nextTask = 0;
       for (const [n, record] of chosen.entries()) {
         const serviceId = serviceIds[n];
-        const { start, end } = record;
-        const serviceDoc = withEnd('service', serviceId, docOf({ ...start, type: start.serviceType }), end);
-        const c = docColumns(serviceDoc);
-        const expiry = expiryOnInsert(start.expiry, now);
-        serviceRows.push([serviceId, start.customerId ?? null, start.contactKey ?? null, c.type, c.startedAt, expiry.expiresAt, expiry.lifetimeMs, expiry.fixed, autoCompleteAfterMs(start), now, c.doc, c.completedAt, typeKey(serviceDoc.disposition)]);
-        extensions.push(...extensionWrites('service', serviceId, serviceId, start.extensions));
+        const expiry = expiryOnInsert(record.expiry, now);
+        serviceRows.push([serviceId, record.customerId, record.contactKey, record.type, record.startedAt, expiry.expiresAt, expiry.lifetimeMs, expiry.fixed, record.autoCompleteAfterMs, now, record.doc, record.completedAt, record.disposition]);
         // the file's state ids, as this store now has them
         const stateIdOf = new Map<number, number>();
-        const states = record.states.map((state) => {
+        const ownStateIds = record.states.map((state) => {
           const stateId = Number(stateIds[nextState++]);
           if (state.sourceId !== undefined) stateIdOf.set(state.sourceId, stateId);
-          return { state, stateId };
+          return stateId;
         });
-        const serviceType = typeKey(start.serviceType) ?? undefined;
-        deltas.push(serviceStarted(start.startedAt, start.serviceType));
-        if (end) deltas.push(serviceCompleted(serviceDoc));
-        for (const { state, stateId } of states) {
-          const previous = state.start.started.previous_state_id;
-          const started = previous === undefined ? state.start.started : { ...state.start.started, previous_state_id: stateIdOf.get(previous)! };
-          const doc = withEnd('state', stateId, docOf({ ...state.start, started, type: state.start.stateType }), state.end);
-          const s = docColumns(doc);
-          stateRows.push([serviceId, stateId, s.type, s.startedAt, s.completedAt, s.doc, typeKey(state.start.started.media_type), c.completedAt === null && s.completedAt === null]);
-          extensions.push(...extensionWrites('state', stateId, serviceId, state.start.extensions));
-          deltas.push(stateStarted(state.start.startedAt, state.start.stateType, serviceType, state.start.started.media_type));
-          if (state.end) deltas.push(stateCompleted(doc, serviceType));
+        for (const [i, state] of record.states.entries()) {
+          const previous = state.previous === undefined ? undefined : stateIdOf.get(state.previous)!;
+          const doc = previous === state.previous ? state.doc : withPrevious(state.doc, previous!);
+          stateRows.push([serviceId, ownStateIds[i], state.type, state.startedAt, state.completedAt, doc, state.mediaType, record.completedAt === null && state.completedAt === null]);
         }
-        for (const task of record.tasks) {
+        const ownTaskIds = record.tasks.map((task) => {
           const taskId = Number(taskIds[nextTask++]);
-          const doc = withEnd('task', taskId, docOf({ ...task.start, type: task.start.taskType }), task.end);
-          const t = docColumns(doc);
-          taskRows.push([serviceId, taskId, task.start.stateId === undefined ? null : stateIdOf.get(task.start.stateId)!, t.type, t.startedAt, t.completedAt, t.doc]);
-          extensions.push(...extensionWrites('task', taskId, serviceId, task.start.extensions));
+          taskRows.push([serviceId, taskId, task.stateId === undefined ? null : stateIdOf.get(task.stateId)!, task.type, task.startedAt, task.completedAt, task.doc]);
+          return taskId;
+        });
+        for (const ext of record.extensions) {
+          const ownerId = ext.owner === 'service' ? serviceId : ext.owner === 'state' ? ownStateIds[ext.index] : ownTaskIds[ext.index];
+          extensionRows.push([ext.owner, ownerId, serviceId, ext.key, ext.name, ext.value]);
+          for (const v of ext.indexed) indexedRows.push([serviceId, ext.owner, ownerId, ext.key, v.attribute, v.text, v.number]);
         }
         ledger.push([record.digest, serviceId]);
         outcomes[fresh[n]] = { status: 'imported', sourceId: record.sourceId, serviceId, remapped: record.keepId !== serviceId };
@@ -174,7 +169,8 @@ export function importServices(d: Dialect, records: readonly ImportedService[], 
       if (taskRows.length > 0) {
         await tx.run(`INSERT INTO tasks (service_id, task_id, state_id, task_type, started_at, completed_at, doc) SELECT c0, c1, c2, c3, c4, c5, c6 FROM ${d.rows(TASK_TYPES)}`, d.rowParams(TASK_TYPES, taskRows));
       }
-      await writeExtensions(tx, d, extensions, true);
+      await upsertExtensionRows(tx, d, extensionRows);
+      await insertIndexedRows(tx, d, indexedRows);
       return outcomes;
     },
     events: (outcomes) => {

@@ -44,7 +44,7 @@ import * as extensions from './extensions.js';
 import { GroupCommit, type GroupCommitOptions, type WriteDriver } from './group-commit.js';
 import * as idempotency from './idempotency.js';
 import { importServices as importWrite } from './import.js';
-import type { ImportedService } from '../../domain/import.js';
+import type { ImportBatch } from '../import-rows.js';
 import * as maintenance from './maintenance.js';
 import * as metadata from './metadata.js';
 import * as outbox from './outbox.js';
@@ -166,8 +166,8 @@ export class SqlStore implements Store {
   searchServices(search: ServiceSearch): Promise<ServiceRecord[]> {
     return services.searchServices(this.read, this.d, search, this.clock());
   }
-  importServices(records: readonly ImportedService[], owns: (serviceId: bigint) => boolean): Promise<ImportOutcome[]> {
-    return this.submit(importWrite(this.d, records, owns));
+  importServices(batch: ImportBatch, owns: (serviceId: bigint) => boolean): Promise<ImportOutcome[]> {
+    return this.submit(importWrite(this.d, batch, owns));
   }
   async readSetting(name: string): Promise<string | undefined> {
     return (await this.read.one<{ value: string }>('SELECT value FROM settings WHERE name = ?', [name]))?.value;
