@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, before, test } from 'node:test';
+import Database from 'better-sqlite3';
 import { parseServiceStart } from '../../src/domain/events.js';
 import { liveCountsSql, liveMedianSql } from '../../src/store/sql/analytics.js';
+import { sqliteDialect } from '../../src/store/sqlite/dialect.js';
 import type { SqliteStore } from '../../src/store/sqlite/index.js';
 import { ACTIVE_SERVICES_OF_CUSTOMER, ANONYMOUS_SERVICES_OF_CONTACT } from '../../src/store/sql/services.js';
 import { IDENTIFY_BY_PREFIX } from '../../src/store/sql/profiles.js';
@@ -66,4 +68,25 @@ test('paging binds LIMIT and OFFSET: distinct offsets share one prepared stateme
   for (let offset = 2; offset < 50; offset++) await store.listStates({ serviceIds: [1n], status: 'all', stateTypes: [], limit: offset, offset });
   const added = store.preparedStatements() - before;
   assert.ok(added <= 1, `${added} statements added for 246 distinct pages`);
+});
+
+test('a row set travels to SQLite exactly: 64-bit ids beside small ones, text with quotes and line breaks, nulls, booleans', () => {
+  const types = ['bigint', 'text', 'bigint', 'boolean'] as const;
+  const big = 9007199254740993n; // 2^53 + 1: not a JS number
+  const rows = [
+    [1n, 'plain', null, true],
+    [big, 'quote " backslash \\ line\nbreak ünïcødé ✓', 7, false],
+    [-42n, '', undefined, true],
+    [2n ** 63n - 1n, '{"json":"text"}', 12.5, false],
+  ];
+  const db = new Database(':memory:');
+  const read = db.prepare(`SELECT c0, c1, c2, c3 FROM ${sqliteDialect.rows([...types])}`).safeIntegers();
+  const back = read.raw().all(...sqliteDialect.rowParams([...types], rows)) as unknown[][];
+  assert.deepEqual(back, [
+    [1n, 'plain', null, 1n],
+    [big, 'quote " backslash \\ line\nbreak ünïcødé ✓', 7n, 0n],
+    [-42n, '', null, 1n],
+    [2n ** 63n - 1n, '{"json":"text"}', 12.5, 0n],
+  ]);
+  db.close();
 });

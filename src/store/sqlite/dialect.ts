@@ -9,12 +9,46 @@ function jsonValue(value: unknown): string {
   return JSON.stringify(value);
 }
 
+const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * Rows as one JSON array. JSON.stringify has no bigints, so a bigint cell that a number holds exactly
+ * becomes that number and the whole set is serialized at once (a bulk write's rows, much faster than
+ * cell by cell); a row with a larger bigint is written cell by cell.
+ */
+function rowsJson(rows: readonly (readonly unknown[])[]): string {
+  const parts: string[] = [];
+  let plain: unknown[][] = [];
+  for (const row of rows) {
+    let copy: unknown[] | undefined;
+    let exact = true;
+    for (let i = 0; i < row.length; i++) {
+      const v = row[i];
+      if (typeof v === 'bigint') {
+        if (v > SAFE || v < -SAFE) {
+          exact = false;
+          break;
+        }
+        (copy ??= [...row])[i] = Number(v);
+      } else if (v === undefined) (copy ??= [...row])[i] = null;
+    }
+    if (exact) plain.push(copy ?? (row as unknown[]));
+    else {
+      if (plain.length > 0) parts.push(JSON.stringify(plain).slice(1, -1));
+      plain = [];
+      parts.push(`[${row.map(jsonValue).join(',')}]`);
+    }
+  }
+  if (plain.length > 0) parts.push(JSON.stringify(plain).slice(1, -1));
+  return `[${parts.join(',')}]`;
+}
+
 export const sqliteDialect: Dialect = {
   kind: 'sqlite',
   inList: (column) => `${column} IN (SELECT value FROM json_each(?))`,
   list: (values) => `[${values.map(jsonValue).join(',')}]`,
   rows: (types) => `(SELECT ${types.map((_, i) => `json_extract(value, '$[${i}]') AS c${i}`).join(', ')} FROM json_each(?))`,
-  rowParams: (_types: readonly ColumnType[], rows) => [`[${rows.map((row) => `[${row.map(jsonValue).join(',')}]`).join(',')}]`],
+  rowParams: (_types: readonly ColumnType[], rows) => [rowsJson(rows)],
   writableWith: false,
   forUpdate: '',
   skipLocked: '',
