@@ -2,9 +2,10 @@
 // (`contextd import FILE`): a stream of exported services — a JSON array as an export writes it, or
 // NDJSON, one service per line — read a record at a time (constant memory at any size), each checked
 // as the requests that would have built it (import-check.ts), and written in batches of whole
-// services. The checks run in a worker thread (import-worker.ts) while the store writes the batch
+// services. The checks run in worker threads (import-worker.ts) while the store writes the batches
 // before. A record that fails is reported with its position and reason and leaves nothing behind;
 // the others go in. The import is audited.
+import { availableParallelism } from 'node:os';
 import { StringDecoder } from 'node:string_decoder';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -20,6 +21,12 @@ import type { Actor } from './maintenance.js';
 
 /** Services written per store transaction. */
 export const IMPORT_BATCH = 2000;
+/**
+ * Worker threads that check records (and build their rows) while the store writes: one per core, up
+ * to 4. Checking costs more than writing, so on two cores two workers fill the time the writing
+ * thread waits; beyond four, the writing thread is the bound.
+ */
+const IMPORT_WORKERS = Math.max(1, Math.min(4, availableParallelism()));
 /** The largest record taken (one service with everything in it). */
 export const MAX_RECORD_BYTES = 16 * 1024 * 1024;
 /** The report lists at most this many invalid records (it counts them all). */
@@ -232,18 +239,24 @@ export async function importServices(
     }
     onProgress?.(report);
   };
-  const checker = new RecordChecker({ catalog: scope.catalog.config, maxExtensions: scope.schemas.maxExtensions });
+  const setup: CheckerSetup = { catalog: scope.catalog.config, maxExtensions: scope.schemas.maxExtensions };
+  // started as batches come (a small import starts one)
+  const checkers: RecordChecker[] = [];
   try {
     let texts: RecordText[] = [];
-    let checking: Promise<CheckedBatch> | undefined;
+    // the batches being checked, in the file's order; batch k goes to worker k % IMPORT_WORKERS, which
+    // is free again once batch k - IMPORT_WORKERS is checked
+    const checking: Promise<CheckedBatch>[] = [];
+    let sent = 0;
     const send = async () => {
-      const previous = checking && (await checking);
+      const oldest = checking.length === IMPORT_WORKERS ? await checking.shift()! : undefined;
       // the schemas as they are for this batch (a schema changed during the import applies from the next)
       const entries = async (entity: 'services' | 'states' | 'tasks') => [...(await scope.schemas.get(entity))];
-      checking = checker.check({ records: texts, now: now(), schemas: { services: await entries('services'), states: await entries('states'), tasks: await entries('tasks') } });
+      const request: CheckRequest = { records: texts, now: now(), schemas: { services: await entries('services'), states: await entries('states'), tasks: await entries('tasks') } };
+      checking.push((checkers[sent++ % IMPORT_WORKERS] ??= new RecordChecker(setup)).check(request));
       texts = [];
-      // the worker checks this batch while the one before is written
-      if (previous) await write(previous);
+      // the workers check the batches after it while this one is written
+      if (oldest) await write(oldest);
     };
     for await (const record of recordsOf(chunks)) {
       report.records++;
@@ -251,9 +264,9 @@ export async function importServices(
       if (texts.length >= IMPORT_BATCH) await send();
     }
     if (texts.length > 0) await send();
-    if (checking) await write(await checking);
+    while (checking.length > 0) await write(await checking.shift()!);
   } finally {
-    await checker.close();
+    await Promise.all(checkers.map((checker) => checker.close()));
   }
   await scope.store.appendAudit({ at: now(), actor, action: 'services.import', subject: `${report.records} records`, counts: { services: report.imported } });
   return report;
