@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { freePort } from '../test/helpers/process.js';
+import { sqliteInsertFloor } from './import-floor.js';
 import { summarizeProfile } from './profile-summary.js';
 import { seedPostgres, seedSqlite, type SeedPlan } from './seed.js';
 import { cpuTimeUs, freshStore, interleaved, journeySteps, median, postgresCpu, postgresUsed, sequence, type Step } from './writes.js';
@@ -460,6 +461,8 @@ interface ImportRow {
   store: string;
   services: number;
   seconds: number;
+  /** SQLite only: services a second SQLite inserts the same rows at by itself (bench/import-floor.ts) */
+  floor?: number;
 }
 
 /** BENCH_IMPORT: how many services the import row imports (default 50,000) */
@@ -651,7 +654,10 @@ async function main(): Promise<void> {
     }
     if (!ONLY_SCENARIOS || ONLY_SCENARIOS.some((part) => 'import'.includes(part))) {
       log(`contextd import of ${IMPORT_SERVICES.toLocaleString('en')} services into an empty store`);
-      imports.push(importRate(dir, 'sqlite', join(dir, 'import.db')));
+      const sqliteImport = importRate(dir, 'sqlite', join(dir, 'import.db'));
+      migrate(join(dir, 'floor.db'));
+      sqliteImport.floor = sqliteInsertFloor(join(dir, 'import.db'), join(dir, 'floor.db'));
+      imports.push(sqliteImport);
       if (withPostgres) {
         const admin = new pg.Client({ connectionString: POSTGRES_URL });
         await admin.connect();
@@ -718,10 +724,15 @@ function render(rows: Row[], extra: { target: string; rssMb: number; startupMs?:
     for (const target of contention) lines.push(`| ${target} | ${ratio(shared(target)!.rps, own(target)!.rps)} |`);
   }
   if (imports.length > 0) {
-    lines.push('', '| `contextd import` into an empty store | services | s | services/s | target (SQLite) |', '|---|---:|---:|---:|---|');
+    lines.push(
+      '',
+      '| `contextd import` into an empty store | services | s | services/s | SQLite by itself, the same rows (bench/import-floor.ts) | target (SQLite) |',
+      '|---|---:|---:|---:|---:|---|',
+    );
     for (const row of imports) {
       const rate = Math.round(row.services / row.seconds);
-      lines.push(`| ${row.store} | ${row.services.toLocaleString('en')} | ${row.seconds.toFixed(1)} | ${rate.toLocaleString('en')} | ${row.store === 'sqlite' ? (rate >= 50_000 ? '≥ 50,000: yes' : '≥ 50,000: no') : ''} |`);
+      const floor = row.floor === undefined ? '' : `${Math.round(row.floor).toLocaleString('en')}/s`;
+      lines.push(`| ${row.store} | ${row.services.toLocaleString('en')} | ${row.seconds.toFixed(1)} | ${rate.toLocaleString('en')} | ${floor} | ${row.store === 'sqlite' ? (rate >= 50_000 ? '≥ 50,000: yes' : '≥ 50,000: no') : ''} |`);
     }
   }
   if (writeCosts.length > 0) {
