@@ -272,15 +272,24 @@ async function load(port: number, scenario: Scenario, duration: number): Promise
   });
 }
 
+/** Whether the scenario is measured on the target: chosen by BENCH_SCENARIOS, and one the target answers. */
+function runs(scenario: Scenario, target: string): boolean {
+  if (ONLY_SCENARIOS && !ONLY_SCENARIOS.some((part) => scenario.name.includes(part))) return false;
+  const isContextd = target.startsWith('contextd') || target.startsWith('baseline');
+  if (scenario.runsOn === 'contextd') return isContextd;
+  if (scenario.runsOn === 'floors') return isContextd || target === 'limit' || target === 'framework';
+  return true;
+}
+
+/** Whether any chosen scenario runs on the target (a floor no chosen scenario uses is not started, nor seeded). */
+const anyRunsOn = (target: string) => scenarios().some((scenario) => runs(scenario, target));
+
 async function measure(target: Target, only?: string): Promise<Row[]> {
   const rows: Row[] = [];
   // every target sees the same id sequence for the end scenario
   for (const scenario of scenarios()) {
     if (only !== undefined && scenario.name !== only) continue;
-    const isContextd = target.name.startsWith('contextd') || target.name.startsWith('baseline');
-    if (scenario.runsOn === 'contextd' && !isContextd) continue;
-    if (scenario.runsOn === 'floors' && !isContextd && target.name !== 'limit' && target.name !== 'framework') continue;
-    if (ONLY_SCENARIOS && !ONLY_SCENARIOS.some((part) => scenario.name.includes(part))) continue;
+    if (!runs(scenario, target.name)) continue;
     if (WARMUP > 0) await load(target.port, scenario, WARMUP);
     const cpuBefore = cpuTimeUs(target.child.pid!);
     const result = await load(target.port, scenario, DURATION);
@@ -588,37 +597,45 @@ async function main(): Promise<void> {
   try {
     log(`bench: ${PLAN.services} services for ${PLAN.customers} customers, ${CONNECTIONS} connections, ${WARMUP}s warm-up + ${DURATION}s per scenario`);
 
-    log('limit (bare node:http)');
-    const limit = await startBare('limit', 'limit.mjs', {});
-    rows.push(...(await measure(limit)));
-    extra.push({ target: 'limit', rssMb: await stop(limit) });
-
-    log('framework floor (Fastify, body parser, response schemas; no hooks, no store)');
-    const framework = await startBare('framework', 'framework.mjs', {});
-    rows.push(...(await measure(framework)));
-    extra.push({ target: 'framework', rssMb: await stop(framework) });
-
-    log('naive store (one better-sqlite3 statement per request), seeding…');
-    const naive = await startBare('naive store', 'naive.mjs', {
-      DB_PATH: join(dir, 'naive.db'),
-      SEED_SERVICES: String(PLAN.services),
-      SEED_CUSTOMERS: String(PLAN.customers),
-    });
-    rows.push(...(await measure(naive)));
-    extra.push({ target: 'naive store', rssMb: await stop(naive) });
-
-    log('contextd on SQLite, seeding…');
-    const sqlitePath = join(dir, 'contextd.db');
-    migrate(sqlitePath);
-    seedSqlite(sqlitePath, PLAN);
-    if (BASELINE_CLI) {
-      const copy = join(dir, 'baseline.db');
-      copyFileSync(sqlitePath, copy);
-      await measureContextd('baseline sqlite', copy, BASELINE_CLI, rows, extra);
+    if (anyRunsOn('limit')) {
+      log('limit (bare node:http)');
+      const limit = await startBare('limit', 'limit.mjs', {});
+      rows.push(...(await measure(limit)));
+      extra.push({ target: 'limit', rssMb: await stop(limit) });
     }
-    await measureContextd('contextd sqlite', sqlitePath, CLI, rows, extra);
 
-    if (withPostgres) {
+    if (anyRunsOn('framework')) {
+      log('framework floor (Fastify, body parser, response schemas; no hooks, no store)');
+      const framework = await startBare('framework', 'framework.mjs', {});
+      rows.push(...(await measure(framework)));
+      extra.push({ target: 'framework', rssMb: await stop(framework) });
+    }
+
+    if (anyRunsOn('naive store')) {
+      log('naive store (one better-sqlite3 statement per request), seeding…');
+      const naive = await startBare('naive store', 'naive.mjs', {
+        DB_PATH: join(dir, 'naive.db'),
+        SEED_SERVICES: String(PLAN.services),
+        SEED_CUSTOMERS: String(PLAN.customers),
+      });
+      rows.push(...(await measure(naive)));
+      extra.push({ target: 'naive store', rssMb: await stop(naive) });
+    }
+
+    if (anyRunsOn('contextd sqlite')) {
+      log('contextd on SQLite, seeding…');
+      const sqlitePath = join(dir, 'contextd.db');
+      migrate(sqlitePath);
+      seedSqlite(sqlitePath, PLAN);
+      if (BASELINE_CLI) {
+        const copy = join(dir, 'baseline.db');
+        copyFileSync(sqlitePath, copy);
+        await measureContextd('baseline sqlite', copy, BASELINE_CLI, rows, extra);
+      }
+      await measureContextd('contextd sqlite', sqlitePath, CLI, rows, extra);
+    }
+
+    if (withPostgres && anyRunsOn('contextd postgres')) {
       log('contextd on PostgreSQL, seeding…');
       const admin = new pg.Client({ connectionString: POSTGRES_URL });
       await admin.connect();
@@ -644,7 +661,7 @@ async function main(): Promise<void> {
         log(`  postgres ceiling: ${ceiling.rps} inserts/s, p99 ${ceiling.p99} ms`);
         rows.push(ceiling);
       }
-    } else {
+    } else if (!withPostgres) {
       log(`contextd on PostgreSQL: skipped, nothing answers at ${POSTGRES_URL}`);
     }
     if (!ONLY_SCENARIOS || ONLY_SCENARIOS.some((part) => 'analytics: write cost'.includes(part))) {
