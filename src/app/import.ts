@@ -22,6 +22,12 @@ import type { Actor } from './maintenance.js';
 /** Services written per store transaction. */
 export const IMPORT_BATCH = 2000;
 /**
+ * A batch is also cut once its records' text reaches this size: records may be large (up to
+ * MAX_RECORD_BYTES each), and an import holds a batch per worker and one being written, so memory
+ * stays bounded whatever the file. Exported services of a few kilobytes fill IMPORT_BATCH first.
+ */
+export const IMPORT_BATCH_TEXT = 4 * 1024 * 1024;
+/**
  * Worker threads that check records (and build their rows) while the store writes: one per core, up
  * to 4. Checking costs more than writing, so on two cores two workers fill the time the writing
  * thread waits; beyond four, the writing thread is the bound.
@@ -244,6 +250,7 @@ export async function importServices(
   const checkers: RecordChecker[] = [];
   try {
     let texts: RecordText[] = [];
+    let textLength = 0;
     // the batches being checked, in the file's order; batch k goes to worker k % IMPORT_WORKERS, which
     // is free again once batch k - IMPORT_WORKERS is checked
     const checking: Promise<CheckedBatch>[] = [];
@@ -255,13 +262,15 @@ export async function importServices(
       const request: CheckRequest = { records: texts, now: now(), schemas: { services: await entries('services'), states: await entries('states'), tasks: await entries('tasks') } };
       checking.push((checkers[sent++ % IMPORT_WORKERS] ??= new RecordChecker(setup)).check(request));
       texts = [];
+      textLength = 0;
       // the workers check the batches after it while this one is written
       if (oldest) await write(oldest);
     };
     for await (const record of recordsOf(chunks)) {
       report.records++;
       texts.push(record);
-      if (texts.length >= IMPORT_BATCH) await send();
+      textLength += record.text.length;
+      if (texts.length >= IMPORT_BATCH || textLength >= IMPORT_BATCH_TEXT) await send();
     }
     if (texts.length > 0) await send();
     while (checking.length > 0) await write(await checking.shift()!);

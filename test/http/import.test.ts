@@ -6,7 +6,7 @@
 // the search index.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { IMPORT_BATCH } from '../../src/app/import.js';
+import { IMPORT_BATCH, IMPORT_BATCH_TEXT } from '../../src/app/import.js';
 import { createTestApp, startService, type TestApp } from '../helpers/app.js';
 
 let source: TestApp;
@@ -190,6 +190,27 @@ test('a re-run with new records among imported ones counts only the new ones in 
   const rerun = await importing(target, JSON.stringify([record(1), record(2), record(3)]));
   assert.deepEqual([rerun.imported, rerun.already_imported], [1, 2]);
   assert.equal(await completed(), 3, 'the records imported before are not counted again');
+});
+
+test('large records are written in batches of bounded text, not IMPORT_BATCH at a time', async () => {
+  // 60 records of ~120 KB: about 7 MB, well under IMPORT_BATCH records but over IMPORT_BATCH_TEXT
+  const record = (n: number) =>
+    JSON.stringify({
+      service_id: `BIG-${n}`,
+      service_type: 'Big',
+      customer_id: `BIG-${n}`,
+      started: { timestamp: '2025-05-01T10:00:00.000Z' },
+      Notes: { a: 'x'.repeat(60_000), b: `${n}`.padEnd(60_000, 'y') },
+    });
+  const lines = Array.from({ length: 60 }, (_, i) => record(i + 1));
+  const text = lines.join('\n');
+  assert.ok(text.length > IMPORT_BATCH_TEXT && lines.length < IMPORT_BATCH);
+  const batches = async () => Number((await target.raw("SELECT COUNT(*) AS n FROM events WHERE kind = 'maintenance.imported'"))[0].n);
+  const before = await batches();
+  const report = await importing(target, text, 'application/x-ndjson');
+  assert.equal(report.imported, 60);
+  // 35 records reach IMPORT_BATCH_TEXT; the other 25 are the second batch (each batch appends one event)
+  assert.equal((await batches()) - before, 2, 'two batches');
 });
 
 test('a record nested thousands deep is an invalid record, not a server error', async () => {
