@@ -207,7 +207,6 @@ function scenarios(): Scenario[] {
       request: (context) => ({ method: 'POST', path: `${BASE}/services/${serviceOf(context)}/tasks/start`, headers: json, body: '{"task_type":"CollectPIN"}' }),
       then: [(context) => ({ method: 'POST', path: `${BASE}/services/${serviceOf(context)}/tasks/${context.task_id}/end`, headers: json, body: '{"disposition":"ok"}' })],
     },
-    // the supervisor's live board: active services and waiting states by type, with oldest and median ages
     // the search by a searchable extension value (bench/seed.ts indexes order i on service i)
     { name: 'search: an extension value', runsOn: 'contextd', request: () => ({ method: 'GET', path: `${BASE}/services/search?ext.Order.order_id=${randomId()}` }) },
     // the same search at a steady load well below saturation: its p99 is the search's latency, not a queue's
@@ -220,6 +219,7 @@ function scenarios(): Scenario[] {
         return { method: 'GET', path: `${BASE}/services/search?ext.Order.order_id.min=${from}&ext.Order.order_id.max=${from + 100}&status=active&limit=25` };
       },
     },
+    // the supervisor's live board: active services and waiting states by type, with oldest and median ages
     { name: 'analytics: live board', runsOn: 'contextd', request: () => ({ method: 'GET', path: `${BASE}/analytics/live` }) },
     // a supervisor's time-in-state report: a day, and a month by day (seeded states span 30 days)
     { name: 'analytics: time in state, a day', runsOn: 'contextd', request: () => ({ method: 'GET', path: `${BASE}/analytics/states?from=2024-01-10T00:00:00Z&to=2024-01-11T00:00:00Z` }) },
