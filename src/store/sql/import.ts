@@ -1,6 +1,6 @@
-// Bulk import (#19), written once for both stores: a batch of whole services (checked and
-// schema-validated before) goes in as one group-commit write, in a few set-based statements however
-// many it holds. Ids are kept when free and the partition's (a contextd export into a new store
+// Bulk import (#19), written once for both stores: a batch of whole services (checked, and their
+// rows built, in the import's workers: ../import-rows.ts) goes in as one group-commit write, in a few
+// set-based statements however many it holds. Ids are kept when free and the partition's (a contextd export into a new store
 // comes back with its own ids), else new ones are taken from the sequences, and references inside
 // the service (a task's state, a state's previous state) follow. A record imported before (by its
 // content's digest, imported_services) is not imported again. Imported elements count in the
