@@ -1,13 +1,13 @@
 // One import record checked as the requests that would have built it (#19): its JSON read with the
 // 64-bit-exact parser, read back into starts and ends (domain/import.ts), then checked against the
 // business attributes and the extension schemas, and turned into the rows the store writes
-// (store/import-rows.ts). Pure: an import runs it in a worker thread (import-worker.ts) while the
-// store writes the batch before, and it needs nothing but its inputs.
+// (store/import-rows.ts). Pure: an import runs it in worker threads (import-worker.ts) while the
+// store writes the batches before, and it needs nothing but its inputs.
 import type { BusinessAttributeCatalog } from '../domain/business-attributes.js';
 import { DomainError, invalid } from '../domain/errors.js';
+import type { HourDelta } from '../domain/analytics.js';
 import { parseImportedService, type ImportedService } from '../domain/import.js';
 import { parseJsonText } from '../domain/json.js';
-import type { HourDelta } from '../domain/analytics.js';
 import type { Extensions } from '../domain/records.js';
 import { importRowsOf, mergedDeltas, type ImportRows } from '../store/import-rows.js';
 

@@ -1,7 +1,8 @@
-// An import's worker thread (#19): checks batches of record texts (import-check.ts) while the main
-// thread writes the batch before, and builds their rows. It gets the partition's business-attribute configuration once,
-// and with each batch the extension schemas of that moment; it answers each batch with its checked
-// records, or with the error that stopped it (a bug, not a refused record).
+// An import's worker thread (#19): checks batches of record texts and builds their rows
+// (import-check.ts) while the main thread writes the batches before. It gets the partition's
+// business-attribute configuration once, and with each batch the extension schemas of that moment; it
+// answers each batch with its checked records, or with the error that stopped it (a bug, not a
+// refused record).
 import { parentPort, workerData } from 'node:worker_threads';
 import { BusinessAttributeCatalog, type CatalogConfig } from '../domain/business-attributes.js';
 import type { ExtensionSchema } from '../domain/schemas.js';
